@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one list of Debian 12 packages netres needs to build, test and benchmark.
+# Idempotent: installs only what is missing, and runs `apt-get update` only then.
+#   scripts/deps.sh          build + test packages (what scripts/test.sh and CI need)
+#   scripts/deps.sh --bench  also the peers the benchmarks compare against (bench/*.sh)
+set -euo pipefail
+
+build=(
+  cmake ninja-build g++ pkg-config
+  libpcap-dev libssh-dev libc-ares-dev libasio-dev libssl-dev libnl-route-3-dev
+  libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
+)
+test=(
+  libgtest-dev libgmock-dev libbenchmark-dev python3
+  iproute2 iptables netbase nmap dnsmasq-base tcpdump procps
+)
+bench=(
+  dnsperf hyperfine python3-dnspython wrk
+  clang libclang-rt-14-dev
+)
+
+want=("${build[@]}" "${test[@]}")
+[[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "deps: all ${#want[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+echo "deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

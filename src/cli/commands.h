@@ -1,0 +1,15 @@
+// One add_<verb>_command per verb: each declares its flags on a CLI11 subcommand and, when that
+// subcommand is chosen, stores in `action` the function that runs it and returns the exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace netres::cli {
+
+using Action = std::function<int()>;
+
+void add_resolve_command(CLI::App& app, Action& action);
+void add_scan_command(CLI::App& app, Action& action);
+
+}  // namespace netres::cli
