@@ -1,0 +1,587 @@
+// ConnectScanner: per-thread event loops (wrk style: each Worker owns its io_context, sockets and
+// timers, so there are no locks on the hot path), fed from one shared permutation of the space.
+#include "scan/connect_scanner.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/resource.h>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/error.h"
+#include "scan/permutation.h"
+#include "scan/rtt_estimator.h"
+
+namespace netres::scan {
+
+const char* to_string(PortState s) {
+  switch (s) {
+    case PortState::kOpen:
+      return "open";
+    case PortState::kClosed:
+      return "closed";
+    case PortState::kFiltered:
+      return "filtered";
+  }
+  return "?";
+}
+
+const char* to_string(Reason r) {
+  switch (r) {
+    case Reason::kSynAck:
+      return "syn-ack";
+    case Reason::kConnRefused:
+      return "conn-refused";
+    case Reason::kNoResponse:
+      return "no-response";
+    case Reason::kHostUnreach:
+      return "host-unreach";
+    case Reason::kNetUnreach:
+      return "net-unreach";
+    case Reason::kLocalDenied:
+      return "local-denied";
+    case Reason::kError:
+      return "error";
+  }
+  return "?";
+}
+
+unsigned socket_budget() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) throw RuntimeError("cannot read the open file limit");
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit want = lim;
+    // An unlimited hard limit still cannot exceed fs.nr_open; ask for a large finite value.
+    want.rlim_cur = lim.rlim_max == RLIM_INFINITY ? (rlim_t{1} << 20) : lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) lim = want;
+  }
+  // Headroom for stdio, the epoll and timer fds, and whatever the C library opens meanwhile.
+  constexpr rlim_t kHeadroom = 64;
+  if (lim.rlim_cur < kHeadroom + 16) {
+    throw RuntimeError(
+        fmt::format("the open file limit is {} (ulimit -n); a scan needs at least {}", lim.rlim_cur,
+                    kHeadroom + 16));
+  }
+  return static_cast<unsigned>(std::min<rlim_t>(lim.rlim_cur - kHeadroom, 1u << 20));
+}
+
+unsigned default_concurrency() {
+  // More than this rarely helps: the kernel's per-connect cost is the bound long before the
+  // window is, and huge windows only lengthen the tail of slow filtered ports.
+  constexpr unsigned kDefaultWindow = 4096;
+  return std::min(socket_budget(), kDefaultWindow);
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kBannerBytes = 512;
+constexpr std::string_view kHttpProbe = "HEAD / HTTP/1.0\r\n\r\n";
+constexpr size_t kClaimBatch = 64;
+
+bool speaks_http_first(uint16_t port) {
+  switch (port) {
+    case 80:
+    case 81:
+    case 591:
+    case 3000:
+    case 5000:
+    case 8000:
+    case 8008:
+    case 8080:
+    case 8081:
+    case 8088:
+    case 8888:
+    case 9000:
+    case 9090:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// What all workers share: the work sequence, the counters and the result sink.
+struct SharedState {
+  SharedState(const TargetSpace& s, const ScanOptions& o, const ConnectScanner::ResultSink& r)
+      : space(s),
+        options(o),
+        permutation(s.pair_count(), o.seed),
+        share(o.shard.share_of(s.pair_count())),
+        sink(r) {}
+
+  // Claims up to kClaimBatch consecutive shard positions; returns [begin, end).
+  std::pair<uint64_t, uint64_t> claim() {
+    uint64_t begin = next.fetch_add(kClaimBatch, std::memory_order_relaxed);
+    if (begin >= share) return {share, share};
+    return {begin, std::min(share, begin + kClaimBatch)};
+  }
+  // The pair index at the j-th position of this shard.
+  uint64_t pair_at(uint64_t j) const {
+    return permutation.at(options.shard.first() + j * options.shard.stride());
+  }
+  void emit(const PortResult& r) {
+    switch (r.state) {
+      case PortState::kOpen:
+        open.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case PortState::kClosed:
+        closed.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case PortState::kFiltered:
+        filtered.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+    std::lock_guard lock(sink_mutex);
+    sink(r);
+    done.fetch_add(1, std::memory_order_relaxed);
+  }
+  void fail(std::exception_ptr e) {
+    std::lock_guard lock(error_mutex);
+    if (!error) error = e;
+    abort.store(true);
+  }
+
+  const TargetSpace& space;
+  const ScanOptions& options;
+  Permutation permutation;
+  uint64_t share;
+  const ConnectScanner::ResultSink& sink;
+  std::atomic<uint64_t> next{0};
+  std::mutex sink_mutex;
+  std::atomic<uint64_t> done{0}, open{0}, closed{0}, filtered{0}, attempts{0};
+  std::atomic<int64_t> timeout_ns{0};
+  std::atomic<bool> abort{false};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+};
+
+class Worker {
+ public:
+  Worker(SharedState& shared, unsigned window, double rate, bool reports_timeout)
+      : shared_(shared),
+        options_(shared.options),
+        io_(1),
+        tick_(io_),
+        rtt_(options_.fixed_timeout.value_or(options_.initial_timeout),
+             options_.fixed_timeout.value_or(options_.min_timeout),
+             options_.fixed_timeout.value_or(options_.max_timeout)),
+        rate_(rate),
+        reports_timeout_(reports_timeout) {
+    for (unsigned i = 0; i < window; ++i) {
+      slots_.emplace_back(io_);
+      idle_.push_back(window - 1 - i);
+    }
+  }
+
+  void run() {
+    last_refill_ = Clock::now();
+    tokens_ = 1;
+    fill();
+    arm_tick();
+    io_.run();
+  }
+
+ private:
+  enum class Phase : uint8_t { kIdle, kConnecting, kBanner };
+  struct Slot {
+    explicit Slot(asio::io_context& io) : socket(io) {}
+    asio::ip::tcp::socket socket;
+    uint64_t pair = 0;
+    Clock::time_point start;
+    Nanos rtt{-1};
+    uint32_t generation = 0;  // bumped when an attempt ends, so late handlers are ignored
+    uint8_t attempts = 0;
+    Phase phase = Phase::kIdle;
+    bool probe_sent = false;
+    std::unique_ptr<char[]> buffer;
+  };
+  struct Deadline {
+    uint32_t slot;
+    uint32_t generation;
+    Clock::time_point at;
+  };
+  struct Work {
+    uint64_t pair;
+    uint8_t attempts;  // made so far
+  };
+
+  Nanos timeout() const { return rtt_.timeout(); }
+
+  bool next_work(Work* w) {
+    if (!retries_.empty()) {
+      *w = retries_.front();
+      retries_.pop_front();
+      return true;
+    }
+    if (claim_begin_ == claim_end_) {
+      if (exhausted_) return false;
+      std::tie(claim_begin_, claim_end_) = shared_.claim();
+      if (claim_begin_ == claim_end_) {
+        exhausted_ = true;
+        return false;
+      }
+    }
+    *w = {shared_.pair_at(claim_begin_++), 0};
+    return true;
+  }
+
+  bool finished() const {
+    return in_flight_ == 0 && retries_.empty() && exhausted_ && claim_begin_ == claim_end_;
+  }
+
+  // Starts attempts in idle slots while there is work, budget and rate allowance.
+  void fill() {
+    while (!idle_.empty() && !stalled_ && (rate_ <= 0 || tokens_ >= 1)) {
+      Work w;
+      if (!next_work(&w)) break;
+      uint32_t idx = idle_.back();
+      idle_.pop_back();
+      if (!start_attempt(idx, w)) break;
+      if (rate_ > 0) tokens_ -= 1;
+    }
+    if (finished()) tick_.cancel();
+  }
+
+  bool start_attempt(uint32_t idx, Work w) {
+    Slot& s = slots_[idx];
+    IpAddress address = shared_.space.host(shared_.space.host_of(w.pair));
+    asio::ip::tcp::endpoint endpoint = make_endpoint(address, shared_.space.port_of(w.pair));
+    asio::error_code ec;
+    s.socket.open(endpoint.protocol(), ec);
+    if (ec) {
+      retries_.push_front(w);  // not an attempt: nothing was sent
+      int err = ec.value();
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        // Someone else holds descriptors too: give this slot up for good and go on with a
+        // smaller window. With nothing in flight there is no way forward.
+        if (in_flight_ == 0) {
+          throw RuntimeError(fmt::format(
+              "cannot open sockets: {} (raise ulimit -n or lower --concurrency)", ec.message()));
+        }
+        return false;
+      }
+      idle_.push_back(idx);
+      throw RuntimeError(fmt::format("cannot open a socket: {}", ec.message()));
+    }
+    s.pair = w.pair;
+    s.attempts = static_cast<uint8_t>(w.attempts + 1);
+    s.phase = Phase::kConnecting;
+    s.rtt = Nanos(-1);
+    s.start = Clock::now();
+    ++in_flight_;
+    shared_.attempts.fetch_add(1, std::memory_order_relaxed);
+    uint32_t gen = s.generation;
+    deadlines_.push_back({idx, gen, s.start});
+    s.socket.async_connect(endpoint, [this, idx, gen](const asio::error_code& e) {
+      on_connect(idx, gen, e);
+      fill();
+    });
+    return true;
+  }
+
+  static asio::ip::tcp::endpoint make_endpoint(const IpAddress& a, uint16_t port) {
+    if (a.is_v4()) return {asio::ip::address_v4(static_cast<uint32_t>(a.value)), port};
+    asio::ip::address_v6::bytes_type bytes;
+    a.to_bytes(bytes.data());
+    return {asio::ip::address_v6(bytes), port};
+  }
+
+  void on_connect(uint32_t idx, uint32_t gen, const asio::error_code& ec) {
+    Slot& s = slots_[idx];
+    if (s.generation != gen || s.phase != Phase::kConnecting) return;
+    Nanos rtt = Clock::now() - s.start;
+    if (!ec) {
+      rtt_.add_sample(rtt);
+      s.rtt = rtt;
+      if (options_.banner) {
+        start_banner(idx);
+      } else {
+        finish(idx, PortState::kOpen, Reason::kSynAck, rtt);
+      }
+      return;
+    }
+    switch (ec.value()) {
+      case ECONNREFUSED:
+        rtt_.add_sample(rtt);
+        finish(idx, PortState::kClosed, Reason::kConnRefused, rtt);
+        break;
+      case EHOSTUNREACH:
+        finish(idx, PortState::kFiltered, Reason::kHostUnreach, rtt);
+        break;
+      case ENETUNREACH:
+      case ENETDOWN:
+        finish(idx, PortState::kFiltered, Reason::kNetUnreach, rtt);
+        break;
+      case EACCES:
+      case EPERM:
+        finish(idx, PortState::kFiltered, Reason::kLocalDenied, rtt);
+        break;
+      case ETIMEDOUT:
+        silent(idx);
+        break;
+      case EADDRNOTAVAIL:
+      case EAGAIN:
+        // Out of local ports for now: requeue without counting, pause launches until the next
+        // tick so closing sockets can free some.
+        retries_.push_front({s.pair, static_cast<uint8_t>(s.attempts - 1)});
+        release(idx);
+        stalled_ = true;
+        break;
+      case ECANCELED:
+        break;
+      default:
+        finish(idx, PortState::kFiltered, Reason::kError, rtt);
+        break;
+    }
+  }
+
+  // No answer within the timeout: try again, or call the port filtered.
+  void silent(uint32_t idx) {
+    Slot& s = slots_[idx];
+    if (s.attempts <= options_.retries) {
+      retries_.push_back({s.pair, s.attempts});
+      release(idx);
+    } else {
+      finish(idx, PortState::kFiltered, Reason::kNoResponse, Nanos(-1));
+    }
+  }
+
+  void start_banner(uint32_t idx) {
+    Slot& s = slots_[idx];
+    s.phase = Phase::kBanner;
+    s.probe_sent = false;
+    if (!s.buffer) s.buffer = std::make_unique<char[]>(kBannerBytes);
+    uint16_t port = shared_.space.port_of(s.pair);
+    // SSH, SMTP, FTP and friends speak first; web servers wait for a request.
+    if (speaks_http_first(port)) send_probe(s);
+    uint32_t gen = s.generation;
+    s.socket.async_read_some(asio::buffer(s.buffer.get(), kBannerBytes),
+                             [this, idx, gen](const asio::error_code& e, size_t n) {
+                               on_banner(idx, gen, e, n);
+                               fill();
+                             });
+    Nanos wait = s.probe_sent ? options_.banner_timeout : options_.banner_timeout / 2;
+    banner_deadlines_.push_back({idx, gen, Clock::now() + wait});
+  }
+
+  void send_probe(Slot& s) {
+    asio::error_code ignored;
+    // Tiny, on a fresh connection: the send buffer always has room, so this never blocks.
+    s.socket.send(asio::buffer(kHttpProbe.data(), kHttpProbe.size()), 0, ignored);
+    s.probe_sent = true;
+  }
+
+  void on_banner(uint32_t idx, uint32_t gen, const asio::error_code& ec, size_t n) {
+    Slot& s = slots_[idx];
+    if (s.generation != gen || s.phase != Phase::kBanner) return;
+    std::string banner = ec ? std::string() : std::string(s.buffer.get(), n);
+    finish(idx, PortState::kOpen, Reason::kSynAck, s.rtt, std::move(banner));
+  }
+
+  void finish(uint32_t idx, PortState state, Reason reason, Nanos rtt, std::string banner = {}) {
+    Slot& s = slots_[idx];
+    PortResult r;
+    r.host_index = shared_.space.host_of(s.pair);
+    r.address = shared_.space.host(r.host_index);
+    r.port = shared_.space.port_of(s.pair);
+    r.state = state;
+    r.reason = reason;
+    r.attempts = s.attempts;
+    r.rtt = rtt;
+    r.has_banner = options_.banner && state == PortState::kOpen;
+    r.banner = std::move(banner);
+    if (state == PortState::kOpen) {
+      // Abort with RST: no FIN handshake, no TIME_WAIT socket left behind for each open port.
+      asio::error_code ignored;
+      s.socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    }
+    release(idx);
+    shared_.emit(r);
+  }
+
+  // Closes the slot's socket and makes it free for the next attempt.
+  void release(uint32_t idx) {
+    Slot& s = slots_[idx];
+    asio::error_code ignored;
+    s.socket.close(ignored);
+    ++s.generation;
+    s.phase = Phase::kIdle;
+    --in_flight_;
+    idle_.push_back(idx);
+  }
+
+  // True when the socket already has its answer queued, though our loop has not run its handler
+  // yet (a busy loop must not turn a late-read SYN-ACK into a timeout).
+  static bool answer_pending(asio::ip::tcp::socket& socket) {
+    pollfd p{socket.native_handle(), POLLOUT, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
+  Nanos tick_period() const {
+    return std::clamp<Nanos>(timeout() / 8, std::chrono::milliseconds(1),
+                             std::chrono::milliseconds(10));
+  }
+
+  void arm_tick() {
+    tick_.expires_after(tick_period());
+    tick_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;
+      on_tick();
+    });
+  }
+
+  // One periodic sweep instead of a timer per attempt. Every attempt waits the same current
+  // timeout, so deadlines expire in start order and a FIFO is enough; as the RTT estimate falls,
+  // attempts started under the initial timeout expire early too.
+  void on_tick() {
+    if (shared_.abort.load(std::memory_order_relaxed)) {
+      io_.stop();
+      return;
+    }
+    auto now = Clock::now();
+    Nanos limit = timeout();
+    while (!deadlines_.empty()) {
+      const Deadline d = deadlines_.front();
+      Slot& s = slots_[d.slot];
+      if (s.generation != d.generation || s.phase != Phase::kConnecting) {
+        deadlines_.pop_front();
+        continue;
+      }
+      if (d.at + limit > now) break;
+      deadlines_.pop_front();
+      if (answer_pending(s.socket)) continue;  // its handler is on the way
+      silent(d.slot);
+    }
+    for (size_t i = 0; i < banner_deadlines_.size();) {
+      Deadline d = banner_deadlines_[i];
+      Slot& s = slots_[d.slot];
+      bool live = s.generation == d.generation && s.phase == Phase::kBanner;
+      if (live && d.at > now) {
+        ++i;
+        continue;
+      }
+      banner_deadlines_[i] = banner_deadlines_.back();
+      banner_deadlines_.pop_back();
+      if (!live) continue;
+      if (!s.probe_sent) {
+        // Silent so far: maybe it is a web server on an unusual port.
+        send_probe(s);
+        banner_deadlines_.push_back({d.slot, d.generation, now + options_.banner_timeout / 2});
+      } else {
+        finish(d.slot, PortState::kOpen, Reason::kSynAck, s.rtt);
+      }
+    }
+    if (rate_ > 0) {
+      double dt = std::chrono::duration<double>(now - last_refill_).count();
+      tokens_ = std::min(tokens_ + dt * rate_, std::max(1.0, rate_ * 0.02));
+    }
+    last_refill_ = now;
+    stalled_ = false;
+    if (reports_timeout_) shared_.timeout_ns.store(limit.count(), std::memory_order_relaxed);
+    fill();
+    if (!finished()) arm_tick();
+  }
+
+  SharedState& shared_;
+  const ScanOptions& options_;
+  asio::io_context io_;
+  asio::steady_timer tick_;
+  std::deque<Slot> slots_;  // a deque: sockets never move once created
+  std::vector<uint32_t> idle_;
+  std::deque<Deadline> deadlines_;
+  std::vector<Deadline> banner_deadlines_;
+  std::deque<Work> retries_;
+  RttEstimator rtt_;
+  double rate_;
+  double tokens_ = 0;
+  Clock::time_point last_refill_;
+  bool reports_timeout_;
+  bool stalled_ = false;
+  bool exhausted_ = false;
+  uint64_t claim_begin_ = 0, claim_end_ = 0;
+  unsigned in_flight_ = 0;
+};
+
+}  // namespace
+
+ConnectScanner::ConnectScanner(const TargetSpace& space, ScanOptions options)
+    : space_(space), options_(std::move(options)) {}
+
+ScanCounts ConnectScanner::run(const ResultSink& results, const ProgressSink& progress) {
+  // A peer that resets between connect and our banner probe must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  auto started = Clock::now();
+  unsigned budget = socket_budget();
+  unsigned window = options_.concurrency ? options_.concurrency : default_concurrency();
+  window = std::min(window, budget);
+  unsigned threads = std::max(1u, std::min(options_.threads, window));
+  SharedState shared(space_, options_, results);
+  shared.timeout_ns = options_.fixed_timeout.value_or(options_.initial_timeout).count();
+  // Small jobs need no big window: it would only cost socket setup.
+  uint64_t per_thread_work = shared.share / threads + 1;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (unsigned t = 0; t < threads; ++t) {
+    unsigned w = window / threads + (t < window % threads ? 1 : 0);
+    w = static_cast<unsigned>(std::min<uint64_t>(w, per_thread_work));
+    workers.push_back(
+        std::make_unique<Worker>(shared, std::max(1u, w), options_.rate / threads, t == 0));
+  }
+
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  unsigned running = threads;
+  std::vector<std::thread> pool;
+  for (auto& worker : workers) {
+    pool.emplace_back([&, w = worker.get()] {
+      try {
+        w->run();
+      } catch (...) {
+        shared.fail(std::current_exception());
+      }
+      std::lock_guard lock(done_mutex);
+      --running;
+      done_cv.notify_all();
+    });
+  }
+
+  auto snapshot = [&] {
+    ScanCounts c;
+    c.pairs_total = shared.share;
+    c.pairs_done = shared.done.load();
+    c.open = shared.open.load();
+    c.closed = shared.closed.load();
+    c.filtered = shared.filtered.load();
+    c.attempts = shared.attempts.load();
+    c.elapsed = Clock::now() - started;
+    c.timeout = Nanos(shared.timeout_ns.load());
+    c.concurrency = window;
+    return c;
+  };
+  {
+    std::unique_lock lock(done_mutex);
+    while (running > 0) {
+      done_cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (progress && running > 0) {
+        lock.unlock();
+        progress(snapshot());
+        lock.lock();
+      }
+    }
+  }
+  for (auto& t : pool) t.join();
+  if (shared.error) std::rethrow_exception(shared.error);
+  return snapshot();
+}
+
+}  // namespace netres::scan
