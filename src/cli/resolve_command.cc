@@ -159,7 +159,9 @@ void add_resolve_command(CLI::App& app, Action& action) {
   sub->add_option("-f,--file", flags->file,
                   "Read names from FILE, one per line, '#' comments ('-' = stdin)");
   sub->add_option("-t,--type", flags->types, "Record types: A, AAAA, CNAME, MX, TXT, NS, PTR")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false)  // one value per -t, so names after it stay names
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("-s,--server", flags->servers,
                   "DNS servers IP[:port] or [IPv6]:port, comma separated (default: resolv.conf)");
   sub->add_option("--timeout", flags->timeout, "Time per attempt, e.g. 500ms, 2s")
