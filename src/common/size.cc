@@ -99,7 +99,8 @@ uint64_t parse_bit_rate(std::string_view text, std::string_view what) {
   } else if (u == "gbps") {
     scale = 8e9;
   } else {
-    throw UsageError(fmt::format("bad {} '{}': use bit, kbit, mbit, gbit or kbps, mbps", what, text));
+    throw UsageError(
+        fmt::format("bad {} '{}': use bit, kbit, mbit, gbit or kbps, mbps", what, text));
   }
   double bits = value * scale;
   if (!(bits >= 1) || !std::isfinite(bits) || bits > 1e13)
