@@ -12,5 +12,6 @@ using Action = std::function<int()>;
 void add_resolve_command(CLI::App& app, Action& action);
 void add_scan_command(CLI::App& app, Action& action);
 void add_capture_command(CLI::App& app, Action& action);
+void add_ssh_command(CLI::App& app, Action& action);
 
 }  // namespace netres::cli
