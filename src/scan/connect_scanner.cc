@@ -2,16 +2,23 @@
 // timers, so there are no locks on the hot path), fed from one shared permutation of the space.
 #include "scan/connect_scanner.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -184,6 +191,11 @@ class Worker {
     }
   }
 
+  ~Worker() {
+    for (auto& s : slots_)
+      if (s.fd >= 0) ::close(s.fd);
+  }
+
   void run() {
     last_refill_ = Clock::now();
     tokens_ = 1;
@@ -196,6 +208,11 @@ class Worker {
   enum class Phase : uint8_t { kIdle, kConnecting, kBanner };
   struct Slot {
     explicit Slot(asio::io_context& io) : socket(io) {}
+    // A socket whose connect failed at once (RST already processed) is disconnected by the
+    // kernel and can connect again: kept here between attempts, it saves socket() + close().
+    int fd = -1;
+    Family fd_family = Family::kV4;
+    // Attempts still waiting for an answer are handed to Asio's reactor (epoll) through this.
     asio::ip::tcp::socket socket;
     uint64_t pair = 0;
     Clock::time_point start;
@@ -240,39 +257,92 @@ class Worker {
     return in_flight_ == 0 && retries_.empty() && exhausted_ && claim_begin_ == claim_end_;
   }
 
-  // Starts attempts in idle slots while there is work, budget and rate allowance.
+  // Starts attempts in idle slots while there is work, budget and rate allowance. Many attempts
+  // complete inside connect() itself (a local RST), so a batch limit keeps this loop from
+  // starving the reactor and the deadline sweep; the rest continues in a posted call.
   void fill() {
+    constexpr int kBatch = 256;
+    int launched = 0;
     while (!idle_.empty() && !stalled_ && (rate_ <= 0 || tokens_ >= 1)) {
+      if (launched == kBatch) {
+        // A long run of instant answers must not hold back the expiry of silent ports.
+        sweep_deadlines(Clock::now(), timeout());
+        if (!fill_posted_) {
+          fill_posted_ = true;
+          asio::post(io_, [this] {
+            fill_posted_ = false;
+            fill();
+          });
+        }
+        return;
+      }
       Work w;
       if (!next_work(&w)) break;
       uint32_t idx = idle_.back();
       idle_.pop_back();
       if (!start_attempt(idx, w)) break;
+      ++launched;
       if (rate_ > 0) tokens_ -= 1;
     }
     if (finished()) tick_.cancel();
   }
 
+  struct SocketAddress {
+    sockaddr_storage storage;
+    socklen_t length;
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  };
+
+  static SocketAddress socket_address(const IpAddress& a, uint16_t port) {
+    SocketAddress out{};
+    if (a.is_v4()) {
+      auto* sin = reinterpret_cast<sockaddr_in*>(&out.storage);
+      sin->sin_family = AF_INET;
+      sin->sin_port = htons(port);
+      a.to_bytes(reinterpret_cast<uint8_t*>(&sin->sin_addr));
+      out.length = sizeof(sockaddr_in);
+    } else {
+      auto* sin6 = reinterpret_cast<sockaddr_in6*>(&out.storage);
+      sin6->sin6_family = AF_INET6;
+      sin6->sin6_port = htons(port);
+      a.to_bytes(sin6->sin6_addr.s6_addr);
+      out.length = sizeof(sockaddr_in6);
+    }
+    return out;
+  }
+
+  static asio::ip::tcp protocol(Family f) {
+    return f == Family::kV4 ? asio::ip::tcp::v4() : asio::ip::tcp::v6();
+  }
+
   bool start_attempt(uint32_t idx, Work w) {
     Slot& s = slots_[idx];
     IpAddress address = shared_.space.host(shared_.space.host_of(w.pair));
-    asio::ip::tcp::endpoint endpoint = make_endpoint(address, shared_.space.port_of(w.pair));
-    asio::error_code ec;
-    s.socket.open(endpoint.protocol(), ec);
-    if (ec) {
-      retries_.push_front(w);  // not an attempt: nothing was sent
-      int err = ec.value();
-      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
-        // Someone else holds descriptors too: give this slot up for good and go on with a
-        // smaller window. With nothing in flight there is no way forward.
-        if (in_flight_ == 0) {
-          throw RuntimeError(fmt::format(
-              "cannot open sockets: {} (raise ulimit -n or lower --concurrency)", ec.message()));
+    SocketAddress sa = socket_address(address, shared_.space.port_of(w.pair));
+    if (s.fd >= 0 && s.fd_family != address.family) {
+      ::close(s.fd);
+      s.fd = -1;
+    }
+    if (s.fd < 0) {
+      s.fd = ::socket(address.is_v4() ? AF_INET : AF_INET6,
+                      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (s.fd < 0) {
+        int err = errno;
+        retries_.push_front(w);  // not an attempt: nothing was sent
+        if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+          // Someone else holds descriptors too: give this slot up for good and go on with a
+          // smaller window. With nothing in flight there is no way forward.
+          if (in_flight_ == 0) {
+            throw RuntimeError(
+                fmt::format("cannot open sockets: {} (raise ulimit -n or lower --concurrency)",
+                            std::strerror(err)));
+          }
+          return false;
         }
-        return false;
+        idle_.push_back(idx);
+        throw RuntimeError(fmt::format("cannot open a socket: {}", std::strerror(err)));
       }
-      idle_.push_back(idx);
-      throw RuntimeError(fmt::format("cannot open a socket: {}", ec.message()));
+      s.fd_family = address.family;
     }
     s.pair = w.pair;
     s.attempts = static_cast<uint8_t>(w.attempts + 1);
@@ -281,37 +351,71 @@ class Worker {
     s.start = Clock::now();
     ++in_flight_;
     shared_.attempts.fetch_add(1, std::memory_order_relaxed);
-    uint32_t gen = s.generation;
-    deadlines_.push_back({idx, gen, s.start});
-    s.socket.async_connect(endpoint, [this, idx, gen](const asio::error_code& e) {
-      on_connect(idx, gen, e);
-      fill();
-    });
+
+    int err = ::connect(s.fd, sa.get(), sa.length) == 0 ? 0 : errno;
+    if (err == EINPROGRESS) {
+      // On a local path the SYN-ACK or RST has usually been processed before connect()
+      // returns; a second connect() reports it (EISCONN / ECONNREFUSED) without epoll, and
+      // after a refusal leaves the socket disconnected and ready for the next attempt.
+      err = ::connect(s.fd, sa.get(), sa.length) == 0 ? 0 : errno;
+      if (err == EISCONN) err = 0;
+    }
+    if (err == EALREADY || err == EINPROGRESS) {
+      wait_for_answer(idx);
+    } else if (err == 0) {
+      on_connected(idx);
+    } else {
+      on_error(idx, err, /*socket_reusable=*/true);
+    }
     return true;
   }
 
-  static asio::ip::tcp::endpoint make_endpoint(const IpAddress& a, uint16_t port) {
-    if (a.is_v4()) return {asio::ip::address_v4(static_cast<uint32_t>(a.value)), port};
-    asio::ip::address_v6::bytes_type bytes;
-    a.to_bytes(bytes.data());
-    return {asio::ip::address_v6(bytes), port};
+  // Hands the socket to the reactor until it becomes writable (answered) or the deadline passes.
+  void wait_for_answer(uint32_t idx) {
+    Slot& s = slots_[idx];
+    asio::error_code ec;
+    s.socket.assign(protocol(s.fd_family), s.fd, ec);
+    if (ec) throw RuntimeError(fmt::format("cannot watch a socket: {}", ec.message()));
+    s.fd = -1;
+    uint32_t gen = s.generation;
+    deadlines_.push_back({idx, gen, s.start});
+    s.socket.async_wait(asio::socket_base::wait_write, [this, idx, gen](const asio::error_code& e) {
+      on_writable(idx, gen, e);
+      fill();
+    });
   }
 
-  void on_connect(uint32_t idx, uint32_t gen, const asio::error_code& ec) {
+  void on_writable(uint32_t idx, uint32_t gen, const asio::error_code& ec) {
     Slot& s = slots_[idx];
-    if (s.generation != gen || s.phase != Phase::kConnecting) return;
-    Nanos rtt = Clock::now() - s.start;
-    if (!ec) {
-      rtt_.add_sample(rtt);
-      s.rtt = rtt;
-      if (options_.banner) {
-        start_banner(idx);
-      } else {
-        finish(idx, PortState::kOpen, Reason::kSynAck, rtt);
-      }
-      return;
+    if (ec || s.generation != gen || s.phase != Phase::kConnecting) return;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(s.socket.native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err == 0) {
+      on_connected(idx);
+    } else {
+      on_error(idx, err, /*socket_reusable=*/false);
     }
-    switch (ec.value()) {
+  }
+
+  void on_connected(uint32_t idx) {
+    Slot& s = slots_[idx];
+    Nanos rtt = Clock::now() - s.start;
+    rtt_.add_sample(rtt);
+    s.rtt = rtt;
+    if (options_.banner) {
+      start_banner(idx);
+    } else {
+      finish(idx, PortState::kOpen, Reason::kSynAck, rtt);
+    }
+  }
+
+  void on_error(uint32_t idx, int err, bool socket_reusable) {
+    Slot& s = slots_[idx];
+    Nanos rtt = Clock::now() - s.start;
+    // Only a plain refusal is known to leave the socket cleanly disconnected for reuse.
+    if (!(socket_reusable && err == ECONNREFUSED)) drop_socket(s);
+    switch (err) {
       case ECONNREFUSED:
         rtt_.add_sample(rtt);
         finish(idx, PortState::kClosed, Reason::kConnRefused, rtt);
@@ -335,10 +439,9 @@ class Worker {
         // Out of local ports for now: requeue without counting, pause launches until the next
         // tick so closing sockets can free some.
         retries_.push_front({s.pair, static_cast<uint8_t>(s.attempts - 1)});
+        shared_.attempts.fetch_sub(1, std::memory_order_relaxed);
         release(idx);
         stalled_ = true;
-        break;
-      case ECANCELED:
         break;
       default:
         finish(idx, PortState::kFiltered, Reason::kError, rtt);
@@ -346,9 +449,28 @@ class Worker {
     }
   }
 
+  // Closes whatever socket the slot holds (the raw one or the reactor's).
+  static void drop_socket(Slot& s, bool reset = false) {
+    int fd = s.fd >= 0 ? s.fd : (s.socket.is_open() ? s.socket.native_handle() : -1);
+    if (fd >= 0 && reset) {
+      // Abort with RST: no FIN handshake, no TIME_WAIT socket left behind for each open port.
+      linger l{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    if (s.fd >= 0) {
+      ::close(s.fd);
+      s.fd = -1;
+    }
+    if (s.socket.is_open()) {
+      asio::error_code ignored;
+      s.socket.close(ignored);
+    }
+  }
+
   // No answer within the timeout: try again, or call the port filtered.
   void silent(uint32_t idx) {
     Slot& s = slots_[idx];
+    drop_socket(s);
     if (s.attempts <= options_.retries) {
       retries_.push_back({s.pair, s.attempts});
       release(idx);
@@ -359,6 +481,12 @@ class Worker {
 
   void start_banner(uint32_t idx) {
     Slot& s = slots_[idx];
+    if (s.fd >= 0) {
+      asio::error_code ec;
+      s.socket.assign(protocol(s.fd_family), s.fd, ec);
+      if (ec) throw RuntimeError(fmt::format("cannot watch a socket: {}", ec.message()));
+      s.fd = -1;
+    }
     s.phase = Phase::kBanner;
     s.probe_sent = false;
     if (!s.buffer) s.buffer = std::make_unique<char[]>(kBannerBytes);
@@ -376,15 +504,16 @@ class Worker {
   }
 
   void send_probe(Slot& s) {
-    asio::error_code ignored;
     // Tiny, on a fresh connection: the send buffer always has room, so this never blocks.
-    s.socket.send(asio::buffer(kHttpProbe.data(), kHttpProbe.size()), 0, ignored);
+    // MSG_NOSIGNAL: a peer that already reset must not raise SIGPIPE.
+    ::send(s.socket.native_handle(), kHttpProbe.data(), kHttpProbe.size(), MSG_NOSIGNAL);
     s.probe_sent = true;
   }
 
   void on_banner(uint32_t idx, uint32_t gen, const asio::error_code& ec, size_t n) {
     Slot& s = slots_[idx];
     if (s.generation != gen || s.phase != Phase::kBanner) return;
+    if (ec == asio::error::operation_aborted) return;
     std::string banner = ec ? std::string() : std::string(s.buffer.get(), n);
     finish(idx, PortState::kOpen, Reason::kSynAck, s.rtt, std::move(banner));
   }
@@ -401,20 +530,19 @@ class Worker {
     r.rtt = rtt;
     r.has_banner = options_.banner && state == PortState::kOpen;
     r.banner = std::move(banner);
-    if (state == PortState::kOpen) {
-      // Abort with RST: no FIN handshake, no TIME_WAIT socket left behind for each open port.
-      asio::error_code ignored;
-      s.socket.set_option(asio::socket_base::linger(true, 0), ignored);
-    }
+    if (state == PortState::kOpen) drop_socket(s, /*reset=*/true);
     release(idx);
     shared_.emit(r);
   }
 
-  // Closes the slot's socket and makes it free for the next attempt.
+  // Ends the slot's attempt and makes it free for the next one. A refused socket stays open in
+  // s.fd for reuse; one the reactor watched is closed.
   void release(uint32_t idx) {
     Slot& s = slots_[idx];
-    asio::error_code ignored;
-    s.socket.close(ignored);
+    if (s.socket.is_open()) {
+      asio::error_code ignored;
+      s.socket.close(ignored);
+    }
     ++s.generation;
     s.phase = Phase::kIdle;
     --in_flight_;
@@ -441,16 +569,8 @@ class Worker {
     });
   }
 
-  // One periodic sweep instead of a timer per attempt. Every attempt waits the same current
-  // timeout, so deadlines expire in start order and a FIFO is enough; as the RTT estimate falls,
-  // attempts started under the initial timeout expire early too.
-  void on_tick() {
-    if (shared_.abort.load(std::memory_order_relaxed)) {
-      io_.stop();
-      return;
-    }
-    auto now = Clock::now();
-    Nanos limit = timeout();
+  // Expires attempts whose deadline passed: start + the current timeout.
+  void sweep_deadlines(Clock::time_point now, Nanos limit) {
     while (!deadlines_.empty()) {
       const Deadline d = deadlines_.front();
       Slot& s = slots_[d.slot];
@@ -463,6 +583,19 @@ class Worker {
       if (answer_pending(s.socket)) continue;  // its handler is on the way
       silent(d.slot);
     }
+  }
+
+  // One periodic sweep instead of a timer per attempt. Every attempt waits the same current
+  // timeout, so deadlines expire in start order and a FIFO is enough; as the RTT estimate falls,
+  // attempts started under the initial timeout expire early too.
+  void on_tick() {
+    if (shared_.abort.load(std::memory_order_relaxed)) {
+      io_.stop();
+      return;
+    }
+    auto now = Clock::now();
+    Nanos limit = timeout();
+    sweep_deadlines(now, limit);
     for (size_t i = 0; i < banner_deadlines_.size();) {
       Deadline d = banner_deadlines_[i];
       Slot& s = slots_[d.slot];
@@ -509,6 +642,7 @@ class Worker {
   bool reports_timeout_;
   bool stalled_ = false;
   bool exhausted_ = false;
+  bool fill_posted_ = false;
   uint64_t claim_begin_ = 0, claim_end_ = 0;
   unsigned in_flight_ = 0;
 };
