@@ -1,0 +1,156 @@
+// The capture loop: pcap_dispatch in slices short enough to check the clock, signal handlers that
+// only call pcap_breakloop, and errors carried out of libpcap's C callback as exception_ptr.
+#include "capture/capture_session.h"
+
+#include <pcap/pcap.h>
+#include <signal.h>
+
+#include <atomic>
+#include <exception>
+
+#include "capture/privileges.h"
+#include "common/error.h"
+
+namespace netres::capture {
+namespace {
+
+std::atomic<pcap_t*> g_active_handle{nullptr};
+volatile sig_atomic_t g_stop_requested = 0;
+
+extern "C" void on_stop_signal(int) {
+  g_stop_requested = 1;
+  pcap_t* p = g_active_handle.load();
+  if (p != nullptr) pcap_breakloop(p);
+}
+
+// Installs the handlers for the lifetime of a run and restores the previous ones after.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_requested = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills, in case something hangs
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+class SessionHandler : public PacketHandler {
+ public:
+  SessionHandler(const PcapSource& source, PcapWriter* writer, const PacketCallback& on_packet)
+      : source_(source), writer_(writer), on_packet_(on_packet), linktype_(source.linktype()) {}
+
+  void on_packet(const pcap_pkthdr& h, const uint8_t* bytes) override {
+    if (error_) return;
+    ++captured_;
+    Timestamp ts{static_cast<int64_t>(h.ts.tv_sec), static_cast<uint32_t>(h.ts.tv_usec)};
+    try {
+      if (writer_ != nullptr) writer_->write(ts, h.len, bytes, h.caplen);
+      if (on_packet_) {
+        decode_packet(linktype_, {bytes, h.caplen}, h.len, view_);
+        on_packet_(view_, ts);
+      }
+    } catch (...) {
+      // Exceptions must not unwind through libpcap's C frames: stop and rethrow after.
+      error_ = std::current_exception();
+      const_cast<PcapSource&>(source_).break_loop();
+    }
+  }
+
+  uint64_t captured_ = 0;
+  std::exception_ptr error_;
+
+ private:
+  const PcapSource& source_;
+  PcapWriter* writer_;
+  const PacketCallback& on_packet_;
+  int linktype_;
+  PacketView view_;
+};
+
+}  // namespace
+
+CaptureSession::CaptureSession(CaptureOptions options)
+    : options_(std::move(options)),
+      source_(options_.read_file.empty() ? PcapSource::open_live(options_.live)
+                                         : PcapSource::open_file(options_.read_file)) {
+  if (!options_.filter.empty()) source_.set_filter(options_.filter);
+  // As tcpdump: the device is open, so root is no longer needed, not even for the dump file.
+  if (!options_.drop_user.empty()) drop_privileges(options_.drop_user);
+  if (!options_.write_path.empty()) {
+    PcapWriterOptions w;
+    w.path = options_.write_path;
+    w.linktype = source_.linktype();
+    w.snaplen = source_.snaplen();
+    w.rotate_size = options_.rotate_size;
+    w.rotate_interval = options_.rotate_interval;
+    w.packet_buffered = options_.packet_buffered;
+    writer_ = std::make_unique<PcapWriter>(w);
+  }
+}
+
+CaptureSession::~CaptureSession() = default;
+
+CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
+  using Clock = std::chrono::steady_clock;
+  StopSignals signals;
+  g_active_handle.store(source_.handle());
+  struct ClearHandle {
+    ~ClearHandle() { g_active_handle.store(nullptr); }
+  } clear_handle;
+
+  SessionHandler handler(source_, writer_.get(), on_packet);
+  CaptureResult result;
+  const auto start = Clock::now();
+  auto last_flush = start;
+  const bool timed = options_.duration.count() > 0;
+
+  while (!g_stop_requested) {
+    int want = -1;
+    if (options_.count > 0) {
+      if (handler.captured_ >= options_.count) break;
+      uint64_t left = options_.count - handler.captured_;
+      want = left > 1'000'000 ? 1'000'000 : static_cast<int>(left);
+    }
+    if (timed && Clock::now() - start >= options_.duration) break;
+    try {
+      source_.dispatch(want, handler);
+    } catch (...) {
+      handler.error_ = std::current_exception();
+    }
+    if (handler.error_) break;
+    if (!source_.is_live() && source_.at_end()) break;
+    // Live captures in a quiet moment: push what is buffered so the file is current.
+    if (writer_ && source_.is_live() && Clock::now() - last_flush >= std::chrono::seconds(1)) {
+      writer_->flush();
+      last_flush = Clock::now();
+    }
+  }
+  result.interrupted = g_stop_requested != 0;
+  result.captured = handler.captured_;
+  result.stats = source_.stats();
+  std::exception_ptr error = handler.error_;
+  if (writer_) {
+    try {
+      writer_->close();
+    } catch (...) {
+      if (!error) error = std::current_exception();
+    }
+    result.written = writer_->packets_written();
+    result.files = writer_->files();
+  }
+  result.error = error;
+  return result;
+}
+
+}  // namespace netres::capture

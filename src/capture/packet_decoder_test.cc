@@ -1,0 +1,305 @@
+// decode_packet on crafted frames of every supported layer, and on every truncation of them.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "capture/packet_builder_test.h"
+#include "capture/packet_text.h"
+#include "capture/packet_view.h"
+
+namespace netres::capture {
+namespace {
+
+using namespace testing;  // NOLINT: the builders
+
+PacketView decode(int lt, const Packet& p) {
+  PacketView v;
+  decode_packet(lt, p, 0, v);
+  return v;
+}
+
+Packet syn_with_options() {
+  Packet opts = {2, 4,  0x05, 0xb4,                    // mss 1460
+                 4, 2,                                 // sack permitted
+                 8, 10, 0,    0,    0, 1, 0, 0, 0, 0,  // timestamps 1 / 0
+                 1,                                    // nop
+                 3, 3,  7};                            // wscale 7
+  return ethernet(0x0800,
+                  ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 6, tcp(51234, 80, 1, 0, 0x02, 64240, opts)));
+}
+
+Packet http_get() {
+  return ethernet(0x0800, ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 6,
+                               tcp(51234, 80, 2, 7, 0x18, 502, {},
+                                   text("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n"))));
+}
+
+Packet dns_response() {
+  return ethernet(0x0800, ipv4({10, 0, 0, 53}, {10, 0, 0, 1}, 17,
+                               udp(53, 40000, dns(0x1234, "www.example.com", 1, true, 2))));
+}
+
+Packet ipv6_with_extensions() {
+  // hop-by-hop (8 bytes) -> destination options (8) -> fragment (8, offset 0, more) -> UDP
+  Packet hbh = {60, 0, 1, 4, 0, 0, 0, 0};
+  Packet dst = {44, 0, 1, 4, 0, 0, 0, 0};
+  Packet frag = {17, 0, 0x00, 0x01, 0, 0, 0x12, 0x34};
+  Packet payload = cat(cat(cat(hbh, dst), frag), udp(5000, 6000, text("hello")));
+  return ethernet(0x86dd, ipv6(1, 2, 0, payload));
+}
+
+Packet arp_request() {
+  Packet a = {0, 1, 0x08, 0x00, 6, 4, 0,   1,           //
+              2, 0, 0,    0,    0, 1, 192, 168, 1, 1,   // sender
+              0, 0, 0,    0,    0, 0, 192, 168, 1, 2};  // target
+  return ethernet(0x0806, a);
+}
+
+Packet icmp_echo() {
+  Packet c = {8, 0, 0, 0, 0x00, 0x07, 0x00, 0x03, 'p', 'i', 'n', 'g'};
+  return ethernet(0x0800, ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 1, c), {100, 200});
+}
+
+std::vector<std::pair<int, Packet>> all_samples() {
+  Packet sll2 = {0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 2, 0, 0, 0, 0, 1, 0, 0};
+  Packet sll1 = {0, 4, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x86, 0xdd};
+  Packet icmp6 = {128, 0, 0, 0, 0, 1, 0, 2};
+  return {
+      {linktype::kEthernet, syn_with_options()},
+      {linktype::kEthernet, http_get()},
+      {linktype::kEthernet, dns_response()},
+      {linktype::kEthernet, ipv6_with_extensions()},
+      {linktype::kEthernet, arp_request()},
+      {linktype::kEthernet, icmp_echo()},
+      {linktype::kLinuxSll2, cat(sll2, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, udp(1, 2, {})))},
+      {linktype::kLinuxSll, cat(sll1, ipv6(1, 2, 58, icmp6))},
+      {linktype::kNull,
+       cat({2, 0, 0, 0}, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6, tcp(1, 2, 3, 4, 0x10, 5)))},
+      {linktype::kRaw, ipv6(1, 2, 17, udp(53, 53, dns(1, "a.b", 28, false)))},
+  };
+}
+
+TEST(PacketDecoder, EthernetIpv4TcpOptions) {
+  PacketView v = decode(linktype::kEthernet, syn_with_options());
+  ASSERT_TRUE(v.has(kLayerEthernet) && v.has(kLayerIpv4) && v.has(kLayerTcp));
+  EXPECT_FALSE(v.truncated);
+  EXPECT_EQ(v.malformed, nullptr);
+  EXPECT_EQ(v.link.ethertype, 0x0800);
+  EXPECT_EQ(v.tcp.src_port, 51234);
+  EXPECT_EQ(v.tcp.dst_port, 80);
+  EXPECT_EQ(v.tcp.seq, 1u);
+  EXPECT_EQ(v.tcp.flags, tcp_flag::kSyn);
+  EXPECT_EQ(v.tcp.window, 64240);
+  EXPECT_EQ(v.tcp.header_length, 40);
+  EXPECT_TRUE(v.tcp.has_mss);
+  EXPECT_EQ(v.tcp.mss, 1460);
+  EXPECT_TRUE(v.tcp.sack_permitted);
+  EXPECT_TRUE(v.tcp.has_timestamp);
+  EXPECT_EQ(v.tcp.ts_value, 1u);
+  EXPECT_TRUE(v.tcp.has_window_scale);
+  EXPECT_EQ(v.tcp.window_scale, 7);
+  EXPECT_EQ(v.tcp.payload_length, 0u);
+}
+
+TEST(PacketDecoder, EthernetPaddingIsNotPayload) {
+  Packet p = ethernet(0x0800, ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 17, udp(1, 2, {})));
+  p.resize(60, 0);  // Ethernet minimum frame
+  PacketView v = decode(linktype::kEthernet, p);
+  EXPECT_EQ(v.ip_payload.size(), 8u);
+  EXPECT_EQ(v.payload.size(), 0u);
+  EXPECT_FALSE(v.truncated);
+}
+
+TEST(PacketDecoder, HttpRequestLine) {
+  PacketView v = decode(linktype::kEthernet, http_get());
+  ASSERT_TRUE(v.has(kLayerHttp));
+  EXPECT_EQ(v.http.method, "GET");
+  EXPECT_EQ(v.http.path, "/index.html");
+  EXPECT_EQ(v.http.version, "HTTP/1.1");
+  EXPECT_EQ(v.tcp.payload_length, 37u);
+}
+
+TEST(PacketDecoder, HttpOnOtherPortsOnlyWithKnownMethods) {
+  auto on_port = [](uint16_t port, std::string_view line) {
+    return decode(linktype::kEthernet,
+                  ethernet(0x0800, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 6,
+                                        tcp(40000, port, 1, 1, 0x18, 1, {}, text(line)))));
+  };
+  EXPECT_TRUE(on_port(3000, "POST /api HTTP/1.0\r\n").has(kLayerHttp));
+  EXPECT_FALSE(on_port(3000, "PROPFIND /dav HTTP/1.1\r\n").has(kLayerHttp));
+  EXPECT_TRUE(on_port(8080, "PROPFIND /dav HTTP/1.1\r\n").has(kLayerHttp));
+  EXPECT_FALSE(on_port(80, "HTTP/1.1 200 OK\r\n").has(kLayerHttp));
+  EXPECT_FALSE(on_port(80, "GET /no-newline HTTP/1.1").has(kLayerHttp));
+  EXPECT_FALSE(on_port(80, "get / HTTP/1.1\r\n").has(kLayerHttp));
+}
+
+TEST(PacketDecoder, DnsResponseWithCompression) {
+  PacketView v = decode(linktype::kEthernet, dns_response());
+  ASSERT_TRUE(v.has(kLayerDns));
+  EXPECT_TRUE(v.dns.response);
+  EXPECT_EQ(v.dns.id, 0x1234);
+  EXPECT_EQ(v.dns.qname(), "www.example.com");
+  EXPECT_EQ(v.dns.qtype, 1);
+  EXPECT_EQ(v.dns.answer_count, 2);
+  EXPECT_FALSE(v.truncated);
+  EXPECT_EQ(v.malformed, nullptr);
+}
+
+TEST(PacketDecoder, DnsPointerLoopIsMalformed) {
+  Packet m = dns(1, "", 1, false);
+  m.resize(12);
+  put16(m, 0xc00c);  // points at itself
+  put32(m, 0x00010001);
+  PacketView v = decode(linktype::kEthernet,
+                        ethernet(0x0800, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, udp(1, 53, m))));
+  ASSERT_NE(v.malformed, nullptr);
+  EXPECT_STREQ(v.malformed, "dns name pointer");
+}
+
+TEST(PacketDecoder, Ipv6ExtensionHeadersAndFirstFragment) {
+  PacketView v = decode(linktype::kEthernet, ipv6_with_extensions());
+  ASSERT_TRUE(v.has(kLayerIpv6));
+  EXPECT_EQ(v.ipv6.extension_count, 3);
+  EXPECT_EQ(v.ipv6.extensions[0], 0);
+  EXPECT_EQ(v.ipv6.extensions[1], 60);
+  EXPECT_EQ(v.ipv6.extensions[2], 44);
+  EXPECT_TRUE(v.ipv6.has_fragment_header);
+  EXPECT_TRUE(v.ipv6.more_fragments);
+  EXPECT_EQ(v.ipv6.fragment_id, 0x1234u);
+  EXPECT_EQ(v.ip_protocol, 17);
+  ASSERT_TRUE(v.has(kLayerUdp));
+  EXPECT_EQ(v.udp.dst_port, 6000);
+  EXPECT_FALSE(v.truncated);
+}
+
+TEST(PacketDecoder, Ipv4LaterFragmentHasNoTransportHeader) {
+  Packet p = ethernet(0x0800, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, text("0123456789abcdef"), {},
+                                   /*frag=*/185, /*id=*/77));
+  PacketView v = decode(linktype::kEthernet, p);
+  EXPECT_TRUE(v.later_fragment);
+  EXPECT_FALSE(v.has(kLayerUdp));
+  EXPECT_EQ(v.ipv4.fragment_offset, 1480);
+  EXPECT_EQ(v.ip_payload_length, 16u);
+}
+
+TEST(PacketDecoder, Ipv4FirstFragmentUdpIsNotFlagged) {
+  // A UDP header claiming 3000 bytes in a fragment holding 20: expected for a first fragment.
+  Packet u = udp(1000, 2000, Packet(12, 'x'));
+  u[4] = 0x0b;
+  u[5] = 0xb8;
+  PacketView v = decode(linktype::kEthernet,
+                        ethernet(0x0800, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, u, {}, 0x2000)));
+  ASSERT_TRUE(v.has(kLayerUdp));
+  EXPECT_FALSE(v.truncated);
+  EXPECT_EQ(v.malformed, nullptr);
+  EXPECT_TRUE(v.ipv4.more_fragments);
+}
+
+TEST(PacketDecoder, Ipv4Options) {
+  Packet opts = {0x94, 0x04, 0, 0};  // router alert
+  PacketView v =
+      decode(linktype::kEthernet,
+             ethernet(0x0800, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, udp(1, 2, {}), opts)));
+  EXPECT_EQ(v.ipv4.header_length, 24);
+  ASSERT_TRUE(v.has(kLayerUdp));
+  EXPECT_EQ(v.udp.src_port, 1);
+}
+
+TEST(PacketDecoder, ArpAndQinQ) {
+  PacketView a = decode(linktype::kEthernet, arp_request());
+  ASSERT_TRUE(a.has(kLayerArp));
+  EXPECT_EQ(a.arp.operation, 1);
+  EXPECT_EQ(a.arp.sender_ip.bytes[3], 1);
+  EXPECT_EQ(a.arp.target_ip.bytes[3], 2);
+
+  PacketView q = decode(linktype::kEthernet, icmp_echo());
+  ASSERT_EQ(q.link.vlan_count, 2);
+  EXPECT_EQ(q.link.vlans[0].tpid, 0x88a8);
+  EXPECT_EQ(q.link.vlans[0].id, 100);
+  EXPECT_EQ(q.link.vlans[1].id, 200);
+  ASSERT_TRUE(q.has(kLayerIcmp));
+  EXPECT_EQ(q.icmp.type, 8);
+  EXPECT_EQ(q.icmp.echo_id, 7);
+  EXPECT_EQ(q.icmp.echo_seq, 3);
+}
+
+TEST(PacketDecoder, CookedNullAndRawLinkTypes) {
+  for (auto& [lt, p] : all_samples()) {
+    PacketView v = decode(lt, p);
+    EXPECT_TRUE(v.is_ip() || v.has(kLayerArp)) << lt;
+    EXPECT_FALSE(v.truncated) << lt;
+    EXPECT_EQ(v.malformed, nullptr) << lt;
+  }
+  auto samples = all_samples();
+  PacketView sll2 = decode(samples[6].first, samples[6].second);
+  EXPECT_EQ(sll2.link.sll_version, 2);
+  EXPECT_EQ(sll2.link.sll_ifindex, 3u);
+  EXPECT_EQ(sll2.link.sll_packet_type, 4);
+  PacketView sll1 = decode(samples[7].first, samples[7].second);
+  ASSERT_TRUE(sll1.has(kLayerIcmpv6));
+  EXPECT_EQ(sll1.icmp.echo_seq, 2);
+  PacketView raw = decode(samples[9].first, samples[9].second);
+  ASSERT_TRUE(raw.has(kLayerDns));
+  EXPECT_EQ(raw.dns.qtype, 28);
+  // DLT_NULL written by a big-endian host.
+  PacketView be = decode(linktype::kNull,
+                         cat({0, 0, 0, 2}, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, udp(1, 2, {}))));
+  EXPECT_TRUE(be.has(kLayerUdp));
+}
+
+TEST(PacketDecoder, MalformedHeaders) {
+  Packet bad_ihl = ethernet(0x0800, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, udp(1, 2, {})));
+  bad_ihl[14] = 0x43;
+  EXPECT_STREQ(decode(linktype::kEthernet, bad_ihl).malformed, "ipv4 header length");
+
+  Packet bad_doff = syn_with_options();
+  bad_doff[14 + 20 + 12] = 0x30;
+  EXPECT_STREQ(decode(linktype::kEthernet, bad_doff).malformed, "tcp header length");
+
+  Packet bad_opt = syn_with_options();
+  bad_opt[14 + 20 + 21] = 0;  // MSS option length 0
+  EXPECT_STREQ(decode(linktype::kEthernet, bad_opt).malformed, "tcp option");
+
+  Packet bad_udp = ethernet(0x0800, ipv4({1, 1, 1, 1}, {2, 2, 2, 2}, 17, udp(1, 2, {})));
+  bad_udp[14 + 20 + 5] = 4;
+  EXPECT_STREQ(decode(linktype::kEthernet, bad_udp).malformed, "udp length");
+}
+
+// Every strict prefix of every sample is flagged (length fields reveal what is missing), and
+// decoding never reads past the prefix: the copy is exactly that long, so ASan would catch it.
+TEST(PacketDecoder, EveryTruncationIsFlagged) {
+  for (auto& [lt, p] : all_samples()) {
+    for (size_t n = 0; n < p.size(); ++n) {
+      Packet prefix(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(n));
+      PacketView v;
+      decode_packet(lt, prefix, static_cast<uint32_t>(p.size()), v);
+      EXPECT_TRUE(v.truncated || v.malformed != nullptr) << "linktype " << lt << " len " << n;
+      TextBuffer out;
+      append_summary(out, v);
+      append_json(out, v, {});
+      std::string_view s(out.data(), out.size());
+      EXPECT_NE(s.find(v.truncated ? "[truncated]" : "[malformed"), std::string_view::npos) << s;
+    }
+  }
+}
+
+TEST(PacketDecoder, RandomCorruptionNeverCrashes) {
+  std::mt19937 rng(42);
+  for (auto& [lt, p] : all_samples()) {
+    for (int round = 0; round < 2000; ++round) {
+      Packet q = p;
+      int flips = 1 + static_cast<int>(rng() % 4);
+      for (int i = 0; i < flips; ++i) q[rng() % q.size()] = static_cast<uint8_t>(rng());
+      q.resize(rng() % (q.size() + 1));
+      PacketView v;
+      decode_packet(lt, q, 0, v);
+      TextBuffer out;
+      append_summary(out, v);
+      append_json(out, v, {1, 2});
+      EXPECT_GT(out.size(), 0u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace netres::capture

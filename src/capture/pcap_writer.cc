@@ -1,0 +1,189 @@
+// Classic pcap writing with a record-aligned buffer: a short write is undone back to the last
+// whole record with ftruncate, so readers (tcpdump -r) never meet a torn record.
+#include "capture/pcap_writer.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "common/error.h"
+
+namespace netres::capture {
+namespace {
+
+constexpr size_t kBufferSize = 256 * 1024;
+constexpr size_t kFileHeaderSize = 24;
+constexpr size_t kRecordHeaderSize = 16;
+
+void put_le32(std::vector<uint8_t>& b, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void put_le16(std::vector<uint8_t>& b, uint16_t v) {
+  b.push_back(static_cast<uint8_t>(v));
+  b.push_back(static_cast<uint8_t>(v >> 8));
+}
+uint32_t get_le32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+}  // namespace
+
+std::string PcapWriter::file_name(const std::string& pattern, bool expand_time,
+                                  std::chrono::system_clock::time_point when, unsigned index) {
+  std::string base = pattern;
+  if (expand_time && pattern.find('%') != std::string::npos) {
+    std::time_t t = std::chrono::system_clock::to_time_t(when);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[4096];
+    size_t n = std::strftime(buf, sizeof buf, pattern.c_str(), &tm);
+    if (n > 0) base.assign(buf, n);
+  }
+  return index == 0 ? base : base + std::to_string(index);
+}
+
+PcapWriter::PcapWriter(PcapWriterOptions options) : options_(std::move(options)) {
+  buffer_.reserve(kBufferSize);
+  open_next();
+}
+
+PcapWriter::~PcapWriter() {
+  try {
+    close();
+  } catch (...) {
+    // Already reported by whoever called write() or close() before; nothing more to do here.
+  }
+}
+
+void PcapWriter::open_next() {
+  bool time_names =
+      options_.rotate_interval.count() > 0 && options_.path.find('%') != std::string::npos;
+  auto now = std::chrono::system_clock::now();
+  if (time_names) {
+    // Numbering restarts in every period, as the strftime part already tells periods apart.
+    std::string expanded = file_name(options_.path, true, now, 0);
+    if (expanded != last_expanded_) {
+      last_expanded_ = expanded;
+      file_index_ = 0;
+    }
+  }
+  current_path_ = file_name(options_.path, time_names, now, file_index_);
+  ++file_index_;
+  fd_ = ::open(current_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw RuntimeError(fmt::format("cannot create '{}': {}", current_path_, std::strerror(errno)));
+  files_.push_back(current_path_);
+  opened_at_ = std::chrono::steady_clock::now();
+  file_size_ = on_disk_ = 0;
+  records_in_file_ = records_buffered_ = 0;
+  buffer_.clear();
+  put_le32(buffer_, 0xa1b2c3d4);  // microsecond timestamps, our byte order (little endian)
+  put_le16(buffer_, 2);
+  put_le16(buffer_, 4);
+  put_le32(buffer_, 0);  // thiszone
+  put_le32(buffer_, 0);  // sigfigs
+  put_le32(buffer_, static_cast<uint32_t>(options_.snaplen));
+  put_le32(buffer_, static_cast<uint32_t>(options_.linktype));
+  file_size_ = kFileHeaderSize;
+  // Write the header at once: a file that exists should be readable even before any packet.
+  flush_buffer();
+}
+
+void PcapWriter::write(Timestamp ts, uint32_t wire_length, const uint8_t* data, uint32_t caplen) {
+  if (failed_ || fd_ < 0) return;
+  uint64_t record = kRecordHeaderSize + caplen;
+  bool rotate = false;
+  if (records_in_file_ > 0) {
+    if (options_.rotate_size > 0 && file_size_ + record > options_.rotate_size) rotate = true;
+    if (options_.rotate_interval.count() > 0 &&
+        std::chrono::steady_clock::now() - opened_at_ >= options_.rotate_interval)
+      rotate = true;
+  }
+  if (rotate) {
+    close();
+    open_next();
+  }
+  if (buffer_.size() + record > kBufferSize) flush_buffer();
+  put_le32(buffer_, static_cast<uint32_t>(ts.seconds));
+  put_le32(buffer_, ts.micros);
+  put_le32(buffer_, caplen);
+  put_le32(buffer_, wire_length);
+  buffer_.insert(buffer_.end(), data, data + caplen);
+  file_size_ += record;
+  ++records_in_file_;
+  ++records_buffered_;
+  ++packets_written_;
+  if (options_.packet_buffered || buffer_.size() >= kBufferSize) flush_buffer();
+}
+
+void PcapWriter::flush() {
+  if (!failed_ && fd_ >= 0) flush_buffer();
+}
+
+void PcapWriter::close() {
+  if (fd_ < 0) return;
+  if (!failed_) flush_buffer();
+  ::close(fd_);
+  fd_ = -1;
+}
+
+void PcapWriter::flush_buffer() {
+  size_t done = 0;
+  while (done < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int error = n < 0 ? errno : ENOSPC;
+      on_disk_ += done;
+      // Keep the records that made it whole; `done` counts bytes of this buffer on disk. The
+      // buffer starts at a record boundary, or with the file header when the file is new.
+      size_t keep = 0;
+      uint64_t kept_records = 0;
+      size_t pos = 0;
+      if (on_disk_ - done == 0) {
+        pos = kFileHeaderSize;  // the header is in this buffer
+        if (done < kFileHeaderSize) {
+          if (::ftruncate(fd_, 0) != 0) {
+            // Nothing better to do: report the original error.
+          }
+          packets_written_ -= records_buffered_;
+          fail(error);
+        }
+        keep = pos;
+      }
+      while (pos + kRecordHeaderSize <= buffer_.size()) {
+        size_t end = pos + kRecordHeaderSize + get_le32(buffer_.data() + pos + 8);
+        if (end > done) break;
+        keep = end;
+        pos = end;
+        ++kept_records;
+      }
+      uint64_t file_end = on_disk_ - done + keep;
+      if (::ftruncate(fd_, static_cast<off_t>(file_end)) != 0) {
+        // Nothing better to do: report the original error.
+      }
+      packets_written_ -= records_buffered_ - kept_records;
+      fail(error);
+    }
+    done += static_cast<size_t>(n);
+  }
+  on_disk_ += done;
+  buffer_.clear();
+  records_buffered_ = 0;
+}
+
+void PcapWriter::fail(int error) {
+  failed_ = true;
+  buffer_.clear();
+  ::close(fd_);
+  fd_ = -1;
+  throw RuntimeError(fmt::format("writing '{}': {}; the {} packets written so far are kept",
+                                 current_path_, std::strerror(error), packets_written_));
+}
+
+}  // namespace netres::capture
