@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -343,6 +344,15 @@ class Worker {
         throw RuntimeError(fmt::format("cannot open a socket: {}", std::strerror(err)));
       }
       s.fd_family = address.family;
+      // Queue ICMP errors on the socket: an unreachable that arrives while connect() still
+      // holds the socket lock (always so on a local path) is otherwise only a "soft" error
+      // that SO_ERROR never shows, and the port would look silent.
+      int on = 1;
+      if (address.is_v4()) {
+        ::setsockopt(s.fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+      } else {
+        ::setsockopt(s.fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+      }
     }
     s.pair = w.pair;
     s.attempts = static_cast<uint8_t>(w.attempts + 1);
@@ -391,11 +401,35 @@ class Worker {
     int err = 0;
     socklen_t len = sizeof err;
     if (::getsockopt(s.socket.native_handle(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err == 0) err = queued_icmp_error(s.socket.native_handle());
     if (err == 0) {
       on_connected(idx);
     } else {
       on_error(idx, err, /*socket_reusable=*/false);
     }
+  }
+
+  // The errno of an ICMP error queued by IP_RECVERR / IPV6_RECVERR, or 0.
+  static int queued_icmp_error(int fd) {
+    char control[512];
+    char data[1];
+    iovec iov{data, sizeof data};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) return 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+          (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+        sock_extended_err ee;
+        std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+        if (ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6)
+          return static_cast<int>(ee.ee_errno);
+      }
+    }
+    return 0;
   }
 
   void on_connected(uint32_t idx) {
