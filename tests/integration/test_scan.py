@@ -275,5 +275,31 @@ class BadInput(unittest.TestCase):
         self.check(["127.0.0.1", "-p", "22", "--seed", "abc"])
 
 
+class RuntimeErrors(unittest.TestCase):
+    def test_too_few_file_descriptors_is_exit_3(self):
+        import resource
+
+        def low_limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+
+        r = subprocess.run([harness.NETRES, "scan", "127.0.0.1", "-p", "1"], capture_output=True,
+                           text=True, timeout=30, preexec_fn=low_limit)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertRegex(r.stderr, r"^netres: scan: the open file limit is 40")
+
+    def test_small_fd_limit_still_scans_loopback(self):
+        import resource
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (120, 120))
+
+        r = subprocess.run([harness.NETRES, "scan", "127.0.0.1", "-p", "1-2000", "--json",
+                            "--concurrency", "5000"], capture_output=True, text=True, timeout=60,
+                           preexec_fn=limit)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(len(r.stdout.splitlines()), 2000)
+        self.assertIn("exceeds the open file limit", r.stderr)
+
+
 if __name__ == "__main__":
     harness.main()
