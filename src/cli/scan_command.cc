@@ -248,7 +248,9 @@ void add_scan_command(CLI::App& app, Action& action) {
                   "common)");
   sub->add_option("--input-list", flags->input_list,
                   "Read targets from FILE, one or more per line, # comments (-iL; - for stdin)");
-  sub->add_option("--exclude", flags->excludes, "Targets to skip, same syntax, comma list");
+  // One value per occurrence, so "--exclude X TARGET" does not swallow the target.
+  sub->add_option("--exclude", flags->excludes, "Targets to skip, same syntax, comma list")
+      ->allow_extra_args(false);
   sub->add_flag("--open", flags->open_only, "Show open ports only");
   sub->add_flag("--json", flags->json, "NDJSON: one object per port result");
   sub->add_flag("--banner", flags->banner, "Read a banner from open ports");
