@@ -258,7 +258,7 @@ void add_scan_command(CLI::App& app, Action& action) {
       ->capture_default_str();
   sub->add_option("--timeout", flags->timeout,
                   "Fixed per-attempt timeout (default: adaptive from measured round trips, "
-                  "100ms to 2s)");
+                  "50ms to 2s)");
   sub->add_option("--retries", flags->retries, "Extra attempts for a silent port")
       ->capture_default_str()
       ->check(CLI::Range(0, 10));

@@ -24,6 +24,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -97,6 +98,8 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kBannerBytes = 512;
 constexpr std::string_view kHttpProbe = "HEAD / HTTP/1.0\r\n\r\n";
 constexpr size_t kClaimBatch = 64;
+// Local ports we bind to: Linux's default ephemeral range (net.ipv4.ip_local_port_range).
+constexpr uint32_t kLocalPortFirst = 32768, kLocalPortCount = 61000 - 32768;
 
 bool speaks_http_first(uint16_t port) {
   switch (port) {
@@ -186,6 +189,8 @@ class Worker {
              options_.fixed_timeout.value_or(options_.max_timeout)),
         rate_(rate),
         reports_timeout_(reports_timeout) {
+    // Each worker starts at its own random point of the local port range.
+    next_local_port_ = static_cast<uint32_t>(std::random_device{}());
     for (unsigned i = 0; i < window; ++i) {
       slots_.emplace_back(io_);
       idle_.push_back(window - 1 - i);
@@ -344,6 +349,7 @@ class Worker {
         throw RuntimeError(fmt::format("cannot open a socket: {}", std::strerror(err)));
       }
       s.fd_family = address.family;
+      bind_local_port(s.fd, address.family);
       // Queue ICMP errors on the socket: an unreachable that arrives while connect() still
       // holds the socket lock (always so on a local path) is otherwise only a "soft" error
       // that SO_ERROR never shows, and the port would look silent.
@@ -406,6 +412,28 @@ class Worker {
       on_connected(idx);
     } else {
       on_error(idx, err, /*socket_reusable=*/false);
+    }
+  }
+
+  // Binds a fresh socket to a local port of our choosing. The socket keeps it across reuse, so
+  // connect() skips the kernel's ephemeral port search and bind-bucket churn on every attempt.
+  // Any conflict just leaves the socket to the kernel's own choice at connect().
+  void bind_local_port(int fd, Family family) {
+    for (int tries = 0; tries < 4; ++tries) {
+      uint16_t port = static_cast<uint16_t>(kLocalPortFirst + next_local_port_++ % kLocalPortCount);
+      int rc;
+      if (family == Family::kV4) {
+        sockaddr_in sin{};
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(port);
+        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+      } else {
+        sockaddr_in6 sin6{};
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(port);
+        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
+      }
+      if (rc == 0 || errno != EADDRINUSE) return;
     }
   }
 
@@ -678,6 +706,7 @@ class Worker {
   bool exhausted_ = false;
   bool fill_posted_ = false;
   uint64_t claim_begin_ = 0, claim_end_ = 0;
+  uint32_t next_local_port_;
   unsigned in_flight_ = 0;
 };
 

@@ -18,7 +18,9 @@ struct ScanOptions {
   unsigned concurrency = 0;            // connects in flight; 0 = default (see default_concurrency)
   std::optional<Nanos> fixed_timeout;  // --timeout: no adaptation
   Nanos initial_timeout = std::chrono::seconds(1);  // until the first round trip is measured
-  Nanos min_timeout = std::chrono::milliseconds(100);
+  // As nmap -T5: on a LAN the RTT estimate is far below this, so the floor decides how fast
+  // silent ports are given up; the answer_pending check guards against a busy event loop.
+  Nanos min_timeout = std::chrono::milliseconds(50);
   Nanos max_timeout = std::chrono::seconds(2);
   unsigned retries = 1;  // extra attempts for a port that stayed silent
   double rate = 0;       // attempts per second, 0 = unlimited
