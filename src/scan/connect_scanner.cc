@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -98,8 +99,25 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kBannerBytes = 512;
 constexpr std::string_view kHttpProbe = "HEAD / HTTP/1.0\r\n\r\n";
 constexpr size_t kClaimBatch = 64;
-// Local ports we bind to: Linux's default ephemeral range (net.ipv4.ip_local_port_range).
-constexpr uint32_t kLocalPortFirst = 32768, kLocalPortCount = 61000 - 32768;
+// Local ports we bind to: the system's ephemeral range, where the kernel would pick them too.
+struct LocalPortRange {
+  uint32_t first = 32768, count = 61000 - 32768;  // Linux's default
+};
+
+const LocalPortRange& local_port_range() {
+  static const LocalPortRange range = [] {
+    LocalPortRange r;
+    std::FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    unsigned lo = 0, hi = 0;
+    if (f != nullptr) {
+      if (std::fscanf(f, "%u %u", &lo, &hi) == 2 && lo >= 1024 && hi <= 65535 && lo < hi)
+        r = {lo, hi - lo + 1};
+      std::fclose(f);
+    }
+    return r;
+  }();
+  return range;
+}
 
 bool speaks_http_first(uint16_t port) {
   switch (port) {
@@ -420,7 +438,8 @@ class Worker {
   // Any conflict just leaves the socket to the kernel's own choice at connect().
   void bind_local_port(int fd, Family family) {
     for (int tries = 0; tries < 4; ++tries) {
-      uint16_t port = static_cast<uint16_t>(kLocalPortFirst + next_local_port_++ % kLocalPortCount);
+      const LocalPortRange& range = local_port_range();
+      uint16_t port = static_cast<uint16_t>(range.first + next_local_port_++ % range.count);
       int rc;
       if (family == Family::kV4) {
         sockaddr_in sin{};
