@@ -96,10 +96,12 @@ TEST(Range, Malformed) {
 }
 
 TEST(Hostname, Shapes) {
-  for (const char* ok : {"localhost", "scan-target.test", "a.b.c.", "x1", "10.0.0.a"})
+  for (std::string ok : {"localhost", "scan-target.test", "a.b.c.", "x1", "10.0.0.a"})
     EXPECT_TRUE(netres::looks_like_hostname(ok)) << ok;
-  for (const char* bad : {"", "-a", "a-", "a..b", "10.0.0.300", "a b", "a/b", "host:80",
-                          std::string(64, 'a').c_str()})
+  const std::string too_long_label(64, 'a');
+  for (std::string bad : {std::string(""), std::string("-a"), std::string("a-"),
+                          std::string("a..b"), std::string("10.0.0.300"), std::string("a b"),
+                          std::string("a/b"), std::string("host:80"), too_long_label})
     EXPECT_FALSE(netres::looks_like_hostname(bad)) << bad;
   EXPECT_FALSE(parse_address_spec("scan-target.test"));
 }
