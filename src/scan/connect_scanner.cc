@@ -217,7 +217,8 @@ class Worker {
 
   ~Worker() {
     for (auto& s : slots_)
-      if (s.fd >= 0) ::close(s.fd);
+      for (int fd : {s.fd, s.spare_fd})
+        if (fd >= 0) ::close(fd);
   }
 
   void run() {
@@ -236,6 +237,7 @@ class Worker {
     // kernel and can connect again: kept here between attempts, it saves socket() + close().
     int fd = -1;
     Family fd_family = Family::kV4;
+    int spare_fd = -1;  // a reusable socket of the other family
     // Attempts still waiting for an answer are handed to Asio's reactor (epoll) through this.
     asio::ip::tcp::socket socket;
     uint64_t pair = 0;
@@ -343,9 +345,10 @@ class Worker {
     Slot& s = slots_[idx];
     IpAddress address = shared_.space.host(shared_.space.host_of(w.pair));
     SocketAddress sa = socket_address(address, shared_.space.port_of(w.pair));
-    if (s.fd >= 0 && s.fd_family != address.family) {
-      ::close(s.fd);
-      s.fd = -1;
+    if (s.fd_family != address.family) {
+      // Mixed IPv4/IPv6 scans alternate families at random: keep one socket of each.
+      std::swap(s.fd, s.spare_fd);
+      s.fd_family = address.family;
     }
     if (s.fd < 0) {
       s.fd = ::socket(address.is_v4() ? AF_INET : AF_INET6,
