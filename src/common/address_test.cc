@@ -1,3 +1,4 @@
+// CIDR math, ranges and address parsing, v4 and v6, including every malformed shape.
 #include "common/address.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// Port list parsing: lists, ranges, open ends, service names and every malformed case.
 #include "common/port_set.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// /etc/services parsing.
 #include "common/services.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// Shard specs: parsing and the guarantee that N shards are disjoint and cover everything.
 #include "common/shard.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// The scan order: a bijection for every size, seeded, spread out, and shardable.
 #include "scan/permutation.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// RFC 6298 smoothing and the clamp.
 #include "scan/rtt_estimator.h"
 
 #include <gtest/gtest.h>

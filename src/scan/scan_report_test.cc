@@ -1,3 +1,4 @@
+// Per-host tallies for the table, and banner sanitizing.
 #include "scan/scan_report.h"
 
 #include <gtest/gtest.h>

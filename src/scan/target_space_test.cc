@@ -1,3 +1,4 @@
+// Targets, excludes, hostnames (through a fake resolver) and -iL files into an indexed space.
 #include "scan/target_space.h"
 
 #include <gtest/gtest.h>
