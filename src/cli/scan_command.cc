@@ -160,13 +160,15 @@ int run_scan(const ScanFlags& f) {
     try {
       size_t used = 0;
       options.seed = std::stoull(f.seed, &used, 0);
-      if (used != f.seed.size()) throw std::invalid_argument("trailing");
+      if (used != f.seed.size() || f.seed[0] == '-') throw std::invalid_argument("seed");
     } catch (const std::exception&) {
       throw UsageError(fmt::format("bad --seed '{}': expected a whole number", f.seed));
     }
   } else if (f.shard.empty()) {
     options.seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
-  }  // shards of one scan must agree on the order: without --seed they all use seed 0
+  } else {
+    options.seed = 0;  // shards of one scan must agree on the order, so no random default
+  }
   options.threads =
       f.threads ? f.threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
   unsigned budget = scan::socket_budget();
