@@ -184,6 +184,10 @@ struct SharedState {
   const TargetSpace& space;
   const ScanOptions& options;
   Permutation permutation;
+  // The local address the routing table picks for each host (when there are few hosts), so
+  // sockets can be bound to it up front; 0 (the wildcard) leaves the choice to connect().
+  std::vector<uint128> sources;
+  uint128 source_of(uint64_t host) const { return host < sources.size() ? sources[host] : 0; }
   uint64_t share;
   const ConnectScanner::ResultSink& sink;
   std::atomic<uint64_t> next{0};
@@ -237,7 +241,8 @@ class Worker {
     // kernel and can connect again: kept here between attempts, it saves socket() + close().
     int fd = -1;
     Family fd_family = Family::kV4;
-    int spare_fd = -1;  // a reusable socket of the other family
+    int spare_fd = -1;                        // a reusable socket of the other family
+    uint128 fd_source = 0, spare_source = 0;  // the local address each is bound to
     // Attempts still waiting for an answer are handed to Asio's reactor (epoll) through this.
     asio::ip::tcp::socket socket;
     uint64_t pair = 0;
@@ -343,12 +348,19 @@ class Worker {
 
   bool start_attempt(uint32_t idx, Work w) {
     Slot& s = slots_[idx];
-    IpAddress address = shared_.space.host(shared_.space.host_of(w.pair));
+    uint64_t host = shared_.space.host_of(w.pair);
+    IpAddress address = shared_.space.host(host);
     SocketAddress sa = socket_address(address, shared_.space.port_of(w.pair));
     if (s.fd_family != address.family) {
       // Mixed IPv4/IPv6 scans alternate families at random: keep one socket of each.
       std::swap(s.fd, s.spare_fd);
+      std::swap(s.fd_source, s.spare_source);
       s.fd_family = address.family;
+    }
+    uint128 source = shared_.source_of(host);
+    if (s.fd >= 0 && s.fd_source != source) {
+      ::close(s.fd);
+      s.fd = -1;
     }
     if (s.fd < 0) {
       s.fd = ::socket(address.is_v4() ? AF_INET : AF_INET6,
@@ -370,7 +382,8 @@ class Worker {
         throw RuntimeError(fmt::format("cannot open a socket: {}", std::strerror(err)));
       }
       s.fd_family = address.family;
-      bind_local_port(s.fd, address.family);
+      s.fd_source = source;
+      bind_local_port(s.fd, address.family, source);
       // Queue ICMP errors on the socket: an unreachable that arrives while connect() still
       // holds the socket lock (always so on a local path) is otherwise only a "soft" error
       // that SO_ERROR never shows, and the port would look silent.
@@ -438,8 +451,9 @@ class Worker {
 
   // Binds a fresh socket to a local port of our choosing. The socket keeps it across reuse, so
   // connect() skips the kernel's ephemeral port search and bind-bucket churn on every attempt.
-  // Any conflict just leaves the socket to the kernel's own choice at connect().
-  void bind_local_port(int fd, Family family) {
+  // Binding the source address too spares connect() rehashing the socket under the address it
+  // picks. Any failure just leaves the socket to the kernel's own choice at connect().
+  void bind_local_port(int fd, Family family, uint128 source) {
     for (int tries = 0; tries < 4; ++tries) {
       const LocalPortRange& range = local_port_range();
       uint16_t port = static_cast<uint16_t>(range.first + next_local_port_++ % range.count);
@@ -448,11 +462,13 @@ class Worker {
         sockaddr_in sin{};
         sin.sin_family = AF_INET;
         sin.sin_port = htons(port);
+        IpAddress{Family::kV4, source}.to_bytes(reinterpret_cast<uint8_t*>(&sin.sin_addr));
         rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
       } else {
         sockaddr_in6 sin6{};
         sin6.sin6_family = AF_INET6;
         sin6.sin6_port = htons(port);
+        IpAddress{Family::kV6, source}.to_bytes(sin6.sin6_addr.s6_addr);
         rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sin6), sizeof sin6);
       }
       if (rc == 0 || errno != EADDRINUSE) return;
@@ -732,6 +748,43 @@ class Worker {
   unsigned in_flight_ = 0;
 };
 
+// The source address the kernel would use towards `target` (a UDP connect sends nothing), or 0.
+uint128 route_source(const IpAddress& target) {
+  int fd = ::socket(target.is_v4() ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_storage ss{};
+  socklen_t len;
+  if (target.is_v4()) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(9);
+    target.to_bytes(reinterpret_cast<uint8_t*>(&sin->sin_addr));
+    len = sizeof(sockaddr_in);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(9);
+    target.to_bytes(sin6->sin6_addr.s6_addr);
+    len = sizeof(sockaddr_in6);
+  }
+  uint128 source = 0;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+    if (target.is_v4()) {
+      const auto* b =
+          reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(&ss)->sin_addr);
+      for (int i = 0; i < 4; ++i) source = (source << 8) | b[i];
+    } else {
+      const auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+      // A scoped (link-local) source needs its interface too: leave those to the kernel.
+      if (sin6->sin6_scope_id == 0)
+        for (int i = 0; i < 16; ++i) source = (source << 8) | sin6->sin6_addr.s6_addr[i];
+    }
+  }
+  ::close(fd);
+  return source;
+}
+
 }  // namespace
 
 ConnectScanner::ConnectScanner(const TargetSpace& space, ScanOptions options)
@@ -746,6 +799,27 @@ ScanCounts ConnectScanner::run(const ResultSink& results, const ProgressSink& pr
   window = std::min(window, budget);
   unsigned threads = std::max(1u, std::min(options_.threads, window));
   SharedState shared(space_, options_, results);
+  // Few hosts: look up each one's source address once. Many: not worth a lookup per host.
+  constexpr uint64_t kMaxSourceLookups = 4096;
+  if (space_.host_count() <= kMaxSourceLookups) {
+    shared.sources.resize(space_.host_count());
+    for (uint64_t h = 0; h < space_.host_count(); ++h)
+      shared.sources[h] = route_source(space_.host(h));
+    // Sockets are reused across hosts, so binding pays only when a family has one source;
+    // with several, a bound socket would have to be replaced whenever the source changes.
+    for (Family f : {Family::kV4, Family::kV6}) {
+      std::optional<uint128> common;
+      bool uniform = true;
+      for (uint64_t h = 0; h < space_.host_count(); ++h) {
+        if (space_.host(h).family != f) continue;
+        if (!common) common = shared.sources[h];
+        uniform = uniform && *common == shared.sources[h];
+      }
+      if (!uniform)
+        for (uint64_t h = 0; h < space_.host_count(); ++h)
+          if (space_.host(h).family == f) shared.sources[h] = 0;
+    }
+  }
   shared.timeout_ns = options_.fixed_timeout.value_or(options_.initial_timeout).count();
   // Small jobs need no big window: it would only cost socket setup.
   uint64_t per_thread_work = shared.share / threads + 1;
