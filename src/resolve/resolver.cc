@@ -15,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <random>
 #include <unordered_map>
 
 #include "common/error.h"
@@ -109,6 +110,7 @@ struct Resolver::Impl {
     Impl* impl;
     size_t index;
     Clock::time_point start;
+    uint16_t id;
   };
 
   ares_channel channel = nullptr;
@@ -116,12 +118,30 @@ struct Resolver::Impl {
   std::unordered_map<int, uint32_t> watched;  // socket -> epoll events registered
   std::string servers;
   size_t concurrency = 1;
+  // Queries allowed in flight right now, up to `concurrency`. It starts small and grows by one
+  // per answer (doubling per round trip), and halves when an attempt times out: a burst of a
+  // thousand queries overflows the receive buffer of a server that reads them one by one, and
+  // c-ares would then retry them all at the same instant, overflowing it again.
+  size_t window = 1;
 
   // State of the current run().
   std::vector<Pending> pending;
   const OnOutcome* on_outcome = nullptr;
   size_t in_flight = 0;
   std::exception_ptr callback_error;
+
+  // c-ares 1.18 sends our bytes as they are, id included, and looks replies up by id; equal ids
+  // would pile every query into one hash bucket and make each reply cost O(in flight). So each
+  // query in flight gets its own id, chosen at random (harder to spoof) and probed if taken.
+  std::vector<bool> id_in_use = std::vector<bool>(65536);
+  std::mt19937 rng{std::random_device{}()};
+
+  uint16_t take_id() {
+    auto id = static_cast<uint16_t>(rng());
+    while (id_in_use[id]) ++id;  // wraps at 65536; concurrency is capped far below that
+    id_in_use[id] = true;
+    return id;
+  }
 
   ~Impl() {
     on_outcome = nullptr;  // ares_destroy ends pending queries; nobody is listening any more
@@ -149,10 +169,18 @@ struct Resolver::Impl {
     }
   }
 
-  static void on_reply(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+  static constexpr size_t kInitialWindow = 64;
+  static constexpr size_t kMinWindow = 16;
+
+  static void on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
     auto* p = static_cast<Pending*>(arg);
     Impl* self = p->impl;
     --self->in_flight;
+    if (timeouts > 0 || status == ARES_ETIMEOUT)
+      self->window = std::max(kMinWindow, self->window / 2);
+    else if (self->window < self->concurrency)
+      ++self->window;
+    self->id_in_use[p->id] = false;
     if (self->on_outcome == nullptr) return;
     QueryOutcome o;
     o.duration = Clock::now() - p->start;
@@ -185,8 +213,8 @@ struct Resolver::Impl {
 
   void send(const Query& q, size_t index) {
     Pending& p = pending[index];
-    p = Pending{this, index, Clock::now()};
-    std::vector<uint8_t> packet = build_dns_query(q.name, q.type, 0);  // c-ares sets the id
+    p = Pending{this, index, Clock::now(), 0};
+    std::vector<uint8_t> packet = build_dns_query(q.name, q.type, 0);
     if (packet.empty()) {
       QueryOutcome o;
       o.status = "error";
@@ -194,6 +222,9 @@ struct Resolver::Impl {
       (*on_outcome)(index, std::move(o));
       return;
     }
+    p.id = take_id();
+    packet[0] = static_cast<uint8_t>(p.id >> 8);
+    packet[1] = static_cast<uint8_t>(p.id);
     ++in_flight;
     ares_send(channel, packet.data(), static_cast<int>(packet.size()), &Impl::on_reply, &p);
   }
@@ -205,7 +236,8 @@ Resolver::Resolver(const ResolverConfig& config) : impl_(std::make_unique<Impl>(
   if (config.concurrency < 1) throw UsageError("concurrency must be at least 1");
   std::vector<ServerAddress> servers;
   if (!config.servers.empty()) servers = parse_servers(config.servers);
-  impl_->concurrency = static_cast<size_t>(config.concurrency);
+  // Ids are 16 bits and each query in flight needs its own; stay well clear of running out.
+  impl_->concurrency = std::min<size_t>(static_cast<size_t>(config.concurrency), 30000);
 
   init_library_once();
   impl_->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
@@ -274,6 +306,7 @@ void Resolver::run(const std::vector<Query>& queries, const OnOutcome& on_outcom
   s.pending.assign(queries.size(), Impl::Pending{});
   s.on_outcome = &on_outcome;
   s.in_flight = 0;
+  s.window = std::min(s.concurrency, Impl::kInitialWindow);
   s.callback_error = nullptr;
   struct Reset {
     Impl& s;
@@ -285,20 +318,31 @@ void Resolver::run(const std::vector<Query>& queries, const OnOutcome& on_outcom
 
   size_t next = 0;
   auto feed = [&] {
-    while (next < queries.size() && s.in_flight < s.concurrency && !s.callback_error) {
+    while (next < queries.size() && s.in_flight < std::min(s.window, s.concurrency) &&
+           !s.callback_error) {
       s.send(queries[next], next);
       ++next;
     }
   };
   auto last_tick = Clock::now();
+  auto next_deadline = last_tick;  // in the past: ask c-ares on the first turn
   epoll_event events[256];
   feed();
   while (s.in_flight > 0 || (next < queries.size() && !s.callback_error)) {
     if (s.callback_error) std::rethrow_exception(s.callback_error);
-    timeval max_wait{1, 0};
-    timeval wait{};
-    ares_timeout(s.channel, &max_wait, &wait);
-    int wait_ms = static_cast<int>(wait.tv_sec * 1000 + (wait.tv_usec + 999) / 1000);
+    // ares_timeout() walks every query in flight, so ask it only once the earliest deadline it
+    // last gave has passed. That deadline can only move later while queries are in flight (new
+    // and retried queries get deadlines after it), so the cached one never makes us late.
+    auto now = Clock::now();
+    if (now >= next_deadline) {
+      timeval max_wait{1, 0};
+      timeval wait{};
+      ares_timeout(s.channel, &max_wait, &wait);
+      next_deadline =
+          now + std::chrono::seconds(wait.tv_sec) + std::chrono::microseconds(wait.tv_usec);
+    }
+    int wait_ms =
+        static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(next_deadline - now).count());
     int n = epoll_wait(s.epoll_fd, events, static_cast<int>(std::size(events)), wait_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
