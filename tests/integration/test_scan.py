@@ -7,6 +7,7 @@ with `ip route get` before any scan) or, for bad-input cases, nowhere.
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ for item in PORTS.split(","):
     ALL |= set(range(lo, hi + 1))
 CLOSED = ALL - OPEN - DROPPED
 BANNER = "SSH-2.0-netres-test"
+HTTP_PORTS = (8080, 31400)  # outside PORTS, so the exact-set checks above are unaffected
 
 
 def ports_with(rows, state):
@@ -59,6 +61,22 @@ class Scan(unittest.TestCase):
             line = listeners.stdout.readline().strip()
             if line != "ready":
                 raise RuntimeError(f"listeners did not start: {line!r}")
+            # Web servers for the banner probe: one on a web port (probed at once), one on a
+            # port netres does not know as a web port (probed when it stays silent).
+            for port in HTTP_PORTS:
+                cls.host.popen([sys.executable, "-m", "http.server", "--bind", "::", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=tempfile.gettempdir())
+            deadline = time.monotonic() + 10
+            for port in HTTP_PORTS:
+                while True:
+                    try:
+                        socket.create_connection((TARGET_V4, port), timeout=1).close()
+                        break
+                    except OSError:
+                        if time.monotonic() > deadline:
+                            raise RuntimeError(f"http.server on {port} did not start")
+                        time.sleep(0.1)
         except Exception:
             cls.host.teardown()
             raise
@@ -167,6 +185,15 @@ class Scan(unittest.TestCase):
         r = self.netres(TARGET_V6, "-p", "22", "--banner")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"22/tcp\s+open\s+ssh\s+" + BANNER + r"\n")
+
+    def test_http_banner_probe_and_fallback(self):
+        start = time.monotonic()
+        rows, _ = self.scan_json(TARGET_V4, "-p", "8080", "--banner")
+        self.assertTrue(rows[0]["banner"].startswith("HTTP/1.0 "), rows[0])
+        self.assertLess(time.monotonic() - start, 5)  # probed at once (a generous bound)
+        rows, _ = self.scan_json(TARGET_V6, "-p", "31400", "--banner", "--banner-timeout", "1s")
+        self.assertTrue(rows[0]["banner"].startswith("HTTP/1.0 "), rows[0])
+        self.assertIn("Server: SimpleHTTP", rows[0]["banner"])
 
     # --- order and shards ---------------------------------------------------------------------
     def test_shards_cover_the_scan_exactly_once(self):
