@@ -126,6 +126,22 @@ struct Resolver::Impl {
 
   // State of the current run().
   std::vector<Pending> pending;
+  const std::vector<Query>* queries = nullptr;
+  size_t next = 0;  // queries[next] is the next to send
+  bool feeding = false;
+  const std::function<void()>* on_tick = nullptr;
+  Clock::time_point last_tick;
+  unsigned replies_since_tick_check = 0;
+
+  // Called from the reply path too: with the window refilled from callbacks, c-ares can keep
+  // reading one busy socket for the whole run without returning to our loop.
+  void maybe_tick() {
+    if (on_tick == nullptr || !*on_tick) return;
+    auto now = Clock::now();
+    if (now - last_tick < std::chrono::milliseconds(100)) return;
+    last_tick = now;
+    (*on_tick)();
+  }
   const OnOutcome* on_outcome = nullptr;
   size_t in_flight = 0;
   std::exception_ptr callback_error;
@@ -205,10 +221,29 @@ struct Resolver::Impl {
     }
     try {
       (*self->on_outcome)(p->index, std::move(o));
+      // Refill at once rather than after c-ares has drained the socket: otherwise the window
+      // empties in batches and the server idles between them.
+      self->feed();
+      if (++self->replies_since_tick_check >= 64) {
+        self->replies_since_tick_check = 0;
+        self->maybe_tick();
+      }
     } catch (...) {
       // Exceptions must not unwind through c-ares' C frames; run() rethrows this one.
       if (!self->callback_error) self->callback_error = std::current_exception();
     }
+  }
+
+  // Sends queries until the window is full. Not reentrant: a send that fails at once calls
+  // on_reply from inside ares_send, and the outer loop here already carries on.
+  void feed() {
+    if (feeding) return;
+    feeding = true;
+    while (next < queries->size() && in_flight < std::min(window, concurrency) && !callback_error) {
+      size_t index = next++;
+      send((*queries)[index], index);
+    }
+    feeding = false;
   }
 
   void send(const Query& q, size_t index) {
@@ -246,7 +281,9 @@ Resolver::Resolver(const ResolverConfig& config) : impl_(std::make_unique<Impl>(
 
   ares_options opts{};
   int mask = 0;
-  opts.flags = ARES_FLAG_NOCHECKRESP;  // hand us SERVFAIL/REFUSED replies instead of retrying
+  // NOCHECKRESP: hand us SERVFAIL/REFUSED replies instead of retrying them. STAYOPEN: keep the
+  // socket when the last query in flight ends, instead of a new socket for every lull.
+  opts.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_STAYOPEN;
   mask |= ARES_OPT_FLAGS;
   auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.timeout).count();
   opts.timeout = static_cast<int>(std::clamp<long long>(timeout_ms, 1, 24 * 3600 * 1000));
@@ -312,23 +349,21 @@ void Resolver::run(const std::vector<Query>& queries, const OnOutcome& on_outcom
     Impl& s;
     ~Reset() {
       s.on_outcome = nullptr;
+      s.on_tick = nullptr;
       if (s.in_flight > 0) ares_cancel(s.channel);  // only after an exception
     }
   } reset{s};
 
-  size_t next = 0;
-  auto feed = [&] {
-    while (next < queries.size() && s.in_flight < std::min(s.window, s.concurrency) &&
-           !s.callback_error) {
-      s.send(queries[next], next);
-      ++next;
-    }
-  };
-  auto last_tick = Clock::now();
-  auto next_deadline = last_tick;  // in the past: ask c-ares on the first turn
+  s.queries = &queries;
+  s.next = 0;
+  s.feeding = false;
+  s.on_tick = &on_tick;
+  s.last_tick = Clock::now();
+  auto feed = [&] { s.feed(); };
+  auto next_deadline = Clock::now();  // in the past: ask c-ares on the first turn
   epoll_event events[256];
   feed();
-  while (s.in_flight > 0 || (next < queries.size() && !s.callback_error)) {
+  while (s.in_flight > 0 || (s.next < queries.size() && !s.callback_error)) {
     if (s.callback_error) std::rethrow_exception(s.callback_error);
     // ares_timeout() walks every query in flight, so ask it only once the earliest deadline it
     // last gave has passed. That deadline can only move later while queries are in flight (new
@@ -358,13 +393,7 @@ void Resolver::run(const std::vector<Query>& queries, const OnOutcome& on_outcom
     }
     if (n == 0) ares_process_fd(s.channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // timeouts
     feed();
-    if (on_tick) {
-      auto now = Clock::now();
-      if (now - last_tick >= std::chrono::milliseconds(100)) {
-        last_tick = now;
-        on_tick();
-      }
-    }
+    s.maybe_tick();
   }
   if (s.callback_error) std::rethrow_exception(s.callback_error);
 }
