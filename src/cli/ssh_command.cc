@@ -1,12 +1,267 @@
-// netres ssh: placeholder until the verb lands.
+// netres ssh: flags -> Inventory + ConnectOptions -> ssh library call -> live lines, table, NDJSON.
+// Verbs: run (exec or --shell), backup, push, copy.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "cli/commands.h"
+#include "common/duration.h"
 #include "common/error.h"
+#include "common/output.h"
+#include "common/terminal.h"
+#include "ssh/command_runner.h"
+#include "ssh/device_shell.h"
+#include "ssh/fan_out_runner.h"
+#include "ssh/inventory.h"
+#include "ssh/secrets.h"
+#include "ssh/ssh_config_check.h"
 
 namespace netres::cli {
+namespace {
+
+struct CommonFlags {
+  std::string hosts;
+  std::string inventory;
+  std::string limit;
+  std::string config_file;
+  std::string known_hosts;
+  bool accept_new = false;
+  std::string user;
+  std::string key;
+  bool ask_pass = false;
+  bool ask_passphrase = false;
+  std::string connect_timeout = "10s";
+  std::string timeout = "0";
+  std::string keepalive = "15s";
+  unsigned forks = 64;
+  bool json = false;
+  std::string platform;
+  std::string prompt;
+  std::vector<std::string> words;  // positionals: [targets] and, for run, the command
+};
+
+void add_common_flags(CLI::App* sub, CommonFlags& f) {
+  sub->add_option("-H,--hosts", f.hosts, "Host specs: host,user@host:2222,[::1]:22");
+  sub->add_option("-i,--inventory", f.inventory,
+                  "Inventory: a file of host specs (one per line) or Ansible-style YAML");
+  sub->add_option("--limit", f.limit,
+                  "Only these hosts/groups/globs (comma separated; !x excludes)");
+  sub->add_option("-F,--ssh-config", f.config_file, "ssh config file (default ~/.ssh/config)");
+  sub->add_option("--known-hosts", f.known_hosts, "known_hosts file (default ~/.ssh/known_hosts)");
+  sub->add_flag("--accept-new", f.accept_new,
+                "Add unknown host keys to known_hosts (changed keys are always refused)");
+  sub->add_option("-u,--user", f.user, "Login user when neither inventory nor ssh config says");
+  sub->add_option("--key", f.key, "Private key file to try first");
+  sub->add_flag("--ask-pass", f.ask_pass, "Prompt for a password (else NETRES_SSH_PASSWORD)");
+  sub->add_flag("--ask-passphrase", f.ask_passphrase,
+                "Prompt for the key passphrase (else NETRES_SSH_PASSPHRASE)");
+  sub->add_option("--connect-timeout", f.connect_timeout, "Connect timeout (e.g. 5s)")
+      ->capture_default_str();
+  sub->add_option("--timeout", f.timeout, "Command timeout per host (0: none)")
+      ->capture_default_str();
+  sub->add_option("--keepalive", f.keepalive, "Keepalive interval while waiting (0: off)")
+      ->capture_default_str();
+  sub->add_option("-f,--forks", f.forks, "Parallel sessions")->capture_default_str();
+  sub->add_flag("--json", f.json, "NDJSON results, one object per host");
+  sub->add_option("--platform", f.platform,
+                  "Device platform when the inventory has no netres_platform (cisco_ios, "
+                  "juniper_junos, linux)");
+  sub->add_option("--prompt", f.prompt, "Prompt regex for --shell, overriding the platform's");
+}
+
+// CLI11 consumes "--", so the words after it are read back from the kernel's copy of argv.
+std::vector<std::string> words_after_double_dash() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  std::string a;
+  while (std::getline(in, a, '\0')) args.push_back(a);
+  for (size_t i = 1; i < args.size(); ++i)
+    if (args[i] == "--") return {args.begin() + i + 1, args.end()};
+  return {};
+}
+
+ssh::Inventory inventory_from(const CommonFlags& f, const std::vector<std::string>& targets) {
+  ssh::Inventory inv;
+  if (!f.inventory.empty()) inv = ssh::Inventory::load_file(f.inventory);
+  auto merge = [&inv](const ssh::Inventory& more) {
+    for (const auto& h : more.hosts()) inv.add(h);
+  };
+  if (!f.hosts.empty()) merge(ssh::Inventory::from_specs(f.hosts));
+  for (const auto& t : targets) {
+    // With an inventory, positional targets select from it, like Ansible's host pattern.
+    if (!f.inventory.empty())
+      inv = inv.limited(t);
+    else
+      merge(ssh::Inventory::from_specs(t));
+  }
+  if (inv.empty()) throw UsageError("no hosts: give targets, -H host,... or -i INVENTORY");
+  if (!f.limit.empty()) inv = inv.limited(f.limit);
+  return inv;
+}
+
+ssh::ConnectOptions connect_options_from(const CommonFlags& f) {
+  // Validate the ssh config before any host is contacted: a typo must not half-run a fleet.
+  if (!f.config_file.empty()) {
+    ssh::check_ssh_config_file(f.config_file, true);
+  } else if (const char* home = std::getenv("HOME")) {
+    ssh::check_ssh_config_file(std::string(home) + "/.ssh/config", false);
+  }
+  ssh::ConnectOptions o;
+  o.config_file = f.config_file;
+  o.known_hosts = f.known_hosts;
+  o.accept_new = f.accept_new;
+  o.user = f.user;
+  o.identity_file = f.key;
+  o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
+  if (o.connect_timeout <= Nanos(0)) throw UsageError("--connect-timeout must be above zero");
+  o.keepalive = parse_duration(f.keepalive, "--keepalive");
+  o.password = f.ask_pass ? ssh::prompt_secret("SSH password: ")
+                          : ssh::secret_from_env("NETRES_SSH_PASSWORD");
+  o.passphrase = f.ask_passphrase ? ssh::prompt_secret("Key passphrase: ")
+                                  : ssh::secret_from_env("NETRES_SSH_PASSPHRASE");
+  if (f.forks == 0 || f.forks > 1024) throw UsageError("--forks must be 1-1024");
+  return o;
+}
+
+std::string exit_cell(const ssh::HostResult& r) {
+  return r.exit_code ? std::to_string(*r.exit_code) : "-";
+}
+
+nlohmann::json result_json(const ssh::HostResult& r) {
+  nlohmann::json j;
+  j["host"] = r.host;
+  j["status"] = std::string(ssh::to_string(r.status));
+  j["exit_code"] = r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr);
+  j["duration_s"] = std::round(to_seconds(r.duration) * 1000) / 1000;
+  j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
+  return j;
+}
+
+// The results table on stdout (results are data), the one-line summary on stderr, exit code.
+int finish(const std::vector<ssh::HostResult>& results, bool json, const char* verb) {
+  size_t bad = 0;
+  std::map<std::string, size_t> by_status;
+  for (const auto& r : results) {
+    ++by_status[std::string(ssh::to_string(r.status))];
+    if (r.status != ssh::HostStatus::kOk) ++bad;
+  }
+  if (!json) {
+    Table table({{"HOST"}, {"STATUS"}, {"EXIT", true}, {"DURATION", true}, {"ERROR"}});
+    for (const auto& r : results)
+      table.add_row({r.host, std::string(ssh::to_string(r.status)), exit_cell(r),
+                     format_duration(r.duration), r.error});
+    table.print(stdout);
+  }
+  std::string summary;
+  for (const auto& [status, n] : by_status) summary += fmt::format(", {} {}", n, status);
+  fmt::print(stderr, "netres: ssh {}: {} hosts{}\n", verb, results.size(), summary);
+  return bad ? kExitFailed : kExitOk;
+}
+
+// Positionals before "--" are targets; CLI11 may or may not have collected the command words
+// too, so they are removed from the end when present.
+std::vector<std::string> targets_of(const CommonFlags& f,
+                                    const std::vector<std::string>& command_words) {
+  std::vector<std::string> targets = f.words;
+  if (targets.size() >= command_words.size() &&
+      std::equal(command_words.begin(), command_words.end(), targets.end() - command_words.size()))
+    targets.resize(targets.size() - command_words.size());
+  return targets;
+}
+
+// allow_extras lets "--" reach us in nested subcommands; a stray flag must still be an error.
+void reject_extras(const CLI::App* sub, const std::vector<std::string>& command_words) {
+  for (const auto& extra : sub->remaining()) {
+    if (extra == "--") continue;
+    if (std::find(command_words.begin(), command_words.end(), extra) != command_words.end())
+      continue;
+    throw UsageError(fmt::format("unexpected argument '{}'", extra));
+  }
+}
+
+int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool shell) {
+  std::vector<std::string> command_words = words_after_double_dash();
+  std::vector<std::string> targets = targets_of(f, command_words);
+  if (command_words.empty()) throw UsageError("no command: netres ssh run [targets] -- COMMAND");
+  ssh::RunOptions o;
+  ssh::Inventory inv = inventory_from(f, targets);
+  o.connect = connect_options_from(f);
+  for (const auto& w : command_words) o.command += (o.command.empty() ? "" : " ") + w;
+  o.command_timeout = parse_duration(f.timeout, "--timeout");
+  o.forks = f.forks;
+  o.out_dir = out_dir;
+  o.shell = shell;
+  o.platform = f.platform;
+  o.prompt = f.prompt;
+  if (shell)  // fail on a bad platform or regex now, not once per host
+    for (const auto& h : inv.hosts())
+      ssh::shell_profile_for(h.platform.empty() ? f.platform : h.platform, f.prompt);
+  o.keep_output = f.json || group;
+
+  ssh::LivePrefixWriter live(stdout, stderr);
+  NdjsonWriter ndjson(stdout);
+  ssh::LiveSink sink;
+  if (!f.json && !group)
+    sink = [&live](const std::string& host, ssh::Stream s, std::string_view chunk) {
+      live.write(host, s, chunk);
+    };
+  auto done = [&](const ssh::HostResult& r) {
+    if (f.json) {
+      auto j = result_json(r);
+      j["stdout"] = r.stdout_text;
+      j["stderr"] = r.stderr_text;
+      ndjson.write(j);
+      ndjson.flush();
+    } else if (group) {
+      fmt::print("==> {} ({}{}) <==\n", r.host, ssh::to_string(r.status),
+                 r.exit_code ? fmt::format(", exit {}", *r.exit_code) : "");
+      std::fwrite(r.stdout_text.data(), 1, r.stdout_text.size(), stdout);
+      if (!r.stdout_text.empty() && !r.stdout_text.ends_with('\n')) fmt::print("\n");
+      std::fwrite(r.stderr_text.data(), 1, r.stderr_text.size(), stdout);
+      if (!r.stderr_text.empty() && !r.stderr_text.ends_with('\n')) fmt::print("\n");
+      fmt::print("\n");
+      std::fflush(stdout);
+    } else {
+      live.finish(r.host);
+    }
+  };
+  auto results = ssh::run_command(inv, o, sink, done);
+  return finish(results, f.json, "run");
+}
+
+}  // namespace
 
 void add_ssh_command(CLI::App& app, Action& action) {
-  auto* sub = app.add_subcommand("ssh", "ssh (not built yet)");
-  sub->final_callback([&action] { action = []() -> int { throw RuntimeError("not built yet"); }; });
+  auto* ssh = app.add_subcommand(
+      "ssh", "Run commands, back up and push device configs, copy files over SSH, in parallel");
+  ssh->require_subcommand(1, 1);
+  ssh->footer(
+      "Statuses: ok, failed, unreachable, auth-failed, timeout, hostkey. Exit 1 if any host is "
+      "not ok. See docs/ssh.md.");
+
+  static CommonFlags run_flags;
+  static bool group = false, shell = false;
+  static std::string out_dir;
+  auto* run = ssh->add_subcommand(
+      "run", "Run a command on every host: netres ssh run [targets] -- COMMAND");
+  add_common_flags(run, run_flags);
+  run->add_flag("--group", group, "Print each host's output as one block when it finishes");
+  run->add_option("--out-dir", out_dir, "Write HOST.stdout, HOST.stderr, HOST.exit here");
+  run->add_flag("--shell", shell, "Use a PTY shell (network devices) instead of an exec channel");
+  run->add_option("words", run_flags.words, "[targets] -- COMMAND");
+  // CLI11 hands "--" in a nested subcommand up to the parents unless they allow extras.
+  run->allow_extras();
+  ssh->allow_extras();
+  run->final_callback([&action, run] {
+    reject_extras(run, words_after_double_dash());
+    action = [] { return run_run(run_flags, group, out_dir, shell); };
+  });
 }
 
 }  // namespace netres::cli
