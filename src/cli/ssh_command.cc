@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "common/output.h"
 #include "common/terminal.h"
 #include "ssh/command_runner.h"
+#include "ssh/config_ops.h"
 #include "ssh/device_shell.h"
 #include "ssh/fan_out_runner.h"
 #include "ssh/inventory.h"
@@ -185,6 +187,11 @@ void reject_extras(const CLI::App* sub, const std::vector<std::string>& command_
   }
 }
 
+// The summary line and exit code for verbs that print their own table.
+int finish_quiet(const std::vector<ssh::HostResult>& results, const char* verb) {
+  return finish(results, true, verb);
+}
+
 int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool shell) {
   std::vector<std::string> command_words = words_after_double_dash();
   std::vector<std::string> targets = targets_of(f, command_words);
@@ -235,6 +242,129 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
   return finish(results, f.json, "run");
 }
 
+ssh::ConfigOptions config_options_from(const CommonFlags& f, const std::string& dir, unsigned keep,
+                                       const std::string& command) {
+  ssh::ConfigOptions o;
+  o.connect = connect_options_from(f);
+  o.forks = f.forks;
+  o.timeout = parse_duration(f.timeout, "--timeout");
+  o.platform = f.platform;
+  o.prompt = f.prompt;
+  o.command = command;
+  o.dir = dir;
+  o.keep = keep;
+  return o;
+}
+
+std::string changes_cell(const ssh::ConfigResult& d, bool first_backup) {
+  if (first_backup) return "new";
+  if (d.stat.added + d.stat.removed == 0) return "none";
+  return fmt::format("+{} -{}", d.stat.added, d.stat.removed);
+}
+
+nlohmann::json config_json(const ssh::HostResult& r, const ssh::ConfigResult& d) {
+  auto j = result_json(r);
+  j.erase("exit_code");
+  j["backup"] = d.backup_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.backup_path);
+  j["diff"] = d.diff;
+  j["added"] = d.stat.added;
+  j["removed"] = d.stat.removed;
+  return j;
+}
+
+void print_diff(const std::string& diff) { std::fwrite(diff.data(), 1, diff.size(), stdout); }
+
+int run_backup(const CommonFlags& f, const std::string& dir, unsigned keep,
+               const std::string& command) {
+  ssh::Inventory inv = inventory_from(f, f.words);
+  auto o = config_options_from(f, dir, keep, command);
+  auto run = ssh::backup_configs(inv, o);
+  NdjsonWriter ndjson(stdout);
+  Table table({{"HOST"}, {"STATUS"}, {"CHANGES"}, {"DURATION", true}, {"BACKUP"}, {"ERROR"}});
+  for (size_t i = 0; i < run.hosts.size(); ++i) {
+    const auto& r = run.hosts[i];
+    const auto& d = run.details[i];
+    bool first = d.first_backup;
+    if (f.json) {
+      auto j = config_json(r, d);
+      j["first_backup"] = first;
+      ndjson.write(j);
+      continue;
+    }
+    print_diff(d.diff);
+    table.add_row({r.host, std::string(ssh::to_string(r.status)),
+                   r.status == ssh::HostStatus::kOk ? changes_cell(d, first) : "-",
+                   format_duration(r.duration), d.backup_path, r.error});
+  }
+  if (!f.json) table.print(stdout);
+  return finish_quiet(run.hosts, "backup");
+}
+
+int run_push(const CommonFlags& f, const std::string& file, bool dry_run, bool rollback,
+             const std::string& dir, unsigned keep) {
+  ssh::Inventory inv = inventory_from(f, f.words);
+  auto o = config_options_from(f, dir, keep, "");
+  ssh::ConfigRun run;
+  std::vector<std::string> lines;
+  if (rollback) {
+    if (!file.empty()) throw UsageError("--rollback re-applies the latest backup; drop --file");
+    if (dry_run) throw UsageError("--rollback --dry-run is not supported");
+    run = ssh::rollback_configs(inv, o);
+  } else {
+    if (file.empty()) throw UsageError("push needs --file LINES.cfg (or --rollback)");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw UsageError(fmt::format("cannot read '{}'", file));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    lines = ssh::push_lines_from_text(ss.str());
+    if (lines.empty()) throw UsageError(fmt::format("'{}' has no configuration lines", file));
+    run = ssh::push_configs(inv, o, lines, dry_run);
+  }
+  NdjsonWriter ndjson(stdout);
+  Table table(
+      {{"HOST"}, {"STATUS"}, {"APPLIED", true}, {"CHANGES"}, {"DURATION", true}, {"ERROR"}});
+  for (size_t i = 0; i < run.hosts.size(); ++i) {
+    const auto& r = run.hosts[i];
+    const auto& d = run.details[i];
+    if (f.json) {
+      auto j = config_json(r, d);
+      j["dry_run"] = dry_run;
+      j["rollback"] = rollback;
+      j["sent"] = d.sent;
+      j["applied"] = dry_run ? nlohmann::json(nullptr)
+                             : nlohmann::json(std::vector<std::string>(d.sent.begin(),
+                                                                       d.sent.begin() + d.applied));
+      j["failed_line"] =
+          d.failed_line.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.failed_line);
+      j["device_error"] =
+          d.device_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.device_error);
+      ndjson.write(j);
+      continue;
+    }
+    if (!d.sent.empty() || dry_run) {
+      fmt::print("==> {}: {} <==\n", r.host,
+                 dry_run ? fmt::format("would send {} lines", d.sent.size())
+                         : fmt::format("{} of {} lines applied", d.applied, d.sent.size()));
+      for (size_t k = 0; k < d.sent.size(); ++k) {
+        const char* mark = dry_run          ? "send"
+                           : k < d.applied  ? "ok"
+                           : k == d.applied ? "FAIL"
+                                            : "skip";
+        fmt::print(
+            "  {:<4} {}{}\n", mark, d.sent[k],
+            !dry_run && k == d.applied && !d.device_error.empty() ? "  <- " + d.device_error : "");
+      }
+    }
+    print_diff(d.diff);
+    table.add_row({r.host, std::string(ssh::to_string(r.status)),
+                   dry_run ? "-" : fmt::format("{}/{}", d.applied, d.sent.size()),
+                   fmt::format("+{} -{}", d.stat.added, d.stat.removed),
+                   format_duration(r.duration), r.error});
+  }
+  if (!f.json) table.print(stdout);
+  return finish_quiet(run.hosts, rollback ? "push --rollback" : "push");
+}
+
 }  // namespace
 
 void add_ssh_command(CLI::App& app, Action& action) {
@@ -261,6 +391,42 @@ void add_ssh_command(CLI::App& app, Action& action) {
   run->final_callback([&action, run] {
     reject_extras(run, words_after_double_dash());
     action = [] { return run_run(run_flags, group, out_dir, shell); };
+  });
+
+  static CommonFlags backup_flags;
+  static std::string backup_dir = "backups", backup_command;
+  static unsigned backup_keep = 10;
+  auto* backup = ssh->add_subcommand(
+      "backup", "Fetch each host's configuration into DIR/HOST/TIMESTAMP.cfg and diff it");
+  add_common_flags(backup, backup_flags);
+  backup->add_option("--dir", backup_dir, "Backup directory")->capture_default_str();
+  backup->add_option("--keep", backup_keep, "Backups kept per host (0: all)")
+      ->capture_default_str();
+  backup->add_option("--command", backup_command,
+                     "Command that prints the configuration (default: the platform's)");
+  backup->add_option("targets", backup_flags.words, "Host specs, or patterns with -i");
+  backup->final_callback([&action] {
+    action = [] { return run_backup(backup_flags, backup_dir, backup_keep, backup_command); };
+  });
+
+  static CommonFlags push_flags;
+  static std::string push_file, push_dir = "backups";
+  static bool push_dry_run = false, push_rollback = false;
+  static unsigned push_keep = 10;
+  auto* push = ssh->add_subcommand(
+      "push", "Send configuration lines (backup first, stop at the first device error)");
+  add_common_flags(push, push_flags);
+  push->add_option("--file", push_file, "Configuration lines to send, one per line");
+  push->add_flag("--dry-run", push_dry_run,
+                 "Show what would be sent and the diff against the latest backup");
+  push->add_flag("--rollback", push_rollback, "Re-apply the latest backup");
+  push->add_option("--dir", push_dir, "Backup directory")->capture_default_str();
+  push->add_option("--keep", push_keep, "Backups kept per host (0: all)")->capture_default_str();
+  push->add_option("targets", push_flags.words, "Host specs, or patterns with -i");
+  push->final_callback([&action] {
+    action = [] {
+      return run_push(push_flags, push_file, push_dry_run, push_rollback, push_dir, push_keep);
+    };
   });
 }
 

@@ -89,5 +89,94 @@ class Device(unittest.TestCase):
         self.assertIn("% Invalid input", r.stdout)
 
 
+    def test_backup_push_diff_rollback(self):
+        # One story, in order: first backup, unchanged backup, dry run, push stopped by an
+        # error, rollback to the pre-push backup.
+        d = os.path.join(self.env.dir, "backups")
+        original = self.running_config()
+        r = self.env.netres("backup", "-i", self.inventory, "--dir", d, "--keep", "3")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(table_rows(r.stdout)["router1"][:2], ["ok", "new"])
+        files = sorted(os.listdir(os.path.join(d, "router1")))
+        self.assertEqual(len(files), 1)
+        self.assertRegex(files[0], r"^\d{8}T\d{6}\.\d{3}Z\.cfg$")
+        with open(os.path.join(d, "router1", files[0])) as f:
+            saved = f.read().splitlines()
+        self.assertEqual(saved[4:-2], original)
+        self.assertNotIn("--More--", "\n".join(saved))
+
+        r = self.env.netres("backup", "-i", self.inventory, "--dir", d, "--keep", "3", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        obj = ndjson(r.stdout)[0]
+        self.assertEqual((obj["status"], obj["diff"], obj["first_backup"]), ("ok", "", False))
+
+        lines = os.path.join(self.env.dir, "change.cfg")
+        with open(lines, "w") as f:
+            f.write("! change 42\nntp server 192.0.2.99\nlogging host 192.0.2.50\n"
+                    "bogus command here\nsnmp-server location lab\n")
+        r = self.env.netres("push", "-i", self.inventory, "--dir", d, "--file", lines,
+                            "--dry-run")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("would send 4 lines", r.stdout)
+        self.assertIn("+ntp server 192.0.2.99", r.stdout)
+        self.assertEqual(self.running_config(), original)  # a dry run touches nothing
+        self.assertEqual(len(os.listdir(os.path.join(d, "router1"))), 2)
+
+        # A real push: backup first, lines one by one, stop at the device's error.
+        r = self.env.netres("push", "-i", self.inventory, "--dir", d, "--file", lines,
+                            "--keep", "3")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("2 of 4 lines applied", r.stdout)
+        self.assertIn("  ok   ntp server 192.0.2.99", r.stdout)
+        self.assertRegex(r.stdout, r"  FAIL bogus command here  <- % Invalid input detected")
+        self.assertIn("  skip snmp-server location lab", r.stdout)
+        self.assertEqual(table_rows(r.stdout)["router1"][:2], ["failed", "2/4"])
+        self.assertEqual(self.running_config(),
+                         original + ["ntp server 192.0.2.99", "logging host 192.0.2.50"])
+        self.assertEqual(len(os.listdir(os.path.join(d, "router1"))), 3)  # the pre-push backup
+
+        # Rollback re-applies the latest backup (the one the push took).
+        r = self.env.netres("push", "-i", self.inventory, "--dir", d, "--rollback")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("  ok   no ntp server 192.0.2.99", r.stdout)
+        self.assertIn("-ntp server 192.0.2.99", r.stdout)
+        self.assertEqual(self.running_config(), original)
+
+        # The same again as NDJSON; --keep 3 prunes the oldest backup.
+        r = self.env.netres("push", "-i", self.inventory, "--dir", d, "--file", lines, "--json",
+                            "--keep", "3")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        obj = ndjson(r.stdout)[0]
+        self.assertEqual(obj["status"], "failed")
+        self.assertEqual(obj["applied"], ["ntp server 192.0.2.99", "logging host 192.0.2.50"])
+        self.assertEqual(obj["failed_line"], "bogus command here")
+        self.assertIn("% Invalid input detected", obj["device_error"])
+        self.assertIn("+ntp server 192.0.2.99", obj["diff"])
+        self.assertEqual(len(os.listdir(os.path.join(d, "router1"))), 3)
+        r = self.env.netres("push", "-i", self.inventory, "--dir", d, "--rollback", "--json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(ndjson(r.stdout)[0]["status"], "ok")
+        self.assertEqual(self.running_config(), original)
+
+    def test_backup_diff_against_previous(self):
+        d = os.path.join(self.env.dir, "backups2")
+        r = self.env.netres("backup", "-i", self.inventory, "--dir", d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.state, "running.cfg"), "a") as f:
+            f.write("ntp server 198.51.100.7\n")
+        try:
+            r = self.env.netres("backup", "-i", self.inventory, "--dir", d)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertRegex(r.stdout, r"(?m)^--- .*router1/\d{8}T.*\.cfg$")
+            self.assertRegex(r.stdout, r"(?m)^@@ -\d+,\d+ \+\d+,\d+ @@$")
+            self.assertIn("\n+ntp server 198.51.100.7\n", r.stdout)
+            self.assertEqual(table_rows(r.stdout)["router1"][:3], ["ok", "+2", "-1"])
+        finally:
+            cfg = self.running_config()
+            cfg.remove("ntp server 198.51.100.7")
+            with open(os.path.join(self.state, "running.cfg"), "w") as f:
+                f.write("\n".join(cfg) + "\n")
+
+
 if __name__ == "__main__":
     harness.main()
