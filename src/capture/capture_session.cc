@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 
@@ -124,7 +125,15 @@ CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
     }
     if (timed && Clock::now() - start >= options_.duration) break;
     try {
-      source_.dispatch(want, handler);
+      if (source_.dispatch(want, handler) == 0 && source_.is_live()) {
+        int wait_ms = 100;
+        if (timed) {
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(options_.duration -
+                                                                            (Clock::now() - start));
+          wait_ms = static_cast<int>(std::clamp<int64_t>(left.count() + 1, 0, 100));
+        }
+        source_.wait(wait_ms);
+      }
     } catch (...) {
       handler.error_ = std::current_exception();
     }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 
 #include <cstring>
 #include <utility>
@@ -91,6 +92,8 @@ PcapSource PcapSource::open_live(const LiveOptions& options) {
   int status = pcap_activate(p);
   if (status < 0) throw_activate_error(p, status, name);
   if (status > 0) warn("capture", fmt::format("{}: {}", name, pcap_geterr(p)));
+  if (pcap_setnonblock(p, 1, errbuf) != 0)
+    throw RuntimeError(fmt::format("cannot capture on '{}': {}", name, errbuf));
   return source;
 }
 
@@ -132,6 +135,13 @@ int PcapSource::dispatch(int max_packets, PacketHandler& handler) {
   }
   if (n == 0 && !live_) at_end_ = true;
   return n;
+}
+
+void PcapSource::wait(int timeout_ms) {
+  int fd = pcap_get_selectable_fd(handle_);
+  if (fd < 0) return;
+  pollfd p{fd, POLLIN, 0};
+  ::poll(&p, 1, timeout_ms);  // EINTR (a signal) is as good as a wake-up here
 }
 
 void PcapSource::break_loop() {

@@ -60,6 +60,11 @@ class PcapSource {
   int dispatch(int max_packets, PacketHandler& handler);
   bool at_end() const { return at_end_; }
 
+  // Live sources are non-blocking: this waits until packets may be ready, `timeout_ms` passes
+  // or a signal arrives, whichever is first. Our own poll, because how long a blocking
+  // pcap_dispatch waits on a quiet interface differs between libpcap's capture modes.
+  void wait(int timeout_ms);
+
   // Makes a running or the next dispatch() return. Safe to call from a signal handler.
   void break_loop();
 
