@@ -20,6 +20,7 @@
 #include "ssh/config_ops.h"
 #include "ssh/device_shell.h"
 #include "ssh/fan_out_runner.h"
+#include "ssh/file_copy.h"
 #include "ssh/inventory.h"
 #include "ssh/secrets.h"
 #include "ssh/ssh_config_check.h"
@@ -365,6 +366,46 @@ int run_push(const CommonFlags& f, const std::string& file, bool dry_run, bool r
   return finish_quiet(run.hosts, rollback ? "push --rollback" : "push");
 }
 
+int run_copy(const CommonFlags& f, const std::string& put, const std::string& get,
+             const std::string& to, bool no_checksum) {
+  if (put.empty() == get.empty()) throw UsageError("copy needs exactly one of --put or --get");
+  if (to.empty()) throw UsageError("copy needs --to (remote path for --put, local dir for --get)");
+  ssh::Inventory inv = inventory_from(f, f.words);
+  ssh::CopyOptions o;
+  o.connect = connect_options_from(f);
+  o.forks = f.forks;
+  o.timeout = parse_duration(f.timeout, "--timeout");
+  o.upload = !put.empty();
+  o.source = o.upload ? put : get;
+  o.dest = to;
+  o.checksum = !no_checksum;
+  auto run = ssh::copy_files(inv, o);
+  NdjsonWriter ndjson(stdout);
+  Table table({{"HOST"}, {"STATUS"}, {"BYTES", true}, {"VERIFIED"}, {"DURATION", true}, {"ERROR"}});
+  for (size_t i = 0; i < run.hosts.size(); ++i) {
+    const auto& r = run.hosts[i];
+    const auto& d = run.details[i];
+    bool ok = r.status == ssh::HostStatus::kOk;
+    if (f.json) {
+      auto j = result_json(r);
+      j.erase("exit_code");
+      j["direction"] = o.upload ? "upload" : "download";
+      j["local_path"] = d.local_path;
+      j["remote_path"] = d.remote_path;
+      j["bytes"] = d.bytes;
+      j["sha256"] = d.sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.sha256);
+      j["verified"] = ok ? nlohmann::json(d.verified) : nlohmann::json(nullptr);
+      ndjson.write(j);
+      continue;
+    }
+    table.add_row({r.host, std::string(ssh::to_string(r.status)),
+                   ok ? std::to_string(d.bytes) : "-", ok ? d.verified : "-",
+                   format_duration(r.duration), r.error});
+  }
+  if (!f.json) table.print(stdout);
+  return finish_quiet(run.hosts, "copy");
+}
+
 }  // namespace
 
 void add_ssh_command(CLI::App& app, Action& action) {
@@ -423,6 +464,22 @@ void add_ssh_command(CLI::App& app, Action& action) {
   push->add_option("--dir", push_dir, "Backup directory")->capture_default_str();
   push->add_option("--keep", push_keep, "Backups kept per host (0: all)")->capture_default_str();
   push->add_option("targets", push_flags.words, "Host specs, or patterns with -i");
+  static CommonFlags copy_flags;
+  static std::string copy_put, copy_get, copy_to;
+  static bool copy_no_checksum = false;
+  auto* copy = ssh->add_subcommand("copy", "Upload or download a file over SFTP, verified");
+  add_common_flags(copy, copy_flags);
+  copy->add_option("--put", copy_put, "Local file to upload to every host");
+  copy->add_option("--get", copy_get, "Remote file to download from every host");
+  copy->add_option("--to", copy_to,
+                   "--put: remote path (ending '/' keeps the name); --get: local dir (files "
+                   "land in DIR/HOST/)");
+  copy->add_flag("--no-checksum", copy_no_checksum, "Verify sizes only (skip sha256sum)");
+  copy->add_option("targets", copy_flags.words, "Host specs, or patterns with -i");
+  copy->final_callback([&action] {
+    action = [] { return run_copy(copy_flags, copy_put, copy_get, copy_to, copy_no_checksum); };
+  });
+
   push->final_callback([&action] {
     action = [] {
       return run_push(push_flags, push_file, push_dry_run, push_rollback, push_dir, push_keep);

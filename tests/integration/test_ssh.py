@@ -214,5 +214,41 @@ class SshRun(unittest.TestCase):
         self.assertIn("no command", r.stderr)
 
 
+    def test_copy_upload_and_download(self):
+        remote_dir = os.path.join(self.env.dir, "remote")
+        os.makedirs(remote_dir)
+        os.chmod(remote_dir, 0o777)  # the servers write as the test user
+        payload = os.urandom(300_000)
+        src = os.path.join(self.env.dir, "payload.bin")
+        with open(src, "wb") as f:
+            f.write(payload)
+        r = self.env.netres("copy", "-i", self.inventory, "--limit", "h1,h2", "--put", src,
+                            "--to", remote_dir + "/", "--json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        objs = ndjson(r.stdout)
+        self.assertEqual([o["verified"] for o in objs], ["sha256", "sha256"])
+        self.assertEqual({o["bytes"] for o in objs}, {len(payload)})
+        with open(os.path.join(remote_dir, "payload.bin"), "rb") as f:
+            self.assertEqual(f.read(), payload)
+        self.assertFalse([n for n in os.listdir(remote_dir) if "tmp" in n])
+
+        local = os.path.join(self.env.dir, "fetched")
+        r = self.env.netres("copy", "-i", self.inventory, "--limit", "h1,h5", "--get",
+                            os.path.join(remote_dir, "payload.bin"), "--to", local)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        rows = table_rows(r.stdout)
+        self.assertEqual(rows["h1"][:3], ["ok", str(len(payload)), "sha256"])
+        for host in ("h1", "h5"):
+            with open(os.path.join(local, host, "payload.bin"), "rb") as f:
+                self.assertEqual(f.read(), payload)
+
+        r = self.env.netres("copy", "-i", self.inventory, "--limit", "h1", "--get",
+                            "/nonexistent/file", "--to", local)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(table_rows(r.stdout)["h1"][0], "failed")
+        r = self.env.netres("copy", "-i", self.inventory, "--put", "/nonexistent", "--to", "/tmp/")
+        self.assertEqual(r.returncode, 2)
+
+
 if __name__ == "__main__":
     harness.main()
