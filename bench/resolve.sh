@@ -21,7 +21,7 @@ RUNS=${RUNS:-3}
 CONCURRENCY=${CONCURRENCY:-100}
 BIG_WINDOW=${BIG_WINDOW:-1000}
 SEQ_N=${SEQ_N:-5000}      # names the sequential loop does against dnsmasq (then scaled)
-SLOW_N=${SLOW_N:-5000}    # names netres sends to the 20 ms server
+SLOW_N=${SLOW_N:-10000}    # names netres sends to the 20 ms server
 SLOW_SEQ_N=${SLOW_SEQ_N:-100}
 PY=/usr/bin/python3
 
@@ -84,17 +84,21 @@ echo "   $(nproc) cores; $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1
 # Warm-up: dnsmasq's hash table and the page cache, so the first timed tool is not penalized.
 "$NETRES" resolve --server "127.0.0.1:$PORT" -t A -f "$WORK/names.txt" --json >/dev/null 2>&1 || true
 
+# Wall time and CPU time (user + sys) of each run: on this shared 2-core machine other work can
+# steal the CPU, and CPU seconds per query show the cost independently of that.
 netres_times=()
+netres_cpus=()
 for _ in $(seq "$RUNS"); do
-  t0=$(now)
-  "$NETRES" resolve --server "127.0.0.1:$PORT" -t A -c "$CONCURRENCY" -f "$WORK/names.txt" --json \
+  /usr/bin/time -f "%e %U %S" -o "$WORK/time" \
+    "$NETRES" resolve --server "127.0.0.1:$PORT" -t A -c "$CONCURRENCY" -f "$WORK/names.txt" --json \
     >"$WORK/netres.json" 2>"$WORK/netres.err" || true
-  t1=$(now)
   ok=$(grep -c '"status":"NOERROR"' "$WORK/netres.json" || true)
   [ "$ok" -eq "$N" ] || { echo "netres answered $ok of $N"; cat "$WORK/netres.err"; exit 1; }
-  netres_times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
+  netres_times+=("$(awk '{ print $1 }' "$WORK/time")")
+  netres_cpus+=("$(awk '{ print $2 + $3 }' "$WORK/time")")
 done
 netres_t=$(printf '%s\n' "${netres_times[@]}" | median)
+netres_cpu=$(printf '%s\n' "${netres_cpus[@]}" | median)
 netres_qps=$(rate "$N" "$netres_t")
 
 t0=$(now)
@@ -106,23 +110,26 @@ big_ok=$(grep -c '"status":"NOERROR"' "$WORK/big.json" || true)
 big_qps=$(rate "$N" "$big_t")
 
 dnsperf_qps_list=()
+dnsperf_cpus=()
 for _ in $(seq "$RUNS"); do
-  dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/dnsperf.txt" -n 1 -q "$CONCURRENCY" -t 5 \
+  /usr/bin/time -f "%e %U %S" -o "$WORK/time" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/dnsperf.txt" -n 1 -q "$CONCURRENCY" -t 5 \
     >"$WORK/dnsperf.out" 2>&1 || true
   lost=$(awk '/Queries lost:/ { print $3 }' "$WORK/dnsperf.out")
-  dnsperf_qps_list+=("$(awk '/Queries per second:/ { print $4 }' "$WORK/dnsperf.out")")
+  dnsperf_cpus+=("$(awk '{ print $2 + $3 }' "$WORK/time")")
+  dnsperf_qps_list+=("$(awk '/Queries per second:/ { printf "%.0f", $4 }' "$WORK/dnsperf.out")")
 done
 dnsperf_qps=$(printf '%s\n' "${dnsperf_qps_list[@]}" | median)
+dnsperf_cpu=$(printf '%s\n' "${dnsperf_cpus[@]}" | median)
 
 read -r seq_answered seq_t < <($PY "$ROOT/bench/dns_sequential.py" 127.0.0.1 "$PORT" "$WORK/names.txt" "$SEQ_N")
 seq_qps=$(rate "$seq_answered" "$seq_t")
 
-printf '   %-44s %10s q/s  (%s s wall for %s names, process start and JSON output included)\n' \
-  "netres resolve -c $CONCURRENCY --json" "$netres_qps" "$netres_t" "$N"
+printf '   %-44s %10s q/s  (%s s wall, %s s CPU for %s names; start-up and JSON output included)\n' \
+  "netres resolve -c $CONCURRENCY --json" "$netres_qps" "$netres_t" "$netres_cpu" "$N"
 printf '   %-44s %10s q/s  (%s of %s NOERROR; dropped queries wait for the retry)\n' \
   "netres resolve -c $BIG_WINDOW --json" "$big_qps" "$big_ok" "$N"
-printf '   %-44s %10s q/s  (its own figure; %s lost in the last run)\n' \
-  "dnsperf -q $CONCURRENCY" "$dnsperf_qps" "${lost:-?}"
+printf '   %-44s %10s q/s  (its own figure; %s s CPU; %s lost in the last run)\n' \
+  "dnsperf -q $CONCURRENCY" "$dnsperf_qps" "$dnsperf_cpu" "${lost:-?}"
 printf '   %-44s %10s q/s  (%s of %s answered in %.2f s)\n' \
   "sequential Python UDP loop" "$seq_qps" "$seq_answered" "$SEQ_N" "$seq_t"
 echo "   netres / dnsperf = $(ratio "$netres_qps" "$dnsperf_qps")x;  netres / sequential Python = $(ratio "$netres_qps" "$seq_qps")x"
