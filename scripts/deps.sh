@@ -12,7 +12,7 @@ build=(
 )
 test=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
-  iproute2 iptables netbase nmap dnsmasq-base tcpdump tshark python3-scapy openssh-server openssh-client procps
+  iproute2 iptables netbase nmap dnsmasq-base tcpdump tshark python3-scapy openssh-server openssh-client nginx-light procps
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk

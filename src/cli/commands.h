@@ -13,5 +13,6 @@ void add_resolve_command(CLI::App& app, Action& action);
 void add_scan_command(CLI::App& app, Action& action);
 void add_capture_command(CLI::App& app, Action& action);
 void add_ssh_command(CLI::App& app, Action& action);
+void add_load_command(CLI::App& app, Action& action);
 
 }  // namespace netres::cli

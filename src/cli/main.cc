@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   netres::cli::add_scan_command(app, action);
   netres::cli::add_capture_command(app, action);
   netres::cli::add_ssh_command(app, action);
+  netres::cli::add_load_command(app, action);
 
   // nmap spells the target-list flag "-iL"; CLI11 has only one-letter short flags.
   std::vector<std::string> args;
