@@ -219,7 +219,12 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
     sink = [&live](const std::string& host, ssh::Stream s, std::string_view chunk) {
       live.write(host, s, chunk);
     };
+  // Progress only when no live lines share the terminal (and only on a terminal at all).
+  Progress progress;
+  size_t finished = 0, total = inv.hosts().size();
   auto done = [&](const ssh::HostResult& r) {
+    ++finished;
+    progress.clear();
     if (f.json) {
       auto j = result_json(r);
       j["stdout"] = r.stdout_text;
@@ -238,8 +243,11 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
     } else {
       live.finish(r.host);
     }
+    if (f.json || group) progress.update(fmt::format("ssh run: {}/{} hosts done", finished, total));
   };
+
   auto results = ssh::run_command(inv, o, sink, done);
+  progress.clear();
   return finish(results, f.json, "run");
 }
 

@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""bench/ssh.sh's engine: N inventory entries served by N local sshd instances on 127.0.1.x,
+`uname -a` on all of them with netres, parallel-ssh, ansible (one-shot, no ControlPersist) and
+a sequential paramiko loop; median wall time and client CPU (user+sys of the client process and
+its waited-for children, from RUSAGE_CHILDREN). Run twice: servers' default KexAlgorithms and
+curve25519 only. Prints a Markdown table per configuration."""
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import sshd  # noqa: E402
+
+CURVE = "KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org"
+
+
+def measure(cmd, env, expect_lines):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    linux_lines = sum(1 for l in r.stdout.splitlines() if "Linux" in l)
+    if r.returncode != 0 or linux_lines < expect_lines:
+        raise RuntimeError(f"{cmd[0]} failed (rc {r.returncode}, {linux_lines} outputs):\n"
+                           f"{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    return wall, cpu
+
+
+def run_config(args, tmp, kex_line, label):
+    sshd.ensure_test_user()
+    key = sshd.make_key(os.path.join(tmp, "id_ed25519"))
+    servers = []
+    try:
+        for i in range(1, args.hosts + 1):
+            s = sshd.SshdServer(26300 + i, f"127.0.1.{i}", extra_config=kex_line,
+                                workdir=tempfile.mkdtemp(prefix=f"srv{i}-", dir=tmp))
+            servers.append(s)
+            s.authorize(key + ".pub")
+            s.start()
+        kh = os.path.join(tmp, "known_hosts")
+        with open(kh, "w") as f:
+            for s in servers:
+                f.write(s.known_hosts_line())
+        cfg = os.path.join(tmp, "ssh_config")
+        with open(cfg, "w") as f:
+            f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
+                    f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
+                    "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n"
+                    "  BatchMode yes\n  ControlMaster no\n  ControlPath none\n"
+                    "  ControlPersist no\n")
+        hosts_txt = os.path.join(tmp, "hosts.txt")
+        inv_yml = os.path.join(tmp, "inventory.yml")
+        inv_ini = os.path.join(tmp, "inventory.ini")
+        with open(hosts_txt, "w") as h, open(inv_yml, "w") as y, open(inv_ini, "w") as ini:
+            y.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
+                    f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
+            ini.write("[all:vars]\nansible_python_interpreter=/usr/bin/python3\n[all]\n")
+            for i, s in enumerate(servers, 1):
+                h.write(f"{sshd.TEST_USER}@{s.address}:{s.port}\n")
+                y.write(f"    h{i}:\n      ansible_host: {s.address}\n"
+                        f"      ansible_port: {s.port}\n")
+                ini.write(f"h{i} ansible_host={s.address} ansible_port={s.port}\n")
+        home = os.path.join(tmp, "home")
+        os.makedirs(home, exist_ok=True)
+        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": home, "LANG": "C.UTF-8"}
+        ansible_env = dict(env, ANSIBLE_SSH_ARGS=f"-F {cfg}", ANSIBLE_PIPELINING="True",
+                           ANSIBLE_HOST_KEY_CHECKING="True", ANSIBLE_GATHERING="explicit",
+                           ANSIBLE_LOCAL_TEMP=os.path.join(tmp, "ansible-tmp"),
+                           ANSIBLE_NOCOLOR="1")
+        n = args.hosts
+        tools = [
+            ("netres", [args.netres, "ssh", "run", "-i", inv_yml, "-F", cfg, "--known-hosts",
+                        kh, "--forks", str(n), "--", "uname", "-a"], env),
+            ("parallel-ssh", ["parallel-ssh", "-h", hosts_txt, "-p", str(n), "-t", "60",
+                              "-x", f"-F {cfg}", "-i", "uname -a"], env),
+            ("ansible", ["ansible", "all", "-i", inv_ini, "-m", "command", "-a", "uname -a",
+                         "-f", str(n), "-u", sshd.TEST_USER, "--private-key", key], ansible_env),
+            ("paramiko loop", ["/usr/bin/python3", os.path.join(ROOT, "bench",
+                                                                "ssh_paramiko_loop.py"),
+                               hosts_txt, key, kh, "uname -a"], env),
+        ]
+        rows = []
+        for name, cmd, e in tools:
+            walls, cpus = [], []
+            for _ in range(args.runs):
+                w, c = measure(cmd, e, n)
+                walls.append(w)
+                cpus.append(c)
+            rows.append((name, statistics.median(walls), statistics.median(cpus), walls))
+            print(f"  {label}: {name}: wall {walls}, cpu {cpus}", file=sys.stderr)
+        return rows
+    finally:
+        for s in servers:
+            s.cleanup()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--netres", required=True)
+    p.add_argument("--hosts", type=int, default=50)
+    p.add_argument("--runs", type=int, default=3)
+    args = p.parse_args()
+    for tool in ("parallel-ssh", "ansible"):
+        if not shutil.which(tool):
+            sys.exit(f"bench/ssh.sh: {tool} not installed (packages pssh, ansible-core)")
+    for label, kex in (("default KexAlgorithms", ""), ("curve25519 only", CURVE)):
+        tmp = tempfile.mkdtemp(prefix="netres-bench-ssh-")
+        os.chmod(tmp, 0o755)
+        try:
+            rows = run_config(args, tmp, kex, label)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        base = rows[0]
+        print(f"\n{args.hosts} hosts, `uname -a`, servers with {label} "
+              f"(median of {args.runs} runs)\n")
+        print("| client | wall | vs netres | client CPU (user+sys) | CPU per host |")
+        print("|---|---|---|---|---|")
+        for name, wall, cpu, _ in rows:
+            print(f"| {name} | {wall:.2f} s | {wall / base[1]:.1f}x | {cpu:.2f} s | "
+                  f"{cpu / args.hosts * 1000:.1f} ms |")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
