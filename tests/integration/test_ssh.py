@@ -2,6 +2,7 @@
 """netres ssh run against real sshd servers on loopback: fan-out, statuses, host keys,
 authentication (keys, encrypted key, password), ssh config, output modes and bad input."""
 import os
+import subprocess
 import sys
 import time
 import unittest
@@ -177,6 +178,38 @@ class SshRun(unittest.TestCase):
                             "echo via-config", config=False)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("box5 | via-config", r.stdout)
+
+    def test_ipv6_loopback(self):
+        server = self.env.server(26010, "::1")
+        server.authorize(self.ed + ".pub")
+        server.start()
+        self.env.trust(server)
+        spec = f"{sshd.TEST_USER}@[::1]:{server.port}"
+        r = self.env.netres("run", "-H", spec, "--key", self.ed, "--", "echo v6")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"[::1]:{server.port} | v6", r.stdout)
+
+    def test_agent_authentication(self):
+        agent_dir = os.path.join(self.env.dir, "agent")
+        os.makedirs(agent_dir, exist_ok=True)
+        sock = os.path.join(agent_dir, "agent.sock")
+        agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.02)
+            env = {"SSH_AUTH_SOCK": sock}
+            subprocess.run(["ssh-add", "-q", self.rsa], env=env, check=True, timeout=10,
+                           capture_output=True)
+            # No --key and no key files in HOME: only the agent holds the RSA key.
+            r = self.env.netres("run", "-H", self.good[1].spec, "--", "echo agent-ok", env=env)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("| agent-ok", r.stdout)
+        finally:
+            agent.terminate()
+            agent.wait(timeout=5)
 
     def test_password_host_without_password_is_auth_failed(self):
         r = self.env.netres("run", "-H", self.good[3].spec, "--", "true")
