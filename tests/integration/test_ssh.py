@@ -179,6 +179,22 @@ class SshRun(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("box5 | via-config", r.stdout)
 
+    def test_backup_over_exec_channel(self):
+        # A host without a device platform: --command runs on an exec channel.
+        d = os.path.join(self.env.dir, "exec_backups")
+        args = ["backup", "-H", self.good[0].spec, "--key", self.ed, "--dir", d]
+        r = self.env.netres(*args, "--command", "printf 'a\\nb\\n'")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.env.netres(*args, "--command", "printf 'a\\nc\\n'", "--json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        obj = ndjson(r.stdout)[0]
+        self.assertIn("\n-b\n+c\n", obj["diff"])
+        with open(obj["backup"]) as f:
+            self.assertEqual(f.read(), "a\nc\n")
+        r = self.env.netres(*args)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--command", r.stderr)
+
     def test_ipv6_loopback(self):
         server = self.env.server(26010, "::1")
         server.authorize(self.ed + ".pub")
