@@ -33,7 +33,7 @@ say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 # --- a DNS server on loopback with a small zone -------------------------------------------
 /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
-  --listen-address=127.0.0.1 --port=$dns_port --local=/tour.test/ \
+  --listen-address=127.0.0.1 --port=$dns_port --local=/tour.test/ --local-ttl=300 \
   --host-record=web.tour.test,$host4,$host6 --cname=www.tour.test,web.tour.test \
   --mx-host=tour.test,mail.tour.test,10 --txt-record=tour.test,"v=spf1 -all" \
   --ptr-record=2.99.18.198.in-addr.arpa,web.tour.test --log-facility=/dev/null &
@@ -53,6 +53,7 @@ ip netns exec "$ns" ip link set lo up
 # Safety: the target must be reached through our veth, never a real interface.
 ip route get $host4 | grep -q 'dev nrtour0' || { echo "tour: route to $host4 is not via nrtour0" >&2; exit 3; }
 ip netns exec "$ns" iptables -A INPUT -p tcp --dport 9000:9099 -j DROP
+ip netns exec "$ns" ip6tables -A INPUT -p tcp --dport 9000:9099 -j DROP
 ip netns exec "$ns" /usr/bin/python3 - <<'PY' &
 import socket, selectors, time
 sel = selectors.DefaultSelector()
