@@ -437,8 +437,9 @@ void add_ssh_command(CLI::App& app, Action& action) {
   // CLI11 hands "--" in a nested subcommand up to the parents unless they allow extras.
   run->allow_extras();
   ssh->allow_extras();
-  run->final_callback([&action, run] {
+  run->final_callback([&action, run, ssh] {
     reject_extras(run, words_after_double_dash());
+    reject_extras(ssh, words_after_double_dash());
     action = [] { return run_run(run_flags, group, out_dir, shell); };
   });
 
@@ -454,7 +455,9 @@ void add_ssh_command(CLI::App& app, Action& action) {
   backup->add_option("--command", backup_command,
                      "Command that prints the configuration (default: the platform's)");
   backup->add_option("targets", backup_flags.words, "Host specs, or patterns with -i");
-  backup->final_callback([&action] {
+  backup->final_callback([&action, ssh, backup] {
+    reject_extras(backup, {});
+    reject_extras(ssh, {});
     action = [] { return run_backup(backup_flags, backup_dir, backup_keep, backup_command); };
   });
 
@@ -484,11 +487,15 @@ void add_ssh_command(CLI::App& app, Action& action) {
                    "land in DIR/HOST/)");
   copy->add_flag("--no-checksum", copy_no_checksum, "Verify sizes only (skip sha256sum)");
   copy->add_option("targets", copy_flags.words, "Host specs, or patterns with -i");
-  copy->final_callback([&action] {
+  copy->final_callback([&action, ssh, copy] {
+    reject_extras(copy, {});
+    reject_extras(ssh, {});
     action = [] { return run_copy(copy_flags, copy_put, copy_get, copy_to, copy_no_checksum); };
   });
 
-  push->final_callback([&action] {
+  push->final_callback([&action, ssh, push] {
+    reject_extras(push, {});
+    reject_extras(ssh, {});
     action = [] {
       return run_push(push_flags, push_file, push_dry_run, push_rollback, push_dir, push_keep);
     };

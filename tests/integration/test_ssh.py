@@ -261,6 +261,11 @@ class SshRun(unittest.TestCase):
         r = self.env.netres("run", "-H", self.good[0].spec)
         self.assertEqual(r.returncode, 2)
         self.assertIn("no command", r.stderr)
+        for verb in ("run", "backup", "push", "copy"):
+            r = self.env.netres(verb, "-H", self.good[0].spec, "--no-such-flag", "--", "true")
+            self.assertEqual(r.returncode, 2, verb)
+            self.assertIn("--no-such-flag", r.stderr, verb)
+            self.assertEqual(r.stdout, "", verb)
 
 
     def test_copy_upload_and_download(self):
