@@ -30,7 +30,7 @@ struct ResolveFlags {
   std::vector<std::string> types;
   std::string servers;
   std::string timeout = "2s";
-  int retries = 1;
+  int retries = 2;
   int concurrency = 1000;
   bool json = false;
 };

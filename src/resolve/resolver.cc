@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <random>
@@ -109,8 +110,9 @@ struct Resolver::Impl {
   struct Pending {
     Impl* impl;
     size_t index;
-    Clock::time_point start;
+    Clock::time_point start;  // of the first attempt
     uint16_t id;
+    int attempts_left;  // after the current one
   };
 
   ares_channel channel = nullptr;
@@ -118,10 +120,10 @@ struct Resolver::Impl {
   std::unordered_map<int, uint32_t> watched;  // socket -> epoll events registered
   std::string servers;
   size_t concurrency = 1;
-  // Queries allowed in flight right now, up to `concurrency`. It starts small and grows by one
-  // per answer (doubling per round trip), and halves when an attempt times out: a burst of a
-  // thousand queries overflows the receive buffer of a server that reads them one by one, and
-  // c-ares would then retry them all at the same instant, overflowing it again.
+  // Queries allowed in flight right now, up to `concurrency`. It starts at a quarter of it and
+  // grows by one per answer (doubling per round trip), and halves when attempts time out: a
+  // burst of a thousand queries overflows the receive buffer of a server that reads them one by
+  // one, and sending as much again at once would lose as much again.
   size_t window = 1;
 
   // State of the current run().
@@ -129,6 +131,11 @@ struct Resolver::Impl {
   const std::vector<Query>* queries = nullptr;
   size_t next = 0;  // queries[next] is the next to send
   bool feeding = false;
+  int tries = 1;
+  // Queries whose attempt timed out, waiting for room in the window. We retry ourselves rather
+  // than let c-ares do it: c-ares resends every timed-out query at the same instant, and when
+  // the loss came from a burst that overflowed the server, that burst is lost again.
+  std::deque<size_t> retry_queue;
   const std::function<void()>* on_tick = nullptr;
   Clock::time_point last_tick;
   unsigned replies_since_tick_check = 0;
@@ -185,19 +192,36 @@ struct Resolver::Impl {
     }
   }
 
-  static constexpr size_t kInitialWindow = 64;
-  static constexpr size_t kMinWindow = 16;
+  // The window never drops below a quarter of --concurrency: against a server that is simply
+  // dead, every attempt times out and no answer would ever grow it again.
+  size_t min_window() const { return std::min(concurrency, std::max<size_t>(16, concurrency / 4)); }
+  size_t initial_window() const {
+    return std::min(concurrency, std::max<size_t>(64, concurrency / 4));
+  }
+  Nanos attempt_timeout{0};
+  Clock::time_point last_window_cut{};
 
   static void on_reply(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
     auto* p = static_cast<Pending*>(arg);
     Impl* self = p->impl;
     --self->in_flight;
-    if (timeouts > 0 || status == ARES_ETIMEOUT)
-      self->window = std::max(kMinWindow, self->window / 2);
-    else if (self->window < self->concurrency)
+    if (timeouts > 0 || status == ARES_ETIMEOUT) {
+      // One cut per timeout period: the timeouts of one lost burst are one congestion event.
+      auto now = Clock::now();
+      if (now - self->last_window_cut >= self->attempt_timeout) {
+        self->last_window_cut = now;
+        self->window = std::max(self->min_window(), self->window / 2);
+      }
+    } else if (self->window < self->concurrency) {
       ++self->window;
+    }
     self->id_in_use[p->id] = false;
     if (self->on_outcome == nullptr) return;
+    if (status == ARES_ETIMEOUT && p->attempts_left > 0) {
+      --p->attempts_left;
+      self->retry_queue.push_back(p->index);
+      return;  // the run loop refills the window, retries first
+    }
     QueryOutcome o;
     o.duration = Clock::now() - p->start;
     if (status == ARES_SUCCESS && abuf != nullptr && alen > 0) {
@@ -239,22 +263,34 @@ struct Resolver::Impl {
   void feed() {
     if (feeding) return;
     feeding = true;
-    while (next < queries->size() && in_flight < std::min(window, concurrency) && !callback_error) {
-      size_t index = next++;
-      send((*queries)[index], index);
+    while (in_flight < std::min(window, concurrency) && !callback_error) {
+      if (!retry_queue.empty()) {
+        size_t index = retry_queue.front();
+        retry_queue.pop_front();
+        send_attempt(pending[index], (*queries)[index]);
+      } else if (next < queries->size()) {
+        size_t index = next++;
+        send((*queries)[index], index);
+      } else {
+        break;
+      }
     }
     feeding = false;
   }
 
   void send(const Query& q, size_t index) {
     Pending& p = pending[index];
-    p = Pending{this, index, Clock::now(), 0};
+    p = Pending{this, index, Clock::now(), 0, tries - 1};
+    send_attempt(p, q);
+  }
+
+  void send_attempt(Pending& p, const Query& q) {
     std::vector<uint8_t> packet = build_dns_query(q.name, q.type, 0);
     if (packet.empty()) {
       QueryOutcome o;
       o.status = "error";
       o.detail = "invalid name";
-      (*on_outcome)(index, std::move(o));
+      (*on_outcome)(p.index, std::move(o));
       return;
     }
     p.id = take_id();
@@ -288,8 +324,10 @@ Resolver::Resolver(const ResolverConfig& config) : impl_(std::make_unique<Impl>(
   auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(config.timeout).count();
   opts.timeout = static_cast<int>(std::clamp<long long>(timeout_ms, 1, 24 * 3600 * 1000));
   mask |= ARES_OPT_TIMEOUTMS;
-  opts.tries = config.tries;
+  opts.tries = 1;  // per server; further attempts are ours (see retry_queue)
   mask |= ARES_OPT_TRIES;
+  impl_->tries = config.tries;
+  impl_->attempt_timeout = std::chrono::milliseconds(opts.timeout);
   opts.sock_state_cb = &Impl::on_socket_state;
   opts.sock_state_cb_data = impl_.get();
   mask |= ARES_OPT_SOCK_STATE_CB;
@@ -343,7 +381,8 @@ void Resolver::run(const std::vector<Query>& queries, const OnOutcome& on_outcom
   s.pending.assign(queries.size(), Impl::Pending{});
   s.on_outcome = &on_outcome;
   s.in_flight = 0;
-  s.window = std::min(s.concurrency, Impl::kInitialWindow);
+  s.window = s.initial_window();
+  s.last_window_cut = Clock::time_point{};
   s.callback_error = nullptr;
   struct Reset {
     Impl& s;
@@ -363,7 +402,9 @@ void Resolver::run(const std::vector<Query>& queries, const OnOutcome& on_outcom
   auto next_deadline = Clock::now();  // in the past: ask c-ares on the first turn
   epoll_event events[256];
   feed();
-  while (s.in_flight > 0 || (s.next < queries.size() && !s.callback_error)) {
+  s.retry_queue.clear();
+  while (s.in_flight > 0 ||
+         ((s.next < queries.size() || !s.retry_queue.empty()) && !s.callback_error)) {
     if (s.callback_error) std::rethrow_exception(s.callback_error);
     // ares_timeout() walks every query in flight, so ask it only once the earliest deadline it
     // last gave has passed. That deadline can only move later while queries are in flight (new
