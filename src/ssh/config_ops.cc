@@ -98,6 +98,16 @@ void store_backup(ConfigStore& store, const Host& h, const std::string& text, Co
   }
 }
 
+// Junos-style configurations are "set a b c" lines, removed by "delete a b c"; IOS-style lines
+// are removed by "no " + line.
+bool set_style(const std::string& negate_prefix) { return negate_prefix == "delete "; }
+
+std::string negate_line(const std::string& line, const std::string& negate_prefix) {
+  std::string t = trim(line);
+  if (set_style(negate_prefix) && t.starts_with("set ")) return "delete " + t.substr(4);
+  return negate_prefix + t;
+}
+
 }  // namespace
 
 std::vector<std::string> push_lines_from_text(const std::string& text) {
@@ -133,7 +143,7 @@ std::vector<std::string> rollback_commands(const std::vector<std::string>& curre
   std::set<std::string> in_current(current.begin(), current.end());
   std::vector<std::string> out;
   for (const auto& l : current)
-    if (!in_target.count(l)) out.push_back(negate_prefix + trim(l));
+    if (!in_target.count(l)) out.push_back(negate_line(l, negate_prefix));
   for (const auto& l : target)
     if (!in_current.count(l)) out.push_back(l);
   return out;
@@ -147,6 +157,7 @@ std::vector<std::string> preview_push(const std::vector<std::string>& body,
     std::string t = trim(line);
     if (!negate_prefix.empty() && t.starts_with(negate_prefix)) {
       std::string target = trim(t.substr(negate_prefix.size()));
+      if (set_style(negate_prefix)) target = "set " + target;
       out.erase(std::remove_if(out.begin(), out.end(),
                                [&](const std::string& l) { return trim(l) == target; }),
                 out.end());

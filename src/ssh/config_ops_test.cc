@@ -28,6 +28,15 @@ TEST(ConfigOps, RollbackCommands) {
   EXPECT_TRUE(rollback_commands(target, target, "no ").empty());
 }
 
+TEST(ConfigOps, JunosSetStyle) {
+  Lines current = {"set system host-name r9", "set system ntp server 192.0.2.1"};
+  Lines target = {"set system host-name r1", "set system ntp server 192.0.2.1"};
+  EXPECT_EQ(rollback_commands(current, target, "delete "),
+            (Lines{"delete system host-name r9", "set system host-name r1"}));
+  EXPECT_EQ(preview_push(current, {"delete system host-name r9"}, "delete "),
+            (Lines{"set system ntp server 192.0.2.1"}));
+}
+
 TEST(ConfigOps, Preview) {
   EXPECT_EQ(preview_push({"a", "b"}, {"no a", "c", "b"}, "no "), (Lines{"b", "c"}));
 }

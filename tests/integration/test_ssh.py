@@ -195,6 +195,13 @@ class SshRun(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--command", r.stderr)
 
+    def test_shell_mode_linux_preset(self):
+        r = self.env.netres("run", "-H", self.good[0].spec, "--key", self.ed, "--shell",
+                            "--platform", "linux", "--json", "--timeout", "10s", "--",
+                            "echo hello; echo world")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(ndjson(r.stdout)[0]["stdout"], "hello\nworld\n")
+
     def test_ipv6_loopback(self):
         server = self.env.server(26010, "::1")
         server.authorize(self.ed + ".pub")
