@@ -178,5 +178,84 @@ class Device(unittest.TestCase):
                 f.write("\n".join(cfg) + "\n")
 
 
+class JunosDevice(unittest.TestCase):
+    """The Juniper-like preset against the fake device's junos flavour."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = env = SshEnv("netres-ssh-junos-")
+        try:
+            cls.state = os.path.join(env.dir, "device_state")
+            os.makedirs(cls.state)
+            sshd.ensure_test_user()
+            shutil.chown(cls.state, user=sshd.TEST_USER)
+            cls.key = env.key("id_ed25519")
+            cls.server = env.server(
+                26030, "127.0.0.21",
+                extra_config=f"ForceCommand /usr/bin/python3 {FAKE_DEVICE} --flavor junos "
+                             f"--state {cls.state}")
+            cls.server.authorize(cls.key + ".pub")
+            cls.server.start()
+            env.trust(cls.server)
+            cls.inventory = os.path.join(env.dir, "devices.yml")
+            with open(cls.inventory, "w") as f:
+                f.write(f"""all:
+  hosts:
+    mx1:
+      ansible_host: 127.0.0.21
+      ansible_port: {cls.server.port}
+      ansible_user: {sshd.TEST_USER}
+      ansible_ssh_private_key_file: {cls.key}
+      netres_platform: juniper_junos
+""")
+        except BaseException:
+            env.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def running_config(self):
+        with open(os.path.join(self.state, "running.cfg")) as f:
+            return f.read().splitlines()
+
+    def test_shell_backup_push_rollback(self):
+        r = self.env.netres("run", "-i", self.inventory, "--shell", "--json", "--",
+                            "show version")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(ndjson(r.stdout)[0]["stdout"],
+                         "Hostname: router1\nModel: fake-mx\nJunos: 21.4R1\n")
+
+        d = os.path.join(self.env.dir, "backups")
+        original = self.running_config()
+        r = self.env.netres("backup", "-i", self.inventory, "--dir", d, "--json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(ndjson(r.stdout)[0]["backup"]) as f:
+            saved = f.read().splitlines()
+        self.assertEqual(saved[1:], original)  # after the "## Last commit" comment
+
+        lines = os.path.join(self.env.dir, "change.set")
+        with open(lines, "w") as f:
+            f.write("set system ntp server 192.0.2.99\ndelete system syslog file messages\n"
+                    "set bogus-section foo bar\nset system host-name never\n")
+        r = self.env.netres("push", "-i", self.inventory, "--dir", d, "--file", lines, "--json")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        obj = ndjson(r.stdout)[0]
+        self.assertEqual(obj["applied"], ["set system ntp server 192.0.2.99",
+                                          "delete system syslog file messages"])
+        self.assertEqual(obj["failed_line"], "set bogus-section foo bar")
+        self.assertEqual(obj["device_error"], "syntax error.")
+        self.assertIn("set system ntp server 192.0.2.99", self.running_config())
+        self.assertNotIn("set system syslog file messages any notice", self.running_config())
+
+        r = self.env.netres("push", "-i", self.inventory, "--dir", d, "--rollback", "--json")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(sorted(ndjson(r.stdout)[0]["sent"]),
+                         ["delete system ntp server 192.0.2.99",
+                          "set system syslog file messages any notice"])
+        self.assertEqual(sorted(self.running_config()), sorted(original))
+
+
 if __name__ == "__main__":
     harness.main()
