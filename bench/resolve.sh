@@ -79,6 +79,7 @@ PIDS+=($!)
 wait_ready 127.0.0.1 "$PORT" h0.bench.test
 
 echo "== resolve: $N distinct names (A) against dnsmasq on 127.0.0.1:$PORT, median of $RUNS runs"
+echo "   load average before: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "   $(nproc) cores; $(/usr/sbin/dnsmasq --version | head -1 | cut -d' ' -f1-3); dnsperf $(dpkg-query -W -f='${Version}' dnsperf 2>/dev/null || echo '?')"
 
 # Warm-up: dnsmasq's hash table and the page cache, so the first timed tool is not penalized.
