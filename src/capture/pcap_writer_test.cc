@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "capture/pcap_source.h"
 
@@ -79,6 +80,27 @@ TEST(PcapWriter, RotatesBySize) {
     total += read_all(f).lengths.size();
   }
   EXPECT_EQ(total, 50u);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(PcapWriter, RotatesByTime) {
+  std::string path = temp_dir() + "/timed.pcap";
+  std::vector<std::string> files;
+  {
+    PcapWriterOptions o{path, 1, 65535};
+    o.rotate_interval = std::chrono::milliseconds(30);
+    PcapWriter w(o);
+    uint8_t data[60] = {};
+    w.write({1, 0}, 60, data, 60);
+    w.write({1, 1}, 60, data, 60);
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    w.write({2, 0}, 60, data, 60);
+    w.close();
+    files = w.files();
+  }
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(read_all(files[0]).lengths.size(), 2u);
+  EXPECT_EQ(read_all(files[1]).lengths.size(), 1u);
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
