@@ -12,6 +12,8 @@ using Action = std::function<int()>;
 void add_resolve_command(CLI::App& app, Action& action);
 void add_scan_command(CLI::App& app, Action& action);
 void add_capture_command(CLI::App& app, Action& action);
+void add_bandwidth_command(CLI::App& app, Action& action);
+void add_shape_command(CLI::App& app, Action& action);
 void add_ssh_command(CLI::App& app, Action& action);
 void add_load_command(CLI::App& app, Action& action);
 

@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
   netres::cli::add_resolve_command(app, action);
   netres::cli::add_scan_command(app, action);
   netres::cli::add_capture_command(app, action);
+  netres::cli::add_bandwidth_command(app, action);
+  netres::cli::add_shape_command(app, action);
   netres::cli::add_ssh_command(app, action);
   netres::cli::add_load_command(app, action);
 

@@ -1,0 +1,12 @@
+// netres shape: placeholder until the verb lands.
+#include "cli/commands.h"
+#include "common/error.h"
+
+namespace netres::cli {
+
+void add_shape_command(CLI::App& app, Action& action) {
+  auto* sub = app.add_subcommand("shape", "shape (not built yet)");
+  sub->final_callback([&action] { action = []() -> int { throw RuntimeError("not built yet"); }; });
+}
+
+}  // namespace netres::cli
