@@ -1,12 +1,157 @@
-// netres load: placeholder until the verb lands.
+// netres load: flags -> LoadOptions -> LoadEngine -> locust-style tables or one JSON object,
+// and the exit code from --fail-if thresholds (or, without any, from failed requests).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "cli/commands.h"
+#include "common/duration.h"
 #include "common/error.h"
+#include "common/output.h"
+#include "common/size.h"
+#include "common/terminal.h"
+#include "load/load_engine.h"
+#include "load/load_report.h"
+#include "load/threshold.h"
+#include "load/url.h"
+#include "load/virtual_user.h"
 
 namespace netres::cli {
+namespace {
+
+struct LoadFlags {
+  std::string url;
+  unsigned connections = 10;
+  unsigned threads = 0;
+  std::string duration = "10s";
+  std::string method = "GET";
+  std::vector<std::string> headers;
+  std::string body;
+  std::string timeout = "5s";
+  std::string connect_timeout = "2s";
+  unsigned pipeline = 1;
+  std::string rate;
+  bool insecure = false;
+  bool json = false;
+  std::vector<std::string> fail_if;
+};
+
+std::pair<std::string, std::string> parse_header(const std::string& text) {
+  size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0)
+    throw UsageError(fmt::format("-H: expected 'Name: value', got '{}'", text));
+  if (text.find_first_of("\r\n") != std::string::npos)
+    throw UsageError("-H: line breaks are not allowed in headers");
+  std::string name = text.substr(0, colon);
+  if (name.find_first_of(" \t") != std::string::npos)
+    throw UsageError(fmt::format("-H: bad header name '{}'", name));
+  std::string value = text.substr(colon + 1);
+  value.erase(0, value.find_first_not_of(" \t"));
+  return {name, value};
+}
+
+std::string read_body(const std::string& flag) {
+  if (flag.empty() || flag[0] != '@') return flag;
+  std::ifstream in(flag.substr(1), std::ios::binary);
+  if (!in) throw UsageError(fmt::format("--body: cannot read '{}'", flag.substr(1)));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int run_load(const LoadFlags& f) {
+  load::LoadOptions o;
+  o.url = load::parse_url(f.url);
+  for (char c : f.method)
+    if (c < 'A' || c > 'Z') throw UsageError(fmt::format("-m: bad method '{}'", f.method));
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& h : f.headers) headers.push_back(parse_header(h));
+  if (f.connections < 1) throw UsageError("-c: at least one connection");
+  if (f.pipeline < 1) throw UsageError("--pipeline: at least 1");
+  o.connections = f.connections;
+  o.threads = f.threads ? f.threads : std::max(1u, std::thread::hardware_concurrency());
+  o.duration = parse_duration(f.duration, "--duration");
+  if (o.duration.count() == 0) throw UsageError("--duration: must be more than 0");
+  o.timeout = parse_duration(f.timeout, "--timeout");
+  o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
+  if (o.timeout.count() == 0 || o.connect_timeout.count() == 0)
+    throw UsageError("--timeout and --connect-timeout must be more than 0");
+  o.drain = std::min<Nanos>(o.timeout, std::chrono::seconds(2));
+  o.pipeline = f.pipeline;
+  o.insecure = f.insecure;
+  if (!f.rate.empty()) {
+    o.rate = parse_rate(f.rate, "--rate");
+    if (o.pipeline > 1) throw UsageError("--pipeline cannot be combined with --rate");
+  }
+  std::vector<load::Threshold> thresholds;
+  for (const auto& t : f.fail_if) thresholds.push_back(load::parse_threshold(t));
+
+  load::RequestTemplate request;
+  request.id = 0;
+  request.method = f.method;
+  request.name = o.url.path;
+  request.head = f.method == "HEAD";
+  request.wire = load::build_request(o.url, f.method, headers, read_body(f.body));
+  o.requests.push_back(request);
+  o.make_user = [](unsigned, const std::vector<load::RequestTemplate>& requests) {
+    return std::make_unique<load::FixedRequestUser>(requests.front());
+  };
+
+  load::RunDescription run{
+      f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
+      o.rate, o.pipeline};
+  load::LoadEngine engine(std::move(o));
+  Progress progress;
+  load::LoadResult result =
+      engine.run([&](const load::SecondSample& s) { progress.update(load::live_line(s), true); });
+  progress.clear();
+
+  auto verdicts = load::judge(thresholds, result);
+  if (f.json) {
+    NdjsonWriter(stdout).write(load::to_json(run, result, verdicts));
+  } else {
+    load::print_tables(stdout, result, run.rate > 0);
+    load::print_verdicts(stdout, verdicts);
+  }
+  std::fflush(stdout);
+  if (!thresholds.empty()) {
+    for (const auto& v : verdicts)
+      if (v.failed) return kExitFailed;
+    return kExitOk;
+  }
+  return result.stats.total().failures > 0 ? kExitFailed : kExitOk;
+}
+
+}  // namespace
 
 void add_load_command(CLI::App& app, Action& action) {
-  auto* sub = app.add_subcommand("load", "load (not built yet)");
-  sub->final_callback([&action] { action = []() -> int { throw RuntimeError("not built yet"); }; });
+  auto flags = std::make_shared<LoadFlags>();
+  auto* sub = app.add_subcommand(
+      "load", "HTTP load test: wrk-style quick mode, closed or open (--rate) model");
+  sub->add_option("url", flags->url, "http:// or https:// URL")->required();
+  sub->add_option("-c,--connections", flags->connections, "Concurrent connections (default 10)");
+  sub->add_option("-t,--threads", flags->threads, "Event-loop threads (default: cores)");
+  sub->add_option("-d,--duration", flags->duration, "How long to send (default 10s)");
+  sub->add_option("-m,--method", flags->method, "HTTP method (default GET)");
+  sub->add_option("-H,--header", flags->headers, "Extra header 'Name: value' (repeatable)");
+  sub->add_option("--body", flags->body, "Request body: TEXT, or @FILE to read it from a file");
+  sub->add_option("--timeout", flags->timeout, "Per-request timeout (default 5s)");
+  sub->add_option("--connect-timeout", flags->connect_timeout,
+                  "TCP connect + TLS handshake timeout (default 2s)");
+  sub->add_option("--pipeline", flags->pipeline, "Requests pipelined per round trip (default 1)");
+  sub->add_option("--rate", flags->rate,
+                  "Open model: total requests per second (e.g. 1000/s); latency counts from when "
+                  "each request was due");
+  sub->add_flag("--insecure", flags->insecure, "Do not verify TLS certificates");
+  sub->add_flag("--json", flags->json, "Print one JSON object with everything");
+  sub->add_option("--fail-if", flags->fail_if,
+                  "Exit 1 if a condition holds: p50/p90/p95/p99/p99.9/avg/max>DURATION, "
+                  "rps<N, fail_ratio>X (repeatable)");
+  sub->final_callback([flags, &action] { action = [flags] { return run_load(*flags); }; });
 }
 
 }  // namespace netres::cli

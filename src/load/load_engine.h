@@ -1,0 +1,53 @@
+// LoadEngine: drives HTTP/1.1 connections from one event loop per thread (wrk style: each thread
+// owns its loop, connections, timers and LoadStats, so the request path takes no locks).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "common/duration.h"
+#include "load/load_stats.h"
+#include "load/url.h"
+#include "load/virtual_user.h"
+
+namespace netres::load {
+
+struct LoadOptions {
+  Url url;  // where connections go (host, port, TLS); requests carry their own targets
+  std::vector<RequestTemplate> requests;  // ids are indexes into this vector
+  // One user per connection; `index` is the connection's number across all threads, and
+  // `requests` the engine's own copy of the templates, which users may point into.
+  std::function<std::unique_ptr<VirtualUser>(unsigned index,
+                                             const std::vector<RequestTemplate>& requests)>
+      make_user;
+  unsigned connections = 10;
+  unsigned threads = 1;
+  Nanos duration = std::chrono::seconds(10);
+  Nanos timeout = std::chrono::seconds(5);          // per request, from write to last byte
+  Nanos connect_timeout = std::chrono::seconds(2);  // TCP connect plus TLS handshake
+  Nanos drain = std::chrono::seconds(2);  // how long requests in flight may finish after the end
+  unsigned pipeline = 1;                  // requests written back to back per round trip
+  double rate = 0;        // open model: requests per second over all connections; 0 = closed model
+  bool insecure = false;  // skip TLS certificate verification
+};
+
+struct LoadResult {
+  LoadStats stats;
+  std::vector<SecondSample> history;
+  Nanos elapsed{};  // the measured window: start to deadline
+};
+
+class LoadEngine {
+ public:
+  explicit LoadEngine(LoadOptions options);
+  ~LoadEngine();
+  // Runs to the deadline plus the drain, calling `on_second` from this thread about once per
+  // second with the interval just finished. Throws RuntimeError if the host does not resolve.
+  LoadResult run(const std::function<void(const SecondSample&)>& on_second);
+
+ private:
+  LoadOptions options_;
+};
+
+}  // namespace netres::load
