@@ -18,16 +18,16 @@ sys.path.insert(0, harness.FIXTURES)
 import nginx_load  # noqa: E402
 
 
-def run_load(*args, timeout=60):
+def run_load(*args, timeout=60, env=None):
     started = time.monotonic()
     r = subprocess.run([harness.NETRES, "load", *args], capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, env=env)
     r.elapsed = time.monotonic() - started
     return r
 
 
-def load_json(*args):
-    r = run_load(*args, "--json")
+def load_json(*args, env=None):
+    r = run_load(*args, "--json", env=env)
     lines = r.stdout.strip().splitlines()
     if len(lines) != 1:
         raise AssertionError("expected one JSON line, got: %r (stderr %r)" % (r.stdout, r.stderr))
@@ -61,6 +61,7 @@ class AgainstNginx(unittest.TestCase):
         cls.nginx.__exit__(None, None, None)
 
     def test_counts_match_access_log(self):
+        self.nginx.truncate_log()  # other tests share this nginx
         reported = collections.Counter()
         runs = [("/index.html", ["-c", "8", "-t", "2", "-d", "2s"]),
                 ("/index.html?pipelined=1", ["-c", "4", "-t", "2", "-d", "1s", "--pipeline", "8"]),
@@ -89,6 +90,29 @@ class AgainstNginx(unittest.TestCase):
                 break
             time.sleep(0.1)
         self.assertEqual(logged, reported)
+
+    def test_tls(self):
+        trusted = dict(os.environ, SSL_CERT_FILE=self.nginx.cert_path())
+        # Verified: the name matches the certificate and the certificate is trusted.
+        r, j = load_json(self.nginx.tls_url("/index.html", "localhost"), "-c", "2", "-t", "1",
+                         "-d", "1s", env=trusted)
+        self.assertEqual(r.returncode, 0, j["failures"])
+        self.assertGreater(j["stats"][0]["status_codes"]["200"], 10)
+        # Trusted certificate, but not issued for 127.0.0.1: refused.
+        r, j = load_json(self.nginx.tls_url("/index.html"), "-c", "1", "-t", "1", "-d", "1s",
+                         env=trusted)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(j["totals"]["failures"], j["totals"]["requests"])
+        self.assertIn("certificate verify failed", j["failures"][0]["reason"])
+        # Untrusted certificate: refused, unless --insecure.
+        r, j = load_json(self.nginx.tls_url("/index.html", "localhost"), "-c", "1", "-t", "1",
+                         "-d", "1s")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("certificate verify failed", j["failures"][0]["reason"])
+        r, j = load_json(self.nginx.tls_url("/index.html"), "-c", "2", "-t", "1", "-d", "1s",
+                         "--insecure")
+        self.assertEqual(r.returncode, 0, j["failures"])
+        self.assertEqual(j["totals"]["failures"], 0)
 
     def test_table_in_locust_shape(self):
         r = run_load(self.nginx.url("/index.html"), "-c", "2", "-t", "1", "-d", "1s")
