@@ -102,6 +102,11 @@ CaptureSession::CaptureSession(CaptureOptions options)
 
 CaptureSession::~CaptureSession() = default;
 
+void CaptureSession::set_tick(std::chrono::nanoseconds interval, TickCallback on_tick) {
+  tick_interval_ = interval;
+  on_tick_ = std::move(on_tick);
+}
+
 CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
   using Clock = std::chrono::steady_clock;
   StopSignals signals;
@@ -115,6 +120,8 @@ CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
   const auto start = Clock::now();
   auto last_flush = start;
   const bool timed = options_.duration.count() > 0;
+  const bool ticking = on_tick_ && tick_interval_.count() > 0;
+  auto next_tick = start + tick_interval_;
 
   while (!g_stop_requested) {
     int want = -1;
@@ -139,6 +146,16 @@ CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
     }
     if (handler.error_) break;
     if (!source_.is_live() && source_.at_end()) break;
+    if (ticking && Clock::now() >= next_tick) {
+      // A slow tick (a blocked terminal) skips missed ticks rather than bursting them.
+      while (next_tick <= Clock::now()) next_tick += tick_interval_;
+      try {
+        on_tick_();
+      } catch (...) {
+        handler.error_ = std::current_exception();
+        break;
+      }
+    }
     // Live captures in a quiet moment: push what is buffered so the file is current.
     if (writer_ && source_.is_live() && Clock::now() - last_flush >= std::chrono::seconds(1)) {
       writer_->flush();

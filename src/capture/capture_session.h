@@ -45,6 +45,8 @@ struct CaptureResult {
 
 // Called for every packet when decoding is wanted; `view` is valid only during the call.
 using PacketCallback = std::function<void(const PacketView& view, Timestamp ts)>;
+// Called every tick interval during a run (live displays refresh from it).
+using TickCallback = std::function<void()>;
 
 class CaptureSession {
  public:
@@ -59,10 +61,16 @@ class CaptureSession {
   // empty when nothing is printed, and then packets are not decoded at all.
   CaptureResult run(const PacketCallback& on_packet);
 
+  // Makes run() call `on_tick` every `interval` (> 0) from its loop, between dispatches, so
+  // a tick is late by at most one dispatch slice (~100 ms).
+  void set_tick(std::chrono::nanoseconds interval, TickCallback on_tick);
+
  private:
   CaptureOptions options_;
   PcapSource source_;
   std::unique_ptr<PcapWriter> writer_;
+  std::chrono::nanoseconds tick_interval_{};
+  TickCallback on_tick_;
 };
 
 }  // namespace netres::capture

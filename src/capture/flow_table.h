@@ -1,0 +1,123 @@
+// FlowTable: a bounded map from a normalised FlowKey (a flow, a host, a port or a protocol) to
+// its counters, with an LRU list so that, when full, the least recently seen entry is evicted.
+// Entries live in one array reserved up front, so the packet path never allocates.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "capture/packet_view.h"
+
+namespace netres::capture {
+
+// What one row of bandwidth stands for.
+enum class Aggregation { kFlow, kHost, kPort, kProto };
+
+// Endpoints are stored in a canonical order (`lo` sorts before `hi` by address, then port) so
+// both directions of a conversation map to the same key. Host keys use `lo_addr` only, port
+// keys `proto` and `lo_port`, protocol keys `proto` only; unused fields stay zero.
+struct FlowKey {
+  std::array<uint8_t, 16> lo_addr{};
+  std::array<uint8_t, 16> hi_addr{};
+  uint16_t lo_port = 0;
+  uint16_t hi_port = 0;
+  uint8_t version = 0;  // 4 or 6 for keys carrying addresses
+  uint8_t proto = 0;    // IP protocol number
+  bool operator==(const FlowKey&) const = default;
+};
+
+size_t hash_flow_key(const FlowKey& key);
+
+// The flow key of an IP packet. `src_is_lo` tells whether the packet's source is the key's
+// `lo` endpoint. Returns false for packets without an IP header.
+bool make_flow_key(const PacketView& view, FlowKey& key, bool& src_is_lo);
+
+// Bytes per whole second over the last kSeconds seconds, as a ring, so rates over 2, 10 and
+// 40 s (iftop's windows) come from one fixed-size array per direction.
+class RateHistory {
+ public:
+  static constexpr int kSeconds = 40;
+  void add(int64_t second, uint64_t bytes);
+  // Bytes in the `window` whole seconds before `now` (now-window .. now-1); the current
+  // second is still filling, so it is left out.
+  uint64_t sum(int64_t now, int window) const;
+
+ private:
+  std::array<uint32_t, kSeconds> bytes_{};
+  int64_t last_second_ = INT64_MIN;
+};
+
+struct DirectionCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+
+class FlowTable;
+
+struct FlowEntry {
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  FlowKey key;
+  // Flow keys: [0] is A->B, [1] B->A. Host and port keys: [0] sent, [1] received.
+  // Protocol keys: everything in [0].
+  std::array<DirectionCounters, 2> counters{};
+  std::array<RateHistory, 2> history{};  // maintained only when the table keeps history
+  bool a_is_lo = true;                   // flow keys: whether endpoint A is the key's `lo`
+  int64_t first_second = 0, last_second = 0;
+  // The busiest whole second so far, by bytes both ways.
+  int64_t current_second = INT64_MIN;
+  uint64_t current_bytes = 0;
+  int64_t peak_second = 0;
+  uint64_t peak_bytes = 0;
+
+  uint64_t total_bytes() const { return counters[0].bytes + counters[1].bytes; }
+  uint64_t total_packets() const { return counters[0].packets + counters[1].packets; }
+  void count(int direction, int64_t second, uint64_t bytes, bool keep_history);
+
+ private:
+  friend class FlowTable;
+  uint32_t lru_prev_ = kNone, lru_next_ = kNone, bucket_next_ = kNone;
+};
+
+class FlowTable {
+ public:
+  // At most `capacity` (>= 1) entries; `keep_history` enables the per-second rate rings.
+  FlowTable(size_t capacity, bool keep_history);
+
+  // The entry for `key`, created (evicting the least recently used one when full) if needed,
+  // and made the most recently used. `created` reports whether it is new (counters zero).
+  FlowEntry& touch(const FlowKey& key, bool& created);
+  const FlowEntry* find(const FlowKey& key) const;
+  // The entry the next insertion into a full table would evict; null when empty.
+  const FlowEntry* least_recent() const;
+
+  size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
+  uint64_t evictions() const { return evictions_; }
+  bool keeps_history() const { return keep_history_; }
+
+  // Visits entries from the most to the least recently used.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (uint32_t i = lru_head_; i != FlowEntry::kNone; i = entries_[i].lru_next_) f(entries_[i]);
+  }
+
+ private:
+  uint32_t bucket_of(const FlowKey& key) const;
+  void unlink_lru(uint32_t index);
+  void push_front_lru(uint32_t index);
+  void unlink_bucket(uint32_t index);
+
+  size_t capacity_;
+  bool keep_history_;
+  std::vector<FlowEntry> entries_;  // reserved to capacity: references stay valid
+  std::vector<uint32_t> buckets_;   // heads of per-bucket chains through bucket_next_
+  uint32_t bucket_mask_ = 0;
+  uint32_t lru_head_ = FlowEntry::kNone, lru_tail_ = FlowEntry::kNone;
+  size_t size_ = 0;
+  uint64_t evictions_ = 0;
+};
+
+}  // namespace netres::capture
