@@ -2,6 +2,8 @@
 // and the exit code from --fail-if thresholds (or, without any, from failed requests).
 #include <fmt/format.h>
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -22,6 +24,13 @@
 
 namespace netres::cli {
 namespace {
+
+// Ctrl-C ends the sending early; the run still drains and reports (a second one kills).
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_interrupt(int) {
+  g_interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);
+}
 
 struct LoadFlags {
   std::string url;
@@ -104,11 +113,15 @@ int run_load(const LoadFlags& f) {
   load::RunDescription run{
       f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
       o.rate, o.pipeline};
+  o.stop_requested = &g_interrupted;
+  std::signal(SIGINT, on_interrupt);
   load::LoadEngine engine(std::move(o));
   Progress progress;
   load::LoadResult result =
       engine.run([&](const load::SecondSample& s) { progress.update(load::live_line(s), true); });
   progress.clear();
+  std::signal(SIGINT, SIG_DFL);
+  if (result.interrupted) warn("load", "interrupted: results cover the time until Ctrl-C");
 
   auto verdicts = load::judge(thresholds, result);
   if (f.json) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +15,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/ssl.hpp>
 #include <asio/steady_timer.hpp>
@@ -56,6 +58,17 @@ std::string reason_of(const std::error_code& ec) {
   if (ec.category() == asio::error::get_ssl_category()) return "tls: " + ec.message();
   if (ec == asio::ssl::error::stream_truncated) return "connection reset";
   return ec.message();
+}
+
+// Each connection is a file descriptor: ask for the hard limit when the soft one is short,
+// so -c 10000 works without the user tuning ulimit (what cannot be had shows as failures).
+void raise_open_file_limit(unsigned connections) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  rlim_t want = static_cast<rlim_t>(connections) + 64;
+  if (lim.rlim_cur >= want) return;
+  lim.rlim_cur = std::min(want, lim.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &lim);
 }
 
 class Worker;
@@ -144,18 +157,20 @@ class Worker {
     asio::co_spawn(io, ticks(), asio::detached);
     deadline_timer_.expires_at(deadline);
     deadline_timer_.async_wait([this](std::error_code ec) {
-      if (ec) return;
-      issuing = false;
-      for (auto& c : connections_) c->on_deadline();
-      drain_timer_.expires_at(deadline + options.drain);
-      drain_timer_.async_wait([this](std::error_code ec) {
-        if (ec) return;
-        draining_over = true;
-        for (auto& c : connections_) c->on_drain_end();
-      });
+      if (!ec) end_of_sending();
     });
     io.run();
     flush_interval();
+  }
+
+  // Thread-safe: ends the sending early (an interrupt), with the usual drain.
+  void stop_now() {
+    asio::post(io, [this] {
+      if (!issuing) return;
+      deadline = Clock::now();
+      deadline_timer_.cancel();
+      end_of_sending();
+    });
   }
 
   void connection_done() {
@@ -197,7 +212,7 @@ class Worker {
   const LoadOptions& options;
   const tcp::resolver::results_type& endpoints;
   const Clock::time_point start;
-  const Clock::time_point deadline;
+  Clock::time_point deadline;  // moves earlier on stop_now()
   asio::io_context io{1};
   std::optional<asio::ssl::context> ssl;
   LoadStats stats;
@@ -205,6 +220,17 @@ class Worker {
   bool draining_over = false;  // after deadline + drain
 
  private:
+  void end_of_sending() {
+    issuing = false;
+    for (auto& c : connections_) c->on_deadline();
+    drain_timer_.expires_at(deadline + options.drain);
+    drain_timer_.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      draining_over = true;
+      for (auto& c : connections_) c->on_drain_end();
+    });
+  }
+
   awaitable<void> ticks() {
     for (int k = 1; !done_; ++k) {
       tick_.expires_at(start + k * kOneSecond);
@@ -486,6 +512,7 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   o.connections = std::max(1u, o.connections);
   o.threads = std::clamp(o.threads, 1u, o.connections);
 
+  raise_open_file_limit(o.connections);
   asio::io_context resolver_io;
   tcp::resolver resolver(resolver_io);
   std::error_code ec;
@@ -538,10 +565,18 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
     return s;
   };
   // Sample a little after each worker's tick so their seconds have landed in the mailboxes.
+  Clock::time_point stopped_at = deadline;
+  bool stop_sent = false;
   for (int k = 1; finished.load() < workers.size(); ++k) {
     auto at = start + k * kOneSecond + std::chrono::milliseconds(50);
-    while (Clock::now() < at && finished.load() < workers.size())
+    while (Clock::now() < at && finished.load() < workers.size()) {
+      if (!stop_sent && o.stop_requested && o.stop_requested->load()) {
+        stop_sent = true;
+        stopped_at = std::min(deadline, Clock::now());
+        for (auto& w : workers) w->stop_now();
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (finished.load() == workers.size()) break;
     SecondSample s = collect(static_cast<double>(k));
     result.history.push_back(s);
@@ -552,7 +587,8 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   SecondSample last = collect(std::chrono::duration<double>(Clock::now() - start).count());
   if (last.requests > 0) result.history.push_back(last);
   for (auto& w : workers) result.stats.merge(w->stats);
-  result.elapsed = std::chrono::duration_cast<Nanos>(deadline - start);
+  result.elapsed = std::chrono::duration_cast<Nanos>(std::max(stopped_at, start) - start);
+  result.interrupted = stop_sent;
   return result;
 }
 

@@ -2,6 +2,7 @@
 // owns its loop, connections, timers and LoadStats, so the request path takes no locks).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -30,12 +31,15 @@ struct LoadOptions {
   unsigned pipeline = 1;                  // requests written back to back per round trip
   double rate = 0;        // open model: requests per second over all connections; 0 = closed model
   bool insecure = false;  // skip TLS certificate verification
+  // Polled by run(): once true, sending stops as at the deadline (then the usual drain).
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 struct LoadResult {
   LoadStats stats;
   std::vector<SecondSample> history;
-  Nanos elapsed{};  // the measured window: start to deadline
+  Nanos elapsed{};  // the measured window: start to deadline (or to the interrupt)
+  bool interrupted = false;
 };
 
 class LoadEngine {

@@ -136,6 +136,27 @@ class AgainstNginx(unittest.TestCase):
         self.assertTrue(j["thresholds"][0]["failed"])
         self.assertEqual(len(j["history"]) >= 1, True)
 
+    def test_ctrl_c_ends_early_with_a_report(self):
+        self.nginx.truncate_log()
+        started = time.monotonic()
+        proc = subprocess.Popen([harness.NETRES, "load", self.nginx.url("/index.html"), "-c", "4",
+                                 "-t", "2", "-d", "30s", "--json"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("interrupted", err)
+        j = json.loads(out)
+        self.assertLess(j["elapsed_s"], 5)
+        ok = j["stats"][0]["status_codes"]["200"]
+        for _ in range(50):
+            if len(self.nginx.access_lines()) == ok:
+                break
+            time.sleep(0.1)
+        self.assertEqual(len(self.nginx.access_lines()), ok)
+
     def test_usage_errors(self):
         for args in (["ftp://127.0.0.1/"], ["http://127.0.0.1:0/"],
                      [self.nginx.url("/"), "--fail-if", "p99>fast"],
