@@ -3,6 +3,7 @@
 #include "capture/shaper.h"
 
 #include <fmt/format.h>
+#include <linux/if_ether.h>
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/route/class.h>
@@ -127,8 +128,61 @@ void Shaper::set_token_bucket(const TokenBucketSpec& spec) {
 
 void Shaper::set_port_shaping(const PortShapeSpec& spec) {
   validate(spec);
-  (void)spec;
-  throw RuntimeError("--match is not built yet");
+  constexpr uint32_t kMatchedClass = 0x00010010;  // "1:10"
+  constexpr uint32_t kDefaultClass = 0x00010020;  // "1:20"
+  // The kernel will not change an htb root into another htb setup in place, and the old
+  // classes and filters must go anyway: start from the default.
+  clear();
+  NlPtr<rtnl_qdisc, rtnl_qdisc_put> q{rtnl_qdisc_alloc()};
+  rtnl_tc_set_link(TC_CAST(q.p), nl_->link);
+  rtnl_tc_set_parent(TC_CAST(q.p), TC_H_ROOT);
+  rtnl_tc_set_handle(TC_CAST(q.p), kRootHandle);
+  int err = rtnl_tc_set_kind(TC_CAST(q.p), "htb");
+  if (err < 0) fail(err, "htb", interface_);
+  // Without a default rate, unclassified traffic bypasses the classes (htb's direct queue),
+  // so only the matched port is limited.
+  rtnl_htb_set_defcls(q.p, spec.default_rate_bits ? kDefaultClass : 0);
+  err = rtnl_qdisc_add(nl_->sock, q.p, NLM_F_CREATE | NLM_F_REPLACE);
+  if (err < 0) fail(err, "setting the htb qdisc", interface_);
+
+  auto add_class = [&](uint32_t classid, uint64_t rate_bits) {
+    NlPtr<rtnl_class, rtnl_class_put> c{rtnl_class_alloc()};
+    rtnl_tc_set_link(TC_CAST(c.p), nl_->link);
+    rtnl_tc_set_parent(TC_CAST(c.p), kRootHandle);
+    rtnl_tc_set_handle(TC_CAST(c.p), classid);
+    int e = rtnl_tc_set_kind(TC_CAST(c.p), "htb");
+    if (e < 0) fail(e, "htb class", interface_);
+    auto bytes = static_cast<uint32_t>(rate_bits / 8);
+    uint32_t burst = spec.burst ? spec.burst : default_burst(rate_bits);
+    rtnl_htb_set_rate(c.p, bytes);
+    rtnl_htb_set_ceil(c.p, bytes);
+    rtnl_htb_set_rbuffer(c.p, burst);
+    rtnl_htb_set_cbuffer(c.p, burst);
+    e = rtnl_class_add(nl_->sock, c.p, NLM_F_CREATE);
+    if (e < 0) fail(e, "adding an htb class", interface_);
+  };
+  add_class(kMatchedClass, spec.rate_bits);
+  if (spec.default_rate_bits) add_class(kDefaultClass, spec.default_rate_bits);
+
+  // One u32 filter per port and side. The offsets assume an IPv4 header without options
+  // (20 bytes), as tc's "match ip sport/dport" does: source port at 20, destination at 22.
+  for (uint16_t port : spec.ports) {
+    for (int offset : {20, 22}) {
+      NlPtr<rtnl_cls, rtnl_cls_put> f{rtnl_cls_alloc()};
+      rtnl_tc_set_link(TC_CAST(f.p), nl_->link);
+      rtnl_tc_set_parent(TC_CAST(f.p), kRootHandle);
+      int e = rtnl_tc_set_kind(TC_CAST(f.p), "u32");
+      if (e < 0) fail(e, "u32 filter", interface_);
+      rtnl_cls_set_prio(f.p, 1);
+      rtnl_cls_set_protocol(f.p, ETH_P_IP);
+      if ((e = rtnl_u32_add_key_uint16(f.p, port, 0xffff, offset, 0)) < 0 ||
+          (e = rtnl_u32_set_classid(f.p, kMatchedClass)) < 0 ||
+          (e = rtnl_u32_set_cls_terminal(f.p)) < 0)
+        fail(e, "u32 filter", interface_);
+      e = rtnl_cls_add(nl_->sock, f.p, NLM_F_CREATE);
+      if (e < 0) fail(e, "adding a u32 filter", interface_);
+    }
+  }
 }
 
 bool Shaper::clear() {

@@ -70,14 +70,14 @@ def teardown():
     subprocess.run(["ip", "link", "del", HOST_IF], capture_output=True, timeout=30)
 
 
-def transfer_bits_per_second(seconds, skip):
+def transfer_bits_per_second(seconds, skip, port=PORT):
     """Bulk TCP from the root namespace to the receiver in NS for `seconds`: payload bits/s."""
     recv = subprocess.Popen(["ip", "netns", "exec", NS, sys.executable, "-c", RECEIVER, NS_ADDR,
-                             str(PORT), str(skip)], stdout=subprocess.PIPE, text=True)
+                             str(port), str(skip)], stdout=subprocess.PIPE, text=True)
     try:
         assert recv.stdout.readline().strip() == "ready"
         import socket
-        s = socket.create_connection((NS_ADDR, PORT), timeout=5)
+        s = socket.create_connection((NS_ADDR, port), timeout=5)
         s.settimeout(5)
         chunk = b"\0" * 65536
         deadline = time.monotonic() + seconds
@@ -151,6 +151,36 @@ class ShapeTest(unittest.TestCase):
         print(f"  after --clear: {fast / 1e6:.0f} Mbit/s", file=sys.stderr)
         self.assertGreater(fast, 10 * LIMIT_BITS, f"{fast / 1e6:.1f} Mbit/s after --clear")
 
+    def test_htb_limits_the_matched_port_only(self):
+        r = netres(HOST_IF, "--match", "port", str(PORT), "--rate", "4mbit")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        classes = run("tc", "class", "show", "dev", HOST_IF).stdout
+        self.assertIn("class htb 1:10", classes)
+        self.assertIn("rate 4Mbit", classes)
+        filters = run("tc", "filter", "show", "dev", HOST_IF).stdout
+        self.assertIn(f"match {PORT:04x}0000/ffff0000 at 20", filters)  # source port
+        self.assertIn(f"match 0000{PORT:04x}/0000ffff at 20", filters)  # destination port
+        shown = netres(HOST_IF, "--show", "--json").stdout.splitlines()
+        shown = [json.loads(line) for line in shown]
+        self.assertIn(("htb", "1:10", 4_000_000),
+                      [(e["kind"], e["handle"], e.get("rate_bits")) for e in shown])
+
+        matched = transfer_bits_per_second(3.0, 0.5) * WIRE_PER_PAYLOAD
+        print(f"\n  htb port {PORT} at 4mbit: {matched / 1e6:.2f} Mbit/s", file=sys.stderr)
+        self.assertLess(abs(matched - 4_000_000) / 4_000_000, 0.10)
+        other = transfer_bits_per_second(1.0, 0.2, port=PORT + 1)
+        print(f"  other port: {other / 1e6:.0f} Mbit/s", file=sys.stderr)
+        self.assertGreater(other, 10 * 4_000_000)
+
+        # Applying again replaces the setup instead of failing on the existing one.
+        r = netres(HOST_IF, "--match", "port", "80", "--rate", "2mbit", "--default-rate", "50mbit")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        classes = run("tc", "class", "show", "dev", HOST_IF).stdout
+        self.assertIn("rate 2Mbit", classes)
+        self.assertIn("rate 50Mbit", classes)
+        self.assertNotIn("rate 4Mbit", classes)
+        self.assertIn("default 0x10020", run("tc", "qdisc", "show", "dev", HOST_IF).stdout)
+
     def test_rate_can_be_replaced(self):
         self.assertEqual(netres(HOST_IF, "--rate", "8mbit").returncode, 0)
         r = netres(HOST_IF, "--rate", "2mbit", "--latency", "100ms")
@@ -179,7 +209,8 @@ class ShapeTest(unittest.TestCase):
                      [HOST_IF, "--rate", "1mbit", "--burst", "lots"],
                      [HOST_IF, "--rate", "1mbit", "--latency", "-1s"],
                      [HOST_IF, "--rate", "1mbit", "--show"], [HOST_IF],
-                     [HOST_IF, "--burst", "32k"], [HOST_IF, "--rate", "1mbit", "--match", "host", "x"],
+                     [HOST_IF, "--burst", "32k"],
+                     [HOST_IF, "--rate", "1mbit", "--match", "host", "x"],
                      [HOST_IF, "--rate", "1mbit", "--match", "port", "70000"]):
             r = netres(*args)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
