@@ -4,10 +4,16 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace netres::cli {
 
 using Action = std::function<int()>;
+
+// The words after the first "--" on the command line (empty if none). CLI11 drops "--" inside
+// nested subcommands, so verbs that take a trailing command (ssh run -- CMD) read it here.
+const std::vector<std::string>& words_after_double_dash();
 
 void add_resolve_command(CLI::App& app, Action& action);
 void add_scan_command(CLI::App& app, Action& action);

@@ -16,6 +16,13 @@
 #define NETRES_VERSION "0.0.0"
 #endif
 
+namespace netres::cli {
+namespace {
+std::vector<std::string> g_after_double_dash;
+}  // namespace
+const std::vector<std::string>& words_after_double_dash() { return g_after_double_dash; }
+}  // namespace netres::cli
+
 namespace {
 
 std::string verb_of(const CLI::App& app) {
@@ -53,6 +60,12 @@ int main(int argc, char** argv) {
   netres::cli::add_load_command(app, action);
 
   // nmap spells the target-list flag "-iL"; CLI11 has only one-letter short flags.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--") == 0) {
+      netres::cli::g_after_double_dash.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
   std::vector<std::string> args;
   for (int i = argc - 1; i >= 1; --i) {
     std::string a = argv[i];

@@ -78,17 +78,6 @@ void add_common_flags(CLI::App* sub, CommonFlags& f) {
   sub->add_option("--prompt", f.prompt, "Prompt regex for --shell, overriding the platform's");
 }
 
-// CLI11 consumes "--", so the words after it are read back from the kernel's copy of argv.
-std::vector<std::string> words_after_double_dash() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::vector<std::string> args;
-  std::string a;
-  while (std::getline(in, a, '\0')) args.push_back(a);
-  for (size_t i = 1; i < args.size(); ++i)
-    if (args[i] == "--") return {args.begin() + i + 1, args.end()};
-  return {};
-}
-
 ssh::Inventory inventory_from(const CommonFlags& f, const std::vector<std::string>& targets) {
   ssh::Inventory inv;
   if (!f.inventory.empty()) inv = ssh::Inventory::load_file(f.inventory);
