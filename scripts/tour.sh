@@ -17,6 +17,7 @@ host4=198.18.99.2
 host6=fd00:6e72:99::2
 dns_port=15399
 tmp=$(mktemp -d)
+chmod 755 "$tmp"  # nginx workers run as www-data
 pids=()
 
 cleanup() {
@@ -83,6 +84,45 @@ while time.time() < deadline:
         c.close()
 PY
 pids+=($!)
+
+# --- an OpenSSH server on the namespace host (its own host key, a tour key, port 2222) -------
+mkdir -p /run/sshd "$tmp/ssh"
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/ssh/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/ssh/tour_key"
+cp "$tmp/ssh/tour_key.pub" "$tmp/ssh/authorized_keys"
+cat > "$tmp/ssh/sshd_config" <<CFG
+Port 2222
+ListenAddress $host4
+HostKey $tmp/ssh/host_key
+AuthorizedKeysFile $tmp/ssh/authorized_keys
+PidFile $tmp/ssh/sshd.pid
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+UsePAM no
+StrictModes no
+CFG
+printf '[%s]:2222 %s\n' "$host4" "$(cut -d' ' -f1,2 "$tmp/ssh/host_key.pub")" > "$tmp/ssh/known_hosts"
+ip netns exec "$ns" /usr/sbin/sshd -D -e -f "$tmp/ssh/sshd_config" 2>/dev/null &
+pids+=($!)
+
+# --- a web server on loopback for the load test ----------------------------------------------
+mkdir -p "$tmp/www" "$tmp/nginx"
+echo "hello from the tour" > "$tmp/www/index.html"
+cat > "$tmp/nginx/nginx.conf" <<CFG
+daemon off;
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $tmp/nginx; proxy_temp_path $tmp/nginx; fastcgi_temp_path $tmp/nginx;
+  uwsgi_temp_path $tmp/nginx; scgi_temp_path $tmp/nginx;
+  server { listen 127.0.0.1:18099; root $tmp/www; }
+}
+CFG
+/usr/sbin/nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" &
+pids+=($!)
 sleep 1
 
 # --- the tour -------------------------------------------------------------------------------
@@ -96,4 +136,16 @@ say "netres scan $host6 -p 1-1024,8080,9000-9010 --open"
 $netres scan $host6 -p 1-1024,8080,9000-9010 --open
 say "netres scan web.tour.test --dns-server 127.0.0.1:$dns_port -p 22,80,9000 --json"
 $netres scan web.tour.test --dns-server 127.0.0.1:$dns_port -p 22,80,9000 --json || true
+say "netres capture -i nrtour0 -w tour.pcap --duration 3s tcp  (while scanning a few ports)"
+$netres capture -i nrtour0 -w "$tmp/tour.pcap" --duration 3s tcp &
+cap=$!
+sleep 0.5
+$netres scan $host4 -p 20-30,80,9000 --banner >/dev/null
+wait $cap || true
+say "netres capture -r tour.pcap -c 8"
+$netres capture -r "$tmp/tour.pcap" -c 8
+say "netres ssh run -H root@$host4:2222 --known-hosts known_hosts --key tour_key -- uname -sr"
+$netres ssh run -H "root@$host4:2222" --known-hosts "$tmp/ssh/known_hosts" --key "$tmp/ssh/tour_key" -- uname -sr || true
+say "netres load http://127.0.0.1:18099/ -c 20 -d 3s"
+$netres load http://127.0.0.1:18099/ -c 20 -d 3s || true
 printf '\nTour done. More: README.md and docs/.\n'
