@@ -15,7 +15,8 @@ test=(
   iproute2 iptables netbase nmap dnsmasq-base tcpdump tshark python3-scapy openssh-server openssh-client nginx-light procps
 )
 bench=(
-  dnsperf hyperfine python3-dnspython wrk
+  dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust
+  pssh ansible-core python3-paramiko iperf3
   clang libclang-rt-14-dev
 )
 
