@@ -107,7 +107,6 @@ class Connection {
   asio::steady_timer watchdog_;
   uint64_t watchdog_generation_ = 0;
   bool timed_out_ = false;
-  const char* timeout_reason_ = "timeout";
   std::array<char, 16384> rbuf_{};
   size_t rbegin_ = 0, rend_ = 0;
   HttpResponseParser parser_;
@@ -307,7 +306,6 @@ awaitable<std::string> Connection::open() {
   std::error_code ec;
   phase_ = Phase::kConnecting;
   arm_watchdog(Clock::now() + w_.options.connect_timeout);
-  timeout_reason_ = "connect timeout";
   tcp::socket* socket;
   if (w_.ssl) {
     tls_.emplace(io, *w_.ssl);
@@ -387,7 +385,6 @@ awaitable<bool> Connection::round_trip(Clock::time_point due) {
   phase_ = Phase::kInFlight;
   Clock::time_point sent = Clock::now();
   arm_watchdog(sent + w_.options.timeout);
-  timeout_reason_ = "timeout";
   std::error_code ec;
   co_await write_all(batch_wire_, ec);
   size_t answered = 0;
