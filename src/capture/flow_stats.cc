@@ -23,7 +23,7 @@ void FlowStats::count(const FlowKey& key, int direction, bool tcp_initiator, boo
     e.a_is_lo = tcp_initiator ? src_is_lo : true;
   }
   if (by_ == Aggregation::kFlow) direction = (src_is_lo == e.a_is_lo) ? 0 : 1;
-  e.count(direction, second, bytes, table_.keeps_history());
+  table_.count(e, direction, second, bytes);
 }
 
 void FlowStats::add(const PacketView& view, int64_t second) {
@@ -89,7 +89,8 @@ std::vector<const FlowEntry*> FlowStats::top(size_t limit, int64_t now, int wind
   rows.reserve(table_.size());
   table_.for_each([&](const FlowEntry& e) { rows.push_back(&e); });
   auto weight = [&](const FlowEntry* e) -> uint64_t {
-    if (window > 0) return e->history[0].sum(now, window) + e->history[1].sum(now, window);
+    const FlowTable::History* h = window > 0 ? table_.history(*e) : nullptr;
+    if (h != nullptr) return (*h)[0].sum(now, window) + (*h)[1].sum(now, window);
     return e->total_bytes();
   };
   auto busier = [&](const FlowEntry* a, const FlowEntry* b) {

@@ -90,11 +90,10 @@ uint64_t RateHistory::sum(int64_t now, int window) const {
   return total;
 }
 
-void FlowEntry::count(int direction, int64_t second, uint64_t bytes, bool keep_history) {
+void FlowEntry::count(int direction, int64_t second, uint64_t bytes) {
   auto& c = counters[static_cast<size_t>(direction)];
   ++c.packets;
   c.bytes += bytes;
-  if (keep_history) history[static_cast<size_t>(direction)].add(second, bytes);
   last_second = std::max(last_second, second);
   if (second != current_second) {
     current_second = second;
@@ -110,6 +109,7 @@ void FlowEntry::count(int direction, int64_t second, uint64_t bytes, bool keep_h
 FlowTable::FlowTable(size_t capacity, bool keep_history)
     : capacity_(std::max<size_t>(capacity, 1)), keep_history_(keep_history) {
   entries_.reserve(capacity_);
+  if (keep_history_) histories_.reserve(capacity_);
   size_t buckets = 16;
   while (buckets < capacity_ * 2) buckets <<= 1;
   buckets_.assign(buckets, FlowEntry::kNone);
@@ -155,6 +155,19 @@ const FlowEntry* FlowTable::find(const FlowKey& key) const {
   return nullptr;
 }
 
+const FlowTable::History* FlowTable::history(const FlowEntry& entry) const {
+  if (!keep_history_) return nullptr;
+  return &histories_[static_cast<size_t>(&entry - entries_.data())];
+}
+
+void FlowTable::count(FlowEntry& entry, int direction, int64_t second, uint64_t bytes) {
+  entry.count(direction, second, bytes);
+  if (keep_history_) {
+    histories_[static_cast<size_t>(&entry - entries_.data())][static_cast<size_t>(direction)].add(
+        second, bytes);
+  }
+}
+
 const FlowEntry* FlowTable::least_recent() const {
   return lru_tail_ == FlowEntry::kNone ? nullptr : &entries_[lru_tail_];
 }
@@ -175,12 +188,14 @@ FlowEntry& FlowTable::touch(const FlowKey& key, bool& created) {
   if (entries_.size() < capacity_) {
     index = static_cast<uint32_t>(entries_.size());
     entries_.emplace_back();
+    if (keep_history_) histories_.emplace_back();
     ++size_;
   } else {
     index = lru_tail_;
     unlink_lru(index);
     unlink_bucket(index);
     entries_[index] = FlowEntry{};
+    if (keep_history_) histories_[index] = History{};
     ++evictions_;
   }
   FlowEntry& e = entries_[index];

@@ -63,8 +63,7 @@ struct FlowEntry {
   // Flow keys: [0] is A->B, [1] B->A. Host and port keys: [0] sent, [1] received.
   // Protocol keys: everything in [0].
   std::array<DirectionCounters, 2> counters{};
-  std::array<RateHistory, 2> history{};  // maintained only when the table keeps history
-  bool a_is_lo = true;                   // flow keys: whether endpoint A is the key's `lo`
+  bool a_is_lo = true;  // flow keys: whether endpoint A is the key's `lo`
   int64_t first_second = 0, last_second = 0;
   // The busiest whole second so far, by bytes both ways.
   int64_t current_second = INT64_MIN;
@@ -74,7 +73,7 @@ struct FlowEntry {
 
   uint64_t total_bytes() const { return counters[0].bytes + counters[1].bytes; }
   uint64_t total_packets() const { return counters[0].packets + counters[1].packets; }
-  void count(int direction, int64_t second, uint64_t bytes, bool keep_history);
+  void count(int direction, int64_t second, uint64_t bytes);
 
  private:
   friend class FlowTable;
@@ -98,6 +97,13 @@ class FlowTable {
   uint64_t evictions() const { return evictions_; }
   bool keeps_history() const { return keep_history_; }
 
+  // Per-direction rate rings of an entry of this table; they live beside the entries, and only
+  // when the table keeps history, so offline runs do not pay ~320 bytes per row for them.
+  using History = std::array<RateHistory, 2>;
+  const History* history(const FlowEntry& entry) const;
+  // Counts `bytes` into the entry (and its rate ring when kept).
+  void count(FlowEntry& entry, int direction, int64_t second, uint64_t bytes);
+
   // Visits entries from the most to the least recently used.
   template <typename F>
   void for_each(F&& f) const {
@@ -113,6 +119,7 @@ class FlowTable {
   size_t capacity_;
   bool keep_history_;
   std::vector<FlowEntry> entries_;  // reserved to capacity: references stay valid
+  std::vector<History> histories_;  // parallel to entries_ when keep_history_
   std::vector<uint32_t> buckets_;   // heads of per-bucket chains through bucket_next_
   uint32_t bucket_mask_ = 0;
   uint32_t lru_head_ = FlowEntry::kNone, lru_tail_ = FlowEntry::kNone;

@@ -106,7 +106,7 @@ TEST(FlowTableTest, StaysBoundedUnderManyKeysAndKeepsCountersOfSurvivors) {
   bool created = false;
   for (uint32_t i = 0; i < 50000; ++i) {
     FlowEntry& e = table.touch(key_n(static_cast<uint16_t>(i)), created);
-    e.count(0, i, 100, false);
+    table.count(e, 0, i, 100);
   }
   EXPECT_EQ(table.size(), 100u);
   EXPECT_EQ(table.evictions(), 50000u - 100u);
@@ -116,6 +116,27 @@ TEST(FlowTableTest, StaysBoundedUnderManyKeysAndKeepsCountersOfSurvivors) {
     ASSERT_NE(e, nullptr) << i;
     EXPECT_EQ(e->counters[0].packets, 1u);
   }
+}
+
+TEST(FlowTableTest, RateRingsAreKeptOnlyWhenAskedAndResetOnEviction) {
+  FlowTable plain(2, false);
+  bool created = false;
+  FlowEntry& p = plain.touch(key_n(1), created);
+  plain.count(p, 0, 10, 100);
+  EXPECT_EQ(plain.history(p), nullptr);
+  EXPECT_EQ(p.counters[0].bytes, 100u);
+
+  FlowTable live(2, true);
+  FlowEntry& a = live.touch(key_n(1), created);
+  live.count(a, 0, 10, 100);
+  live.count(a, 1, 10, 7);
+  ASSERT_NE(live.history(a), nullptr);
+  EXPECT_EQ((*live.history(a))[0].sum(11, 2), 100u);
+  EXPECT_EQ((*live.history(a))[1].sum(11, 2), 7u);
+  live.touch(key_n(2), created);
+  FlowEntry& c = live.touch(key_n(3), created);  // evicts key 1 and reuses its slot
+  EXPECT_EQ(live.find(key_n(1)), nullptr);
+  EXPECT_EQ((*live.history(c))[0].sum(11, 2), 0u);
 }
 
 TEST(RateHistoryTest, WindowsSumTheWholeSecondsBeforeNow) {

@@ -234,15 +234,16 @@ void print_live(const FlowStats& stats, size_t limit, int64_t now, int64_t start
                            {"rows", nlohmann::json::array()}};
     auto [d0, d1] = direction_names(by);
     for (const FlowEntry* e : rows) {
+      const capture::FlowTable::History& hist = *stats.table().history(*e);  // live: kept
       nlohmann::json r;
       add_key_json(r, by, *e);
       for (int w : kWindows) {
         if (by == Aggregation::kProto) {
           r[fmt::format("bps_{}s", w)] =
-              rate_bits(e->history[0], now, w, started) + rate_bits(e->history[1], now, w, started);
+              rate_bits(hist[0], now, w, started) + rate_bits(hist[1], now, w, started);
         } else {
-          r[fmt::format("bps_{}s_{}", w, d0)] = rate_bits(e->history[0], now, w, started);
-          r[fmt::format("bps_{}s_{}", w, d1)] = rate_bits(e->history[1], now, w, started);
+          r[fmt::format("bps_{}s_{}", w, d0)] = rate_bits(hist[0], now, w, started);
+          r[fmt::format("bps_{}s_{}", w, d1)] = rate_bits(hist[1], now, w, started);
         }
       }
       r["packets"] = e->total_packets();
@@ -259,12 +260,13 @@ void print_live(const FlowStats& stats, size_t limit, int64_t now, int64_t start
   Table table(cols);
   auto [d0, d1] = by == Aggregation::kFlow ? std::pair{"=>", "<="} : std::pair{"out", "in"};
   for (const FlowEntry* e : rows) {
+    const capture::FlowTable::History& hist = *stats.table().history(*e);  // live: kept
     for (int d = 0; d < (by == Aggregation::kProto ? 1 : 2); ++d) {
       std::vector<std::string> cells = {d == 0 ? key_text(by, *e) : ""};
       if (by != Aggregation::kProto) cells.push_back(d == 0 ? d0 : d1);
       for (int w : kWindows) {
-        double bits = rate_bits(e->history[d], now, w, started);
-        if (by == Aggregation::kProto) bits += rate_bits(e->history[1], now, w, started);
+        double bits = rate_bits(hist[d], now, w, started);
+        if (by == Aggregation::kProto) bits += rate_bits(hist[1], now, w, started);
         cells.push_back(format_bits(bits));
       }
       cells.push_back(format_bytes(by == Aggregation::kProto
