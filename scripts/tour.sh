@@ -144,6 +144,10 @@ $netres scan $host4 -p 20-30,80,9000 --banner >/dev/null
 wait $cap || true
 say "netres capture -r tour.pcap -c 8"
 $netres capture -r "$tmp/tour.pcap" -c 8
+say "netres bandwidth -r tour.pcap --by flow --top 5"
+$netres bandwidth -r "$tmp/tour.pcap" --by flow --top 5 || true
+say "netres shape nrtour0 --rate 10mbit --burst 32k; netres shape nrtour0 --show; netres shape nrtour0 --clear"
+$netres shape nrtour0 --rate 10mbit --burst 32k && $netres shape nrtour0 --show && $netres shape nrtour0 --clear || true
 say "netres ssh run -H root@$host4:2222 --known-hosts known_hosts --key tour_key -- uname -sr"
 $netres ssh run -H "root@$host4:2222" --known-hosts "$tmp/ssh/known_hosts" --key "$tmp/ssh/tour_key" -- uname -sr || true
 say "netres load http://127.0.0.1:18099/ -c 20 -d 3s"
