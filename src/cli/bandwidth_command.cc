@@ -32,6 +32,7 @@ struct BandwidthFlags {
   std::vector<std::string> filter_words;
   std::string by = "flow";
   size_t top = 10;
+  bool top_given = false;  // offline runs show every row unless --top is given
   std::string interval = "1s";
   std::string duration;
   uint64_t count = 0;
@@ -343,7 +344,7 @@ int run_bandwidth(const BandwidthFlags& f) {
   capture::CaptureResult result = session.run(
       [&](const capture::PacketView& view, capture::Timestamp ts) { stats.add(view, ts.seconds); });
   if (live && terminal) std::fputs("\033[H\033[2J", stdout);
-  print_totals(stats, f.json, live ? f.top : 0);
+  print_totals(stats, f.json, live || f.top_given ? f.top : 0);
   if (stats.table().evictions() > 0) {
     warn("bandwidth",
          fmt::format("{} {}s evicted from the full table (--max-flows {}); their "
@@ -370,7 +371,8 @@ void add_bandwidth_command(CLI::App& app, Action& action) {
                   "interface to capture on (default: the first up, non-loopback one; 'any')");
   sub->add_option("-r,--read", flags->read_file, "read packets from a pcap or pcapng file");
   sub->add_option("--by", flags->by, "rows per flow (default), host, port or proto");
-  sub->add_option("--top", flags->top, "live: rows shown, busiest first (default 10)");
+  auto* top = sub->add_option("--top", flags->top,
+                              "rows shown, busiest first (live default 10; offline default all)");
   sub->add_option("--interval", flags->interval,
                   "live, not on a terminal or --json: print a snapshot this often (default 1s)");
   sub->add_option("--duration", flags->duration, "stop after this long, e.g. 30s");
@@ -384,7 +386,10 @@ void add_bandwidth_command(CLI::App& app, Action& action) {
   sub->add_flag("--json", flags->json, "NDJSON output (see docs/bandwidth.md)");
   sub->add_option("filter", flags->filter_words,
                   "filter expression in tcpdump (pcap-filter) syntax");
-  sub->final_callback([&action, flags] { action = [flags] { return run_bandwidth(*flags); }; });
+  sub->final_callback([&action, flags, top] {
+    flags->top_given = top->count() > 0;
+    action = [flags] { return run_bandwidth(*flags); };
+  });
 }
 
 }  // namespace netres::cli

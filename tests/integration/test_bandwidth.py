@@ -199,6 +199,15 @@ class BandwidthTest(unittest.TestCase):
         self.assertIn("evicted", r.stderr)
         self.assertIn("evicted", r.stdout)
 
+    def test_top_limits_offline_rows_to_the_busiest(self):
+        everything, _ = self.rows()
+        top, summary = self.rows("--top", "3")
+        self.assertGreater(len(everything), 3)
+        self.assertEqual(len(top), 3)
+        busiest = sorted((row["bytes"] for row in everything), reverse=True)[:3]
+        self.assertEqual(sorted((row["bytes"] for row in top), reverse=True), busiest)
+        self.assertEqual(summary["packets"], len(self.pkts))
+
     def test_filter_and_text_output(self):
         r = netres("-r", self.pcap, "udp", "and", "port", "53")
         self.assertEqual(r.returncode, 0, r.stderr)
