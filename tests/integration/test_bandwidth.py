@@ -218,7 +218,8 @@ class BandwidthTest(unittest.TestCase):
     def test_live_snapshots_and_totals_on_loopback(self):
         port = 39871
         proc = subprocess.Popen([harness.NETRES, "bandwidth", "-i", "lo", "--duration", "3500ms",
-                                 "--json", "--interval", "1s", "udp", "and", "port", str(port)],
+                                 "--json", "--interval", "1s", "udp", "and", "port", str(port),
+                                 "and", "port", str(port + 1)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 5
@@ -226,6 +227,10 @@ class BandwidthTest(unittest.TestCase):
             while time.monotonic() < deadline and "listening" not in proc.stderr.readline():
                 pass
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            # A fixed source port too: other tests running in parallel send UDP from ephemeral
+            # ports on lo, and one of them could be `port`.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port + 1))
             for _ in range(50):
                 sock.sendto(b"b" * 972, ("127.0.0.1", port))  # 1014-byte frames on lo
                 time.sleep(0.03)
