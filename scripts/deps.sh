@@ -17,7 +17,7 @@ test=(
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust
   pssh ansible-core python3-paramiko iperf3
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev chromium
 )
 
 want=("${build[@]}" "${test[@]}")

@@ -17,6 +17,7 @@
 #include "common/size.h"
 #include "common/terminal.h"
 #include "load/load_engine.h"
+#include "load/load_export.h"
 #include "load/load_report.h"
 #include "load/threshold.h"
 #include "load/url.h"
@@ -46,6 +47,8 @@ struct LoadFlags {
   std::string rate;
   bool insecure = false;
   bool json = false;
+  std::string csv;   // PREFIX for locust-style CSV files
+  std::string html;  // FILE for the HTML report
   std::vector<std::string> fail_if;
 };
 
@@ -124,13 +127,17 @@ int run_load(const LoadFlags& f) {
   if (result.interrupted) warn("load", "interrupted: results cover the time until Ctrl-C");
 
   auto verdicts = load::judge(thresholds, result);
+  nlohmann::json results = load::to_json(run, result, verdicts);
   if (f.json) {
-    NdjsonWriter(stdout).write(load::to_json(run, result, verdicts));
+    NdjsonWriter(stdout).write(results);
   } else {
     load::print_tables(stdout, result, run.rate > 0);
     load::print_verdicts(stdout, verdicts);
   }
   std::fflush(stdout);
+  // After the results are out, so a file that cannot be written loses nothing (exit 3).
+  if (!f.csv.empty()) load::write_csv_files(f.csv, run, result);
+  if (!f.html.empty()) load::write_html_report(f.html, results);
   if (!thresholds.empty()) {
     for (const auto& v : verdicts)
       if (v.failed) return kExitFailed;
@@ -161,6 +168,10 @@ void add_load_command(CLI::App& app, Action& action) {
                   "each request was due");
   sub->add_flag("--insecure", flags->insecure, "Do not verify TLS certificates");
   sub->add_flag("--json", flags->json, "Print one JSON object with everything");
+  sub->add_option("--csv", flags->csv,
+                  "Write PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv "
+                  "(locust's columns)");
+  sub->add_option("--html", flags->html, "Write a self-contained HTML report with charts");
   sub->add_option("--fail-if", flags->fail_if,
                   "Exit 1 if a condition holds: p50/p90/p95/p99/p99.9/avg/max>DURATION, "
                   "rps<N, fail_ratio>X (repeatable)");

@@ -46,6 +46,7 @@ uint64_t to_us(Clock::duration d) {
 struct Mailbox {
   std::mutex mutex;
   IntervalStats interval;
+  unsigned users = 0;  // the worker's live virtual users at its last tick
 };
 
 std::string reason_of(const std::error_code& ec) {
@@ -191,6 +192,7 @@ class Worker {
     s.service.record(to_us(done - sent));
     ++s.status_codes[status];
     ++interval_.requests;
+    interval_.body_bytes += body_bytes;
     interval_.latency.record(latency);
     if (status >= 400) {
       ++s.failures;
@@ -244,6 +246,7 @@ class Worker {
     {
       std::lock_guard lock(mailbox_.mutex);
       mailbox_.interval.merge(interval_);
+      mailbox_.users = static_cast<unsigned>(active_);
     }
     interval_.reset();
   }
@@ -546,19 +549,40 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
 
   LoadResult result;
   IntervalStats interval;
+  // The last kWindowSeconds intervals (for locust's "current" percentiles) and the run so far.
+  std::vector<HdrHistogram> recent(kWindowSeconds, HdrHistogram(kMaxLatencyUs));
+  size_t recent_next = 0;
+  HdrHistogram window(kMaxLatencyUs);
+  IntervalStats cumulative;
   auto collect = [&](double t) {
     interval.reset();
+    SecondSample s;
     for (auto& m : mailboxes) {
       std::lock_guard lock(m.mutex);
       interval.merge(m.interval);
       m.interval.reset();
+      s.users += m.users;
     }
-    SecondSample s;
     s.t = t;
     s.requests = interval.requests;
     s.failures = interval.failures;
+    s.body_bytes = interval.body_bytes;
     s.p50_ms = interval.latency.value_at_percentile(50) / 1000.0;
     s.p99_ms = interval.latency.value_at_percentile(99) / 1000.0;
+    recent[recent_next] = interval.latency;
+    recent_next = (recent_next + 1) % recent.size();
+    window.reset();
+    for (const auto& h : recent) window.merge(h);
+    for (size_t i = 0; i < kLocustPercentiles.size(); ++i)
+      s.window_ms[i] = window.value_at_percentile(kLocustPercentiles[i]) / 1000.0;
+    cumulative.merge(interval);
+    s.total_requests = cumulative.requests;
+    s.total_failures = cumulative.failures;
+    s.total_body_bytes = cumulative.body_bytes;
+    s.total_p50_ms = cumulative.latency.value_at_percentile(50) / 1000.0;
+    s.total_avg_ms = cumulative.latency.mean() / 1000.0;
+    s.total_min_ms = cumulative.latency.min() / 1000.0;
+    s.total_max_ms = cumulative.latency.max() / 1000.0;
     return s;
   };
   // Sample a little after each worker's tick so their seconds have landed in the mailboxes.

@@ -28,6 +28,28 @@ nlohmann::json latency_json(const HdrHistogram& h) {
           {"p99.9", ms(h.value_at_percentile(99.9))}};
 }
 
+nlohmann::json history_json(const SecondSample& s) {
+  nlohmann::json window = nlohmann::json::object();
+  for (size_t i = 0; i < kLocustPercentiles.size(); ++i)
+    window[fmt::format("{:g}", kLocustPercentiles[i])] = s.window_ms[i];
+  return {{"t", s.t},
+          {"users", s.users},
+          {"requests", s.requests},
+          {"failures", s.failures},
+          {"body_bytes", s.body_bytes},
+          {"p50_ms", s.p50_ms},
+          {"p99_ms", s.p99_ms},
+          {"window_ms", window},
+          {"total",
+           {{"requests", s.total_requests},
+            {"failures", s.total_failures},
+            {"body_bytes", s.total_body_bytes},
+            {"p50_ms", s.total_p50_ms},
+            {"avg_ms", s.total_avg_ms},
+            {"min_ms", s.total_min_ms},
+            {"max_ms", s.total_max_ms}}}};
+}
+
 void add_row(Table& t, const RequestStats& s, const std::string& type, double seconds) {
   const HdrHistogram& h = s.latency;
   t.add_row({type, s.name, std::to_string(s.requests), std::to_string(s.failures),
@@ -181,12 +203,7 @@ nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
     j["failures"].push_back(
         {{"method", key.method}, {"name", key.name}, {"reason", key.reason}, {"count", n}});
   j["history"] = nlohmann::json::array();
-  for (const auto& s : result.history)
-    j["history"].push_back({{"t", s.t},
-                            {"requests", s.requests},
-                            {"failures", s.failures},
-                            {"p50_ms", s.p50_ms},
-                            {"p99_ms", s.p99_ms}});
+  for (const auto& s : result.history) j["history"].push_back(history_json(s));
   j["thresholds"] = nlohmann::json::array();
   for (const auto& v : verdicts)
     j["thresholds"].push_back({{"expression", v.threshold.text},

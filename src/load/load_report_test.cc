@@ -61,7 +61,16 @@ TEST(LoadReport, Verdicts) {
 
 TEST(LoadReport, Json) {
   LoadResult r = sample_result();
-  r.history.push_back({1.0, 110, 10, 50.0, 99.0});
+  SecondSample second;
+  second.t = 1.0;
+  second.users = 4;
+  second.requests = 110;
+  second.failures = 10;
+  second.p50_ms = 50.0;
+  second.p99_ms = 99.0;
+  second.window_ms.back() = 100.0;
+  second.total_requests = 110;
+  r.history.push_back(second);
   RunDescription run{"http://127.0.0.1:1/a", "GET", 4, 2, 10.0, 0, 1};
   auto j = to_json(run, r, judge({parse_threshold("p99>1s")}, r));
   EXPECT_EQ(j["model"], "closed");
@@ -73,6 +82,10 @@ TEST(LoadReport, Json) {
   EXPECT_EQ(j["failures"][0]["reason"], "connection refused");
   EXPECT_EQ(j["failures"][0]["count"], 10);
   EXPECT_EQ(j["history"][0]["requests"], 110);
+  EXPECT_EQ(j["history"][0]["users"], 4);
+  EXPECT_EQ(j["history"][0]["window_ms"]["100"], 100.0);
+  EXPECT_EQ(j["history"][0]["window_ms"]["99.99"], 0.0);
+  EXPECT_EQ(j["history"][0]["total"]["requests"], 110);
   EXPECT_EQ(j["thresholds"][0]["failed"], false);
 }
 

@@ -36,11 +36,12 @@ RequestStats LoadStats::total() const {
 void IntervalStats::merge(const IntervalStats& other) {
   requests += other.requests;
   failures += other.failures;
+  body_bytes += other.body_bytes;
   latency.merge(other.latency);
 }
 
 void IntervalStats::reset() {
-  requests = failures = 0;
+  requests = failures = body_bytes = 0;
   latency.reset();
 }
 

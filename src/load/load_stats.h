@@ -2,6 +2,7 @@
 // reason), owned by that thread alone and merged across threads for reports.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -53,18 +54,39 @@ struct LoadStats {
 struct IntervalStats {
   uint64_t requests = 0;
   uint64_t failures = 0;
+  uint64_t body_bytes = 0;
   HdrHistogram latency{kMaxLatencyUs};
 
   void merge(const IntervalStats& other);
   void reset();
 };
 
+// The percentiles locust's CSV files carry, in its column order (50%, 66%, ... 100%).
+constexpr std::array<double, 11> kLocustPercentiles = {50, 66, 75,   80,    90, 95,
+                                                       98, 99, 99.9, 99.99, 100};
+// How far back the "current" percentiles of a history row look (locust: 10 s).
+constexpr int kWindowSeconds = 10;
+
 struct SecondSample {
-  double t = 0;  // seconds since the start, at the end of the interval
+  double t = 0;        // seconds since the start, at the end of the interval
+  unsigned users = 0;  // virtual users (connections in quick mode) at the end of the interval
+  // This interval alone.
   uint64_t requests = 0;
   uint64_t failures = 0;
+  uint64_t body_bytes = 0;
   double p50_ms = 0;
   double p99_ms = 0;
+  // Latency percentiles (kLocustPercentiles) over the last kWindowSeconds intervals, as
+  // locust's "current response time percentiles" in _stats_history.csv.
+  std::array<double, kLocustPercentiles.size()> window_ms{};
+  // Everything since the start (the "Total ..." columns of _stats_history.csv).
+  uint64_t total_requests = 0;
+  uint64_t total_failures = 0;
+  uint64_t total_body_bytes = 0;
+  double total_p50_ms = 0;
+  double total_avg_ms = 0;
+  double total_min_ms = 0;
+  double total_max_ms = 0;
 };
 
 }  // namespace netres::load

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "ssh/atomic_file.h"
+#include "common/atomic_file.h"
 #include "ssh/device_shell.h"
 
 namespace netres::ssh {

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
-#include "ssh/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace netres::ssh {
 

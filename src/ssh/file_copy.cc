@@ -17,7 +17,7 @@
 #include <random>
 
 #include "common/error.h"
-#include "ssh/atomic_file.h"
+#include "common/atomic_file.h"
 
 namespace netres::ssh {
 namespace {

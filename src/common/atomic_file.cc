@@ -1,5 +1,5 @@
 // Atomic file replacement and the small path helpers the ssh verbs share.
-#include "ssh/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -12,7 +12,7 @@
 
 #include "common/error.h"
 
-namespace netres::ssh {
+namespace netres {
 
 void make_directories(const std::string& path) {
   std::error_code ec;
@@ -66,4 +66,4 @@ std::string safe_file_name(std::string_view name) {
   return out;
 }
 
-}  // namespace netres::ssh
+}  // namespace netres
