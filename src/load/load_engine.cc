@@ -522,6 +522,7 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
 
   std::vector<Mailbox> mailboxes(o.threads);
   const auto start = Clock::now() + std::chrono::milliseconds(20);
+  const auto started_at = std::chrono::system_clock::now() + std::chrono::milliseconds(20);
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(o.duration);
   std::vector<std::unique_ptr<Worker>> workers;
   unsigned first = 0;
@@ -610,6 +611,7 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   for (auto& w : workers) result.stats.merge(w->stats);
   result.elapsed = std::chrono::duration_cast<Nanos>(std::max(stopped_at, start) - start);
   result.interrupted = stop_sent;
+  result.started_at = started_at;
   return result;
 }
 

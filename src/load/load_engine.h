@@ -39,6 +39,7 @@ struct LoadResult {
   LoadStats stats;
   std::vector<SecondSample> history;
   Nanos elapsed{};  // the measured window: start to deadline (or to the interrupt)
+  std::chrono::system_clock::time_point started_at;  // wall clock at the start, for timestamps
   bool interrupted = false;
 };
 
