@@ -16,10 +16,18 @@ import sshd  # noqa: E402
 FAKE_DEVICE = os.path.join(harness.FIXTURES, "fake_device.py")
 
 
-class Device(unittest.TestCase):
+class FakeDeviceCase(unittest.TestCase):
+    """Starts fake_device.py (FLAVOR) behind a real sshd on ADDRESS:PORT for the class, with a
+    key-only inventory from inventory_text(server, key)."""
+    PREFIX = PORT = ADDRESS = FLAVOR = None
+
+    @classmethod
+    def inventory_text(cls, server, key):
+        raise NotImplementedError
+
     @classmethod
     def setUpClass(cls):
-        cls.env = env = SshEnv("netres-ssh-dev-")
+        cls.env = env = SshEnv(cls.PREFIX)
         try:
             cls.state = os.path.join(env.dir, "device_state")
             os.makedirs(cls.state)
@@ -27,25 +35,15 @@ class Device(unittest.TestCase):
             shutil.chown(cls.state, user=sshd.TEST_USER)
             cls.key = env.key("id_ed25519")
             cls.server = env.server(
-                26020, "127.0.0.20",
-                extra_config=f"ForceCommand /usr/bin/python3 {FAKE_DEVICE} --state {cls.state}")
+                cls.PORT, cls.ADDRESS,
+                extra_config=f"ForceCommand /usr/bin/python3 {FAKE_DEVICE} --flavor {cls.FLAVOR} "
+                             f"--state {cls.state}")
             cls.server.authorize(cls.key + ".pub")
             cls.server.start()
             env.trust(cls.server)
             cls.inventory = os.path.join(env.dir, "devices.yml")
             with open(cls.inventory, "w") as f:
-                f.write(f"""all:
-  children:
-    routers:
-      vars:
-        netres_platform: cisco_ios
-        ansible_user: {sshd.TEST_USER}
-        ansible_ssh_private_key_file: {cls.key}
-      hosts:
-        router1:
-          ansible_host: 127.0.0.20
-          ansible_port: {cls.server.port}
-""")
+                f.write(cls.inventory_text(cls.server, cls.key))
         except BaseException:
             env.cleanup()
             raise
@@ -57,6 +55,25 @@ class Device(unittest.TestCase):
     def running_config(self):
         with open(os.path.join(self.state, "running.cfg")) as f:
             return f.read().splitlines()
+
+
+class Device(FakeDeviceCase):
+    PREFIX, PORT, ADDRESS, FLAVOR = "netres-ssh-dev-", 26020, "127.0.0.20", "ios"
+
+    @classmethod
+    def inventory_text(cls, server, key):
+        return f"""all:
+  children:
+    routers:
+      vars:
+        netres_platform: cisco_ios
+        ansible_user: {sshd.TEST_USER}
+        ansible_ssh_private_key_file: {key}
+      hosts:
+        router1:
+          ansible_host: 127.0.0.20
+          ansible_port: {server.port}
+"""
 
     def test_shell_command_output_is_clean(self):
         r = self.env.netres("run", "-i", self.inventory, "--shell", "--", "show version")
@@ -178,47 +195,21 @@ class Device(unittest.TestCase):
                 f.write("\n".join(cfg) + "\n")
 
 
-class JunosDevice(unittest.TestCase):
+class JunosDevice(FakeDeviceCase):
     """The Juniper-like preset against the fake device's junos flavour."""
+    PREFIX, PORT, ADDRESS, FLAVOR = "netres-ssh-junos-", 26030, "127.0.0.21", "junos"
 
     @classmethod
-    def setUpClass(cls):
-        cls.env = env = SshEnv("netres-ssh-junos-")
-        try:
-            cls.state = os.path.join(env.dir, "device_state")
-            os.makedirs(cls.state)
-            sshd.ensure_test_user()
-            shutil.chown(cls.state, user=sshd.TEST_USER)
-            cls.key = env.key("id_ed25519")
-            cls.server = env.server(
-                26030, "127.0.0.21",
-                extra_config=f"ForceCommand /usr/bin/python3 {FAKE_DEVICE} --flavor junos "
-                             f"--state {cls.state}")
-            cls.server.authorize(cls.key + ".pub")
-            cls.server.start()
-            env.trust(cls.server)
-            cls.inventory = os.path.join(env.dir, "devices.yml")
-            with open(cls.inventory, "w") as f:
-                f.write(f"""all:
+    def inventory_text(cls, server, key):
+        return f"""all:
   hosts:
     mx1:
       ansible_host: 127.0.0.21
-      ansible_port: {cls.server.port}
+      ansible_port: {server.port}
       ansible_user: {sshd.TEST_USER}
-      ansible_ssh_private_key_file: {cls.key}
+      ansible_ssh_private_key_file: {key}
       netres_platform: juniper_junos
-""")
-        except BaseException:
-            env.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.cleanup()
-
-    def running_config(self):
-        with open(os.path.join(self.state, "running.cfg")) as f:
-            return f.read().splitlines()
+"""
 
     def test_shell_backup_push_rollback(self):
         r = self.env.netres("run", "-i", self.inventory, "--shell", "--json", "--",
