@@ -79,22 +79,12 @@ void add_common_flags(CLI::App* sub, CommonFlags& f) {
 }
 
 ssh::Inventory inventory_from(const CommonFlags& f, const std::vector<std::string>& targets) {
-  ssh::Inventory inv;
-  if (!f.inventory.empty()) inv = ssh::Inventory::load_file(f.inventory);
-  auto merge = [&inv](const ssh::Inventory& more) {
-    for (const auto& h : more.hosts()) inv.add(h);
-  };
-  if (!f.hosts.empty()) merge(ssh::Inventory::from_specs(f.hosts));
-  for (const auto& t : targets) {
-    // With an inventory, positional targets select from it, like Ansible's host pattern.
-    if (!f.inventory.empty())
-      inv = inv.limited(t);
-    else
-      merge(ssh::Inventory::from_specs(t));
-  }
-  if (inv.empty()) throw UsageError("no hosts: give targets, -H host,... or -i INVENTORY");
-  if (!f.limit.empty()) inv = inv.limited(f.limit);
-  return inv;
+  ssh::HostSelection s;
+  if (!f.inventory.empty()) s.inventory = ssh::Inventory::load_file(f.inventory);
+  s.host_specs = f.hosts;
+  s.targets = targets;
+  s.limit = f.limit;
+  return ssh::select_hosts(s);
 }
 
 ssh::ConnectOptions connect_options_from(const CommonFlags& f) {

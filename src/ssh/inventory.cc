@@ -307,4 +307,22 @@ Inventory Inventory::limited(std::string_view patterns) const {
   return out;
 }
 
+Inventory select_hosts(const HostSelection& selection) {
+  Inventory inv = selection.inventory.value_or(Inventory{});
+  auto merge = [&inv](const Inventory& more) {
+    for (const auto& h : more.hosts()) inv.add(h);
+  };
+  if (!selection.host_specs.empty()) merge(Inventory::from_specs(selection.host_specs));
+  if (selection.inventory && !selection.targets.empty()) {
+    std::string patterns;  // several targets select the union, as "a,b" would
+    for (const auto& t : selection.targets) patterns += (patterns.empty() ? "" : ",") + t;
+    inv = inv.limited(patterns);
+  } else {
+    for (const auto& t : selection.targets) merge(Inventory::from_specs(t));
+  }
+  if (inv.empty()) throw UsageError("no hosts: give targets, -H host,... or -i INVENTORY");
+  if (!selection.limit.empty()) inv = inv.limited(selection.limit);
+  return inv;
+}
+
 }  // namespace netres::ssh

@@ -52,6 +52,18 @@ class Inventory {
   std::vector<Host> hosts_;
 };
 
+// The hosts of a run, from what the ssh verbs take: an inventory (-i), host specs (-H) and
+// positional targets, which select from the inventory like Ansible's host pattern when there is
+// one (several: their union) and are host specs otherwise; then --limit. Throws UsageError when no
+// host is left.
+struct HostSelection {
+  std::optional<Inventory> inventory;
+  std::string host_specs;
+  std::vector<std::string> targets;
+  std::string limit;
+};
+Inventory select_hosts(const HostSelection& selection);
+
 // fnmatch-style glob: '*', '?', '[...]'.
 bool glob_match(std::string_view pattern, std::string_view text);
 

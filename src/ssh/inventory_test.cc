@@ -135,6 +135,35 @@ TEST(Inventory, Limit) {
   EXPECT_THROW(inv.limited("nothing"), UsageError);
 }
 
+TEST(Inventory, SelectHosts) {
+  HostSelection s;
+  EXPECT_THROW(select_hosts(s), UsageError);
+  // Without an inventory, -H and positional targets are host specs, merged.
+  s.host_specs = "a,b:2222";
+  s.targets = {"c", "a"};
+  auto inv = select_hosts(s);
+  ASSERT_EQ(inv.hosts().size(), 3u);
+  EXPECT_EQ(inv.hosts()[1].port, 2222);
+  s.limit = "b*";
+  EXPECT_EQ(select_hosts(s).hosts().size(), 1u);
+  // With one, targets select from it (several: the union) and -H adds hosts.
+  s = HostSelection{};
+  s.inventory = Inventory::from_yaml_text(kYaml, "inv.yml");
+  s.targets = {"r1"};
+  ASSERT_EQ(select_hosts(s).hosts().size(), 1u);
+  EXPECT_EQ(select_hosts(s).hosts()[0].name, "r1");
+  s.targets = {"r1", "bastion"};
+  EXPECT_EQ(select_hosts(s).hosts().size(), 2u);
+  s.limit = "!bastion";
+  EXPECT_EQ(select_hosts(s).hosts().size(), 1u);
+  s.limit.clear();
+  s.targets = {"nothing"};
+  EXPECT_THROW(select_hosts(s), UsageError);
+  s.targets = {};
+  s.host_specs = "extra";
+  EXPECT_EQ(select_hosts(s).hosts().size(), s.inventory->hosts().size() + 1);
+}
+
 TEST(Glob, Basics) {
   EXPECT_TRUE(glob_match("web[0-9]", "web3"));
   EXPECT_FALSE(glob_match("web?", "web10"));
