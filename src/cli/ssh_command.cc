@@ -78,6 +78,26 @@ void add_common_flags(CLI::App* sub, CommonFlags& f) {
   sub->add_option("--prompt", f.prompt, "Prompt regex for --shell, overriding the platform's");
 }
 
+// "ssh backup: 12/500 hosts done" on stderr while a fleet runs (only on a terminal).
+class FleetProgress {
+ public:
+  FleetProgress(std::string verb, size_t total) : verb_(std::move(verb)), total_(total) {}
+  ~FleetProgress() { progress_.clear(); }
+  // For the runners' on_host_done (called serialised).
+  ssh::FanOutRunner::Done callback() {
+    return [this](const ssh::HostResult&) {
+      progress_.update(fmt::format("ssh {}: {}/{} hosts done", verb_, ++done_, total_));
+    };
+  }
+  void clear() { progress_.clear(); }
+
+ private:
+  std::string verb_;
+  size_t total_;
+  size_t done_ = 0;
+  Progress progress_;
+};
+
 ssh::Inventory inventory_from(const CommonFlags& f, const std::vector<std::string>& targets) {
   ssh::HostSelection s;
   if (!f.inventory.empty()) s.inventory = ssh::Inventory::load_file(f.inventory);
@@ -199,10 +219,9 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
       live.write(host, s, chunk);
     };
   // Progress only when no live lines share the terminal (and only on a terminal at all).
-  Progress progress;
-  size_t finished = 0, total = inv.hosts().size();
+  FleetProgress progress("run", inv.hosts().size());
+  auto tick = progress.callback();
   auto done = [&](const ssh::HostResult& r) {
-    ++finished;
     progress.clear();
     if (f.json) {
       auto j = result_json(r);
@@ -222,7 +241,7 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
     } else {
       live.finish(r.host);
     }
-    if (f.json || group) progress.update(fmt::format("ssh run: {}/{} hosts done", finished, total));
+    if (f.json || group) tick(r);
   };
 
   auto results = ssh::run_command(inv, o, sink, done);
@@ -266,7 +285,10 @@ int run_backup(const CommonFlags& f, const std::string& dir, unsigned keep,
                const std::string& command) {
   ssh::Inventory inv = inventory_from(f, f.words);
   auto o = config_options_from(f, dir, keep, command);
+  FleetProgress progress("backup", inv.hosts().size());
+  o.on_host_done = progress.callback();
   auto run = ssh::backup_configs(inv, o);
+  progress.clear();
   NdjsonWriter ndjson(stdout);
   Table table({{"HOST"}, {"STATUS"}, {"CHANGES"}, {"DURATION", true}, {"BACKUP"}, {"ERROR"}});
   for (size_t i = 0; i < run.hosts.size(); ++i) {
@@ -292,6 +314,8 @@ int run_push(const CommonFlags& f, const std::string& file, bool dry_run, bool r
              const std::string& dir, unsigned keep) {
   ssh::Inventory inv = inventory_from(f, f.words);
   auto o = config_options_from(f, dir, keep, "");
+  FleetProgress progress(rollback ? "push --rollback" : "push", inv.hosts().size());
+  o.on_host_done = progress.callback();
   ssh::ConfigRun run;
   std::vector<std::string> lines;
   if (rollback) {
@@ -308,6 +332,7 @@ int run_push(const CommonFlags& f, const std::string& file, bool dry_run, bool r
     if (lines.empty()) throw UsageError(fmt::format("'{}' has no configuration lines", file));
     run = ssh::push_configs(inv, o, lines, dry_run);
   }
+  progress.clear();
   NdjsonWriter ndjson(stdout);
   Table table(
       {{"HOST"}, {"STATUS"}, {"APPLIED", true}, {"CHANGES"}, {"DURATION", true}, {"ERROR"}});
@@ -366,7 +391,10 @@ int run_copy(const CommonFlags& f, const std::string& put, const std::string& ge
   o.source = o.upload ? put : get;
   o.dest = to;
   o.checksum = !no_checksum;
+  FleetProgress progress("copy", inv.hosts().size());
+  o.on_host_done = progress.callback();
   auto run = ssh::copy_files(inv, o);
+  progress.clear();
   NdjsonWriter ndjson(stdout);
   Table table({{"HOST"}, {"STATUS"}, {"BYTES", true}, {"VERIFIED"}, {"DURATION", true}, {"ERROR"}});
   for (size_t i = 0; i < run.hosts.size(); ++i) {

@@ -77,11 +77,14 @@ ConfigRun fan_out(const Inventory& inventory, const ConfigOptions& o, PerHost pe
   const auto& hosts = inventory.hosts();
   run.details.resize(hosts.size());
   FanOutRunner runner(o.forks);
-  run.hosts = runner.run(hosts, [&](const Host& h) {
-    HostResult r;
-    per_host(h, run.details[&h - hosts.data()], r);
-    return r;
-  });
+  run.hosts = runner.run(
+      hosts,
+      [&](const Host& h) {
+        HostResult r;
+        per_host(h, run.details[&h - hosts.data()], r);
+        return r;
+      },
+      o.on_host_done);
   return run;
 }
 

@@ -22,6 +22,7 @@ struct ConfigOptions {
   std::string command;   // --command: fetch the config with this instead of the platform's
   std::string dir = "backups";
   size_t keep = 10;
+  FanOutRunner::Done on_host_done;  // called (serialised) as each host finishes: progress
 };
 
 struct ConfigResult {

@@ -16,8 +16,8 @@
 #include <memory>
 #include <random>
 
-#include "common/error.h"
 #include "common/atomic_file.h"
+#include "common/error.h"
 
 namespace netres::ssh {
 namespace {
@@ -182,28 +182,32 @@ CopyRun copy_files(const Inventory& inventory, const CopyOptions& o) {
   const auto& hosts = inventory.hosts();
   run.details.resize(hosts.size());
   FanOutRunner runner(o.forks);
-  run.hosts = runner.run(hosts, [&](const Host& h) {
-    HostResult r;
-    CopyResult& d = run.details[&h - hosts.data()];
-    SshSession session(h, o.connect);
-    session.connect();
-    if (o.upload)
-      upload(session, o, d);
-    else
-      download(session, o, h, d);
-    d.verified = "size";
-    if (o.checksum) {
-      d.sha256 = o.upload ? local_digest : sha256_file(d.local_path);
-      std::string remote = remote_sha256(session, d.remote_path, o.timeout);
-      if (!remote.empty()) {
-        if (remote != d.sha256)
-          throw HostFailure(HostStatus::kFailed,
-                            fmt::format("sha256 mismatch: local {}, remote {}", d.sha256, remote));
-        d.verified = "sha256";
-      }
-    }
-    return r;
-  });
+  run.hosts = runner.run(
+      hosts,
+      [&](const Host& h) {
+        HostResult r;
+        CopyResult& d = run.details[&h - hosts.data()];
+        SshSession session(h, o.connect);
+        session.connect();
+        if (o.upload)
+          upload(session, o, d);
+        else
+          download(session, o, h, d);
+        d.verified = "size";
+        if (o.checksum) {
+          d.sha256 = o.upload ? local_digest : sha256_file(d.local_path);
+          std::string remote = remote_sha256(session, d.remote_path, o.timeout);
+          if (!remote.empty()) {
+            if (remote != d.sha256)
+              throw HostFailure(
+                  HostStatus::kFailed,
+                  fmt::format("sha256 mismatch: local {}, remote {}", d.sha256, remote));
+            d.verified = "sha256";
+          }
+        }
+        return r;
+      },
+      o.on_host_done);
   return run;
 }
 

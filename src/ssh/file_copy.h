@@ -21,6 +21,7 @@ struct CopyOptions {
   std::string source;  // upload: local file; download: remote path
   std::string dest;    // upload: remote path (ending '/' = directory); download: local dir
   bool checksum = true;
+  FanOutRunner::Done on_host_done;  // called (serialised) as each host finishes: progress
 };
 
 struct CopyResult {
