@@ -219,8 +219,9 @@ figcaption { font-weight: 600; margin-bottom: 4px; }
 .readout { font-size: 0.82em; color: #616e7c; min-height: 1.4em; font-variant-numeric: tabular-nums; }
 .scroll { overflow-x: auto; background: #fff; border: 1px solid #e4e7eb; border-radius: 8px; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
-th, td { padding: 6px 10px; text-align: left; border-bottom: 1px solid #eef0f3; white-space: nowrap; }
-td.name { white-space: normal; overflow-wrap: anywhere; min-width: 8em; }
+th, td { padding: 6px 8px; text-align: left; border-bottom: 1px solid #eef0f3; white-space: nowrap; }
+th { white-space: normal; vertical-align: bottom; }
+td.name.long { white-space: normal; overflow-wrap: anywhere; min-width: 16em; }
 th { background: #f0f3f7; font-weight: 600; color: #3e4c59; }
 tr:last-child td { border-bottom: 0; }
 tr.total td { font-weight: 600; background: #fafbfc; }
@@ -312,7 +313,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     }))]);
     var tbody = h("tbody", {}, rows.map(function (r, j) {
       return h("tr", { "class": rowClass ? rowClass(j) : null }, r.map(function (c, i) {
-        var cls = numeric[i] ? "num" : (headers[i] === "Name" ? "name" : null);
+        var cls = numeric[i] ? "num" : headers[i] === "Name" ? (String(c).length > 40 ? "name long" : "name") : null;
         if (c && typeof c === "object") { c.cls = c.cls || cls; return h("td", { "class": c.cls, text: c.text }); }
         return h("td", { "class": cls, text: c });
       }));
@@ -362,7 +363,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     c.series.forEach(function (se) {
       var pts = c.xs.map(function (t, i) { return X(t).toFixed(1) + "," + Y(se.values[i]).toFixed(1); });
       var line = s("polyline", { points: pts.join(" "), fill: "none", stroke: se.color,
-                                 "stroke-width": 2, "stroke-linejoin": "round" });
+                                 "stroke-width": se.width || 2, "stroke-linejoin": "round" });
       if (se.dash) line.setAttribute("stroke-dasharray", "5 4");
       line.appendChild(s("title", {}, se.label));
       svg.appendChild(line);
@@ -427,7 +428,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
       var win = function (key) { return history.map(function (p) { return num((p.window_ms || {})[key]); }); };
       sec.appendChild(h("div", { "class": "charts" }, [
         chart("Requests per second", xs, [
-          { label: "requests/s", color: COLORS.requests, values: perSecond("requests") },
+          { label: "requests/s", color: COLORS.requests, width: 3.5, values: perSecond("requests") },
           { label: "failures/s", color: COLORS.failures, values: perSecond("failures") }], "req/s"),
         chart("Response time percentiles", xs, [
           { label: "p50 (that second)", color: COLORS.p50, values: history.map(function (p) { return p.p50_ms; }) },
@@ -512,7 +513,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     var dl = h("dl", { "class": "run" });
     keys.forEach(function (k) {
       var v = data[k];
-      if (v === null || typeof v === "object") return;
+      if (v === null || typeof v === "object" || (k === "rate" && data.model !== "open")) return;
       dl.appendChild(h("dt", { text: labels[k] || k }));
       dl.appendChild(h("dd", { text: typeof v === "number" ? String(+v.toFixed(3)) : String(v) }));
     });
