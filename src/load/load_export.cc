@@ -398,7 +398,8 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     var thresholds = Array.isArray(data.thresholds) ? data.thresholds : [];
     var elapsed = num(data.elapsed_s) || 1;
 
-    var what = data.url ? (data.method || "GET") + " " + data.url : (data.scenario || data.host || "");
+    var what = data.scenario ? data.scenario + " against " + (data.host || data.url || "")
+                             : (data.method || "GET") + " " + (data.url || "");
     var how = [];
     if (data.model) how.push(data.model + " model" + (data.model === "open" ? " at " + rate(data.rate) + " requests/s" : ""));
     if (data.connections) how.push(data.connections + " connections");
@@ -513,7 +514,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     var dl = h("dl", { "class": "run" });
     keys.forEach(function (k) {
       var v = data[k];
-      if (v === null || typeof v === "object" || (k === "rate" && data.model !== "open")) return;
+      if (v === null || v === "" || typeof v === "object" || (k === "rate" && data.model !== "open")) return;
       dl.appendChild(h("dt", { text: labels[k] || k }));
       dl.appendChild(h("dd", { text: typeof v === "number" ? String(+v.toFixed(3)) : String(v) }));
     });

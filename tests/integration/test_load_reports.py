@@ -188,11 +188,14 @@ class Reports(unittest.TestCase):
             base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-background-networking", "--disable-extensions", "--no-first-run",
                     "--user-data-dir=" + os.path.join(home, "profile")]
-            url = "file://" + os.path.abspath(self.html)
-            r = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True,
-                               timeout=90, env=env)
-            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
-            dom = r.stdout
+
+            def dump_dom(path):
+                r = subprocess.run(base + ["--dump-dom", "file://" + os.path.abspath(path)],
+                                   capture_output=True, text=True, timeout=90, env=env)
+                self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+                return r.stdout
+
+            dom = dump_dom(self.html)
             self.assertRegex(dom, r'<body[^>]*data-rendered="ok"', dom[:2000])
             self.assertRegex(dom, r'<body[^>]*data-charts="3"')
             charts = re.findall(r'<svg class="chart-svg".*?</svg>', dom, re.S)
@@ -201,9 +204,37 @@ class Reports(unittest.TestCase):
                 self.assertRegex(svg, r"<polyline [^>]*points=\"[\d.]+,[\d.]+ [\d.]+,[\d.]+")
             self.assertIn("Drawn from the embedded results: 3 charts", dom)
             self.assertIn("/index.html", dom)  # the stats table
+
+            # The same page with other data: scenario-mode fields, no history, hostile names.
+            with open(self.html, encoding="utf-8") as f:
+                page = f.read()
+            other = dict(self.j, mode="scenario", scenario="shop.yaml", host="http://127.0.0.1:1",
+                         users=5, user_classes=[{"name": "shopper", "weight": 3, "users": 4}],
+                         history=[], thresholds=[{"expression": "p99>1ms", "value": 2.5,
+                                                  "unit": "ms", "failed": True}],
+                         failures=[{"method": "GET", "name": "</script><b id=injected>x</b>",
+                                    "reason": "HTTP 500", "count": 3}])
+            text = json.dumps(other)
+            for c, e in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+                text = text.replace(c, e)
+            start = page.index('id="netres-results">') + len('id="netres-results">')
+            end = page.index("</script>", start)
+            other_path = os.path.join(home, "other.html")
+            with open(other_path, "w", encoding="utf-8") as f:
+                f.write(page[:start] + text + page[end:])
+            dom = dump_dom(other_path)
+            self.assertRegex(dom, r'<body[^>]*data-rendered="ok"', dom[:2000])
+            self.assertRegex(dom, r'<body[^>]*data-charts="0"')
+            self.assertIn("shop.yaml against http://127.0.0.1:1", dom)
+            self.assertIn("shopper", dom)
+            self.assertIn("FAILED", dom)
+            self.assertNotIn('id="injected"', dom)  # names are text, never markup
+            self.assertIn("&lt;/script&gt;&lt;b id=injected&gt;", dom)
+
             shot = os.environ.get("NETRES_REPORT_SCREENSHOT")
             if shot:  # for people: keep a picture of the page
-                subprocess.run(base + ["--screenshot=" + shot, "--window-size=1280,2000", url],
+                subprocess.run(base + ["--screenshot=" + shot, "--window-size=1280,2000",
+                                       "file://" + os.path.abspath(self.html)],
                                capture_output=True, timeout=90, env=env, check=True)
         finally:
             shutil.rmtree(home, ignore_errors=True)
