@@ -2,7 +2,8 @@
 # netres load against wrk, hey, h2load --h1 and locust (those installed) on the same work: a
 # real nginx with one worker pinned to CPU 0 serving a small static file, the load generator
 # pinned to CPU 1, 50 connections, 10 s. Prints requests/s and the generator's CPU seconds per
-# 100,000 requests. Run as: flock /tmp/netres-bench.lock bench/load.sh [build-dir]
+# 100,000 requests. Then the scenario-mode part (bench/load_scenario.sh): 1000 locust-style
+# users against locust. Run as: flock /tmp/netres-bench.lock bench/load.sh [build-dir]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,7 +11,7 @@ build=${1:-$here/../build}
 netres=$build/src/cli/netres
 [[ -x $netres ]] || { echo "build netres first (looked for $netres)" >&2; exit 2; }
 
-exec /usr/bin/python3 - "$here/../tests/fixtures" "$netres" <<'PY'
+/usr/bin/python3 - "$here/../tests/fixtures" "$netres" <<'PY'
 import os, re, resource, shutil, subprocess, sys, tempfile
 sys.path.insert(0, sys.argv[1])
 import nginx_load
@@ -78,3 +79,6 @@ for name, served, cpu in results:
     print("%-24s %12.0f %10.2f %22.2f" % (name, served / SECONDS, cpu,
                                           cpu / served * 100000 if served else float("nan")))
 PY
+
+echo
+"$here/load_scenario.sh" "$build"

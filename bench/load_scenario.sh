@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Scenario mode (locust-style users) against locust on the same work: bench/load_scenario.yaml
+# and bench/locustfile_scenario.py describe 1000 users, started at 1000/s, each requesting a
+# small static file and then waiting between 0.5 and 1.5 s, for 30 s. A real nginx (one worker)
+# is pinned to CPU 0, the generator to CPU 1. Prints the rate nginx logged against the ideal
+# (1000 users / 1 s mean wait = 1000 requests/s, less the response times) and the generator's
+# CPU seconds (user + system). bench/load.sh runs it after the quick-mode part; alone:
+#   flock /tmp/netres-bench.lock bench/load_scenario.sh [build-dir]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+netres=$build/src/cli/netres
+[[ -x $netres ]] || { echo "build netres first (looked for $netres)" >&2; exit 2; }
+
+exec /usr/bin/python3 - "$here" "$netres" <<'PY'
+import json, os, resource, shutil, subprocess, sys
+here, NETRES = sys.argv[1], sys.argv[2]
+sys.path.insert(0, os.path.join(here, "..", "tests", "fixtures"))
+import nginx_load
+
+USERS, SECONDS, MEAN_WAIT = 1000, 30, 1.0
+
+
+def pin(pid, cpu):
+    subprocess.run(["taskset", "-acp", str(cpu), str(pid)], capture_output=True, check=True)
+
+
+def run(cmd):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = subprocess.run(["taskset", "-c", "1", *cmd], capture_output=True, text=True,
+                       timeout=SECONDS * 4)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if r.returncode not in (0, 1):
+        sys.exit("%s failed (exit %d): %s" % (cmd[0], r.returncode, r.stderr[-2000:]))
+    return r, cpu
+
+
+print("== load: scenario mode, %d users, wait between(0.5, 1.5) s, spawned at %d/s, %d s"
+      % (USERS, USERS, SECONDS))
+print("   load average before: " + " ".join(open("/proc/loadavg").read().split()[:3]))
+versions = [subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()]
+if shutil.which("locust"):  # Debian's locust reports no __version__: ask dpkg
+    versions.append("locust " + subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", "python3-locust"], capture_output=True,
+        text=True).stdout.strip())
+print("   " + "; ".join(versions))
+# nginx_scenario.conf: 4096 worker connections and listen backlog for 1000 users at once.
+results = []
+with nginx_load.NginxLoad(workers=1, conf="nginx_scenario.conf") as n:
+    pin(n.proc.pid, 0)
+    for child in subprocess.run(["pgrep", "-P", str(n.proc.pid)], capture_output=True,
+                                text=True).stdout.split():
+        pin(int(child), 0)
+    host = "http://127.0.0.1:%d" % n.port
+    tools = [("netres load (scenario, -t 1)",
+              [NETRES, "load", os.path.join(here, "load_scenario.yaml"), "--host", host,
+               "-t", "1", "--seed", "1", "--json"])]
+    locust = shutil.which("locust")
+    if locust:
+        for cls, label in (("FastUser", "locust FastHttpUser"),
+                           ("RequestsUser", "locust HttpUser")):
+            tools.append((label, [locust, "-f", os.path.join(here, "locustfile_scenario.py"), cls,
+                                  "--headless", "-u", str(USERS), "-r", str(USERS),
+                                  "-t", "%ds" % SECONDS, "--host", host, "--only-summary"]))
+    for name, cmd in tools:
+        n.truncate_log()
+        r, cpu = run(cmd)
+        served = len(n.access_lines())  # nginx's access log: the same count for every tool
+        own = ""
+        if cmd[0] == NETRES:
+            j = json.loads(r.stdout)
+            own = "netres counted %d, %d failed, p50 %.2f ms, p99 %.2f ms" % (
+                j["totals"]["requests"], j["totals"]["failures"],
+                j["totals"]["latency_ms"]["p50"], j["totals"]["latency_ms"]["p99"])
+        results.append((name, served, cpu, own))
+
+ideal = USERS / MEAN_WAIT
+print("   ideal: %d users / %.1f s mean wait = %.0f requests/s (less the response times)"
+      % (USERS, MEAN_WAIT, ideal))
+print("   %-30s %11s %9s %8s %15s %10s" % ("tool", "requests/s", "of ideal", "CPU s",
+                                           "CPU s/100k req", "CPU ratio"))
+base_cpu = results[0][2]
+for name, served, cpu, own in results:
+    rate = served / SECONDS
+    print("   %-30s %11.0f %8.1f%% %8.2f %15.2f %9.1fx" % (
+        name, rate, 100 * rate / ideal, cpu, cpu / served * 100000 if served else float("nan"),
+        cpu / base_cpu if base_cpu else float("nan")))
+for name, served, cpu, own in results:
+    if own:
+        print("   (%s: %s)" % (name, own))
+PY
