@@ -165,6 +165,16 @@ LoadResult sample_result() {
   return r;
 }
 
+RunDescription quick_run() {
+  RunDescription run;
+  run.url = "http://127.0.0.1:1/z";
+  run.method = "GET";
+  run.connections = 4;
+  run.threads = 2;
+  run.duration_s = 10;
+  return run;
+}
+
 class LoadExport : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -181,7 +191,7 @@ class LoadExport : public ::testing::Test {
     return names;
   }
   std::string dir_;
-  RunDescription run_{"http://127.0.0.1:1/z", "GET", 4, 2, 10.0, 0, 1};
+  RunDescription run_ = quick_run();
 };
 
 TEST_F(LoadExport, StatsCsvHasLocustColumnsRowsAndValues) {
