@@ -1,6 +1,8 @@
-// netres load: flags -> LoadOptions -> LoadEngine -> locust-style tables or one JSON object,
-// and the exit code from --fail-if thresholds (or, without any, from failed requests).
+// netres load: flags (a URL for quick mode, or a scenario file) -> LoadOptions -> LoadEngine ->
+// locust-style tables or one JSON object, and the exit code from --fail-if thresholds (or,
+// without any, from failed requests).
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <csignal>
@@ -19,6 +21,8 @@
 #include "load/load_engine.h"
 #include "load/load_export.h"
 #include "load/load_report.h"
+#include "load/scenario.h"
+#include "load/scenario_runtime.h"
 #include "load/threshold.h"
 #include "load/url.h"
 #include "load/virtual_user.h"
@@ -50,7 +54,28 @@ struct LoadFlags {
   std::string csv;   // PREFIX for locust-style CSV files
   std::string html;  // FILE for the HTML report
   std::vector<std::string> fail_if;
+  // Scenario mode.
+  unsigned users = 0;
+  std::string spawn_rate;
+  std::string run_time;
+  std::string host;
+  uint64_t seed = 0;
+  // Flags given on the command line that belong to one mode only.
+  std::vector<std::string> quick_given, scenario_given;
 };
+
+bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
+bool ends_with(const std::string& s, std::string_view p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+// A scenario: anything not http(s):// that names a .yaml/.yml or an existing file.
+bool is_scenario_argument(const std::string& arg) {
+  if (starts_with(arg, "http://") || starts_with(arg, "https://")) return false;
+  struct stat st {};
+  return ends_with(arg, ".yaml") || ends_with(arg, ".yml") ||
+         (stat(arg.c_str(), &st) == 0 && S_ISREG(st.st_mode));
+}
 
 std::pair<std::string, std::string> parse_header(const std::string& text) {
   size_t colon = text.find(':');
@@ -75,47 +100,20 @@ std::string read_body(const std::string& flag) {
   return s.str();
 }
 
-int run_load(const LoadFlags& f) {
-  load::LoadOptions o;
-  o.url = load::parse_url(f.url);
-  for (char c : f.method)
-    if (c < 'A' || c > 'Z') throw UsageError(fmt::format("-m: bad method '{}'", f.method));
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& h : f.headers) headers.push_back(parse_header(h));
-  if (f.connections < 1) throw UsageError("-c: at least one connection");
-  if (f.pipeline < 1) throw UsageError("--pipeline: at least 1");
-  o.connections = f.connections;
+// Timeouts, threads and thresholds: the same in both modes.
+void common_options(const LoadFlags& f, load::LoadOptions& o) {
   o.threads = f.threads ? f.threads : std::max(1u, std::thread::hardware_concurrency());
-  o.duration = parse_duration(f.duration, "--duration");
-  if (o.duration.count() == 0) throw UsageError("--duration: must be more than 0");
   o.timeout = parse_duration(f.timeout, "--timeout");
   o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
   if (o.timeout.count() == 0 || o.connect_timeout.count() == 0)
     throw UsageError("--timeout and --connect-timeout must be more than 0");
   o.drain = std::min<Nanos>(o.timeout, std::chrono::seconds(2));
-  o.pipeline = f.pipeline;
   o.insecure = f.insecure;
-  if (!f.rate.empty()) {
-    o.rate = parse_rate(f.rate, "--rate");
-    if (o.pipeline > 1) throw UsageError("--pipeline cannot be combined with --rate");
-  }
+}
+
+int run_and_report(const LoadFlags& f, load::LoadOptions o, const load::RunDescription& run) {
   std::vector<load::Threshold> thresholds;
   for (const auto& t : f.fail_if) thresholds.push_back(load::parse_threshold(t));
-
-  load::RequestTemplate request;
-  request.id = 0;
-  request.method = f.method;
-  request.name = o.url.path;
-  request.head = f.method == "HEAD";
-  request.wire = load::build_request(o.url, f.method, headers, read_body(f.body));
-  o.requests.push_back(request);
-  o.make_user = [](unsigned, const std::vector<load::RequestTemplate>& requests) {
-    return std::make_unique<load::FixedRequestUser>(requests.front());
-  };
-
-  load::RunDescription run{
-      f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
-      o.rate, o.pipeline};
   o.stop_requested = &g_interrupted;
   std::signal(SIGINT, on_interrupt);
   load::LoadEngine engine(std::move(o));
@@ -146,26 +144,150 @@ int run_load(const LoadFlags& f) {
   return result.stats.total().failures > 0 ? kExitFailed : kExitOk;
 }
 
+int run_quick(const LoadFlags& f) {
+  if (!f.scenario_given.empty())
+    throw UsageError(
+        fmt::format("{} needs a scenario file (quick mode takes a URL)", f.scenario_given.front()));
+  load::LoadOptions o;
+  o.url = load::parse_url(f.url);
+  for (char c : f.method)
+    if (c < 'A' || c > 'Z') throw UsageError(fmt::format("-m: bad method '{}'", f.method));
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& h : f.headers) headers.push_back(parse_header(h));
+  if (f.connections < 1) throw UsageError("-c: at least one connection");
+  if (f.pipeline < 1) throw UsageError("--pipeline: at least 1");
+  o.connections = f.connections;
+  common_options(f, o);
+  o.duration = parse_duration(f.duration, "--duration");
+  if (o.duration.count() == 0) throw UsageError("--duration: must be more than 0");
+  o.pipeline = f.pipeline;
+  if (!f.rate.empty()) {
+    o.rate = parse_rate(f.rate, "--rate");
+    if (o.pipeline > 1) throw UsageError("--pipeline cannot be combined with --rate");
+  }
+  for (const auto& t : f.fail_if) load::parse_threshold(t);  // bad usage before any traffic
+
+  load::RequestTemplate request;
+  request.id = 0;
+  request.method = f.method;
+  request.name = o.url.path;
+  request.head = f.method == "HEAD";
+  request.wire = load::build_request(o.url, f.method, headers, read_body(f.body));
+  o.requests.push_back(request);
+  o.make_user = [](unsigned, const std::vector<load::RequestTemplate>& requests) {
+    return std::make_unique<load::FixedRequestUser>(requests.front());
+  };
+
+  load::RunDescription run{
+      f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
+      o.rate, o.pipeline};
+  return run_and_report(f, std::move(o), run);
+}
+
+int run_scenario(const LoadFlags& f) {
+  if (!f.quick_given.empty())
+    throw UsageError(
+        fmt::format("{} is for quick mode (a URL), not with a scenario", f.quick_given.front()));
+  load::Scenario s = load::load_scenario_file(f.url);
+  auto given = [&](std::string_view flag) {
+    return std::find(f.scenario_given.begin(), f.scenario_given.end(), flag) !=
+           f.scenario_given.end();
+  };
+  std::optional<load::Url> host;
+  if (given("--host")) {
+    host = load::parse_url(f.host);
+    if (host->target != "/")
+      throw UsageError("--host: only scheme, host and port (paths go in the requests)");
+  }
+  if (given("--users")) {
+    if (!s.stages.empty()) throw UsageError("--users cannot be combined with stages");
+    if (f.users < 1 || f.users > load::kMaxScenarioUsers)
+      throw UsageError(fmt::format("--users: 1 to {}", load::kMaxScenarioUsers));
+    s.users = f.users;
+  }
+  if (given("--spawn-rate")) {
+    if (!s.stages.empty()) throw UsageError("--spawn-rate cannot be combined with stages");
+    s.spawn_rate = parse_rate(f.spawn_rate, "--spawn-rate");
+  }
+  if (given("--run-time")) {
+    s.run_time = parse_duration(f.run_time, "--run-time");
+    if (s.run_time->count() == 0) throw UsageError("--run-time: must be more than 0");
+  }
+  if (given("--seed")) s.seed = f.seed;
+  load::prepare_scenario(s, host);
+  for (const auto& t : f.fail_if) load::parse_threshold(t);
+
+  load::LoadOptions o;
+  o.url = *s.host;
+  o.connections = s.peak_users();
+  common_options(f, o);
+  o.duration = s.effective_run_time();
+
+  load::RunDescription run;
+  run.mode = "scenario";
+  run.scenario = f.url;
+  run.host = (o.url.tls ? "https://" : "http://") + o.url.host_header();
+  run.url = run.host;
+  run.connections = o.connections;
+  run.threads = std::min(o.threads, o.connections);
+  run.duration_s = to_seconds(o.duration);
+  run.users = o.connections;
+  run.spawn_rate = s.stages.empty() ? s.spawn_rate : 0;
+  std::vector<double> weights;
+  for (const auto& c : s.classes) weights.push_back(c.weight);
+  std::vector<unsigned> per_class(s.classes.size(), 0);
+  for (unsigned c : load::assign_user_classes(weights, o.connections)) ++per_class[c];
+  for (size_t i = 0; i < s.classes.size(); ++i)
+    run.user_classes.push_back({s.classes[i].name, s.classes[i].weight, per_class[i]});
+  o.scenario = std::make_shared<const load::Scenario>(std::move(s));
+  return run_and_report(f, std::move(o), run);
+}
+
+int run_load(const LoadFlags& f) {
+  return is_scenario_argument(f.url) ? run_scenario(f) : run_quick(f);
+}
+
 }  // namespace
 
 void add_load_command(CLI::App& app, Action& action) {
   auto flags = std::make_shared<LoadFlags>();
   auto* sub = app.add_subcommand(
-      "load", "HTTP load test: wrk-style quick mode, closed or open (--rate) model");
-  sub->add_option("url", flags->url, "http:// or https:// URL")->required();
-  sub->add_option("-c,--connections", flags->connections, "Concurrent connections (default 10)");
+      "load",
+      "HTTP load test: a scenario file (locust-style users, tasks, wait times) or a URL "
+      "(wrk-style quick mode, closed or open (--rate) model)");
+  sub->add_option("target", flags->url, "http:// or https:// URL, or a scenario .yaml file")
+      ->required();
+  std::vector<CLI::Option*> quick_only;
+  std::vector<CLI::Option*> scenario_only;
+  quick_only.push_back(sub->add_option("-c,--connections", flags->connections,
+                                       "Concurrent connections (default 10)"));
   sub->add_option("-t,--threads", flags->threads, "Event-loop threads (default: cores)");
-  sub->add_option("-d,--duration", flags->duration, "How long to send (default 10s)");
-  sub->add_option("-m,--method", flags->method, "HTTP method (default GET)");
-  sub->add_option("-H,--header", flags->headers, "Extra header 'Name: value' (repeatable)");
-  sub->add_option("--body", flags->body, "Request body: TEXT, or @FILE to read it from a file");
+  quick_only.push_back(
+      sub->add_option("-d,--duration", flags->duration, "How long to send (default 10s)"));
+  quick_only.push_back(sub->add_option("-m,--method", flags->method, "HTTP method (default GET)"));
+  quick_only.push_back(
+      sub->add_option("-H,--header", flags->headers, "Extra header 'Name: value' (repeatable)"));
+  quick_only.push_back(sub->add_option("--body", flags->body,
+                                       "Request body: TEXT, or @FILE to read it from a file"));
   sub->add_option("--timeout", flags->timeout, "Per-request timeout (default 5s)");
   sub->add_option("--connect-timeout", flags->connect_timeout,
                   "TCP connect + TLS handshake timeout (default 2s)");
-  sub->add_option("--pipeline", flags->pipeline, "Requests pipelined per round trip (default 1)");
-  sub->add_option("--rate", flags->rate,
-                  "Open model: total requests per second (e.g. 1000/s); latency counts from when "
-                  "each request was due");
+  quick_only.push_back(sub->add_option("--pipeline", flags->pipeline,
+                                       "Requests pipelined per round trip (default 1)"));
+  quick_only.push_back(
+      sub->add_option("--rate", flags->rate,
+                      "Open model: total requests per second (e.g. 1000/s); latency counts from "
+                      "when each request was due"));
+  scenario_only.push_back(sub->add_option("--users", flags->users,
+                                          "Scenario: virtual users in total (overrides users:)"));
+  scenario_only.push_back(sub->add_option("--spawn-rate", flags->spawn_rate,
+                                          "Scenario: users started per second (overrides)"));
+  scenario_only.push_back(
+      sub->add_option("--run-time", flags->run_time, "Scenario: how long to run (overrides)"));
+  scenario_only.push_back(
+      sub->add_option("--host", flags->host, "Scenario: where requests go (overrides host:)"));
+  scenario_only.push_back(
+      sub->add_option("--seed", flags->seed, "Scenario: seed of the users' random choices"));
   sub->add_flag("--insecure", flags->insecure, "Do not verify TLS certificates");
   sub->add_flag("--json", flags->json, "Print one JSON object with everything");
   sub->add_option("--csv", flags->csv,
@@ -175,7 +297,13 @@ void add_load_command(CLI::App& app, Action& action) {
   sub->add_option("--fail-if", flags->fail_if,
                   "Exit 1 if a condition holds: p50/p90/p95/p99/p99.9/avg/max>DURATION, "
                   "rps<N, fail_ratio>X (repeatable)");
-  sub->final_callback([flags, &action] { action = [flags] { return run_load(*flags); }; });
+  sub->final_callback([flags, quick_only, scenario_only, &action] {
+    for (auto* o : quick_only)
+      if (o->count() > 0) flags->quick_given.push_back(o->get_name());
+    for (auto* o : scenario_only)
+      if (o->count() > 0) flags->scenario_given.push_back(o->get_name());
+    action = [flags] { return run_load(*flags); };
+  });
 }
 
 }  // namespace netres::cli

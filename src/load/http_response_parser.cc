@@ -60,9 +60,12 @@ const char* to_string(HttpResponseParser::Status s) {
 
 HttpResponseParser::HttpResponseParser(HttpParserLimits limits) : limits_(limits) { reset(); }
 
-void HttpResponseParser::reset(bool head_request) {
+void HttpResponseParser::reset(bool head_request, bool capture) {
   state_ = State::kHead;
   head_request_ = head_request;
+  capture_ = capture;
+  body_.clear();
+  headers_.clear();
   started_ = false;
   status_line_seen_ = false;
   status_code_ = 0;
@@ -164,6 +167,7 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
       }
       case State::kBodyLength: {
         uint64_t take = std::min<uint64_t>(remaining_, data.size() - pos);
+        if (capture_) keep_body(data.data() + pos, take);
         pos += take;
         remaining_ -= take;
         body_bytes_ += take;
@@ -175,6 +179,7 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
         break;
       }
       case State::kBodyUntilClose:
+        if (capture_) keep_body(data.data() + pos, data.size() - pos);
         body_bytes_ += data.size() - pos;
         pos = data.size();
         break;
@@ -196,6 +201,7 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
       }
       case State::kChunkData: {
         uint64_t take = std::min<uint64_t>(remaining_, data.size() - pos);
+        if (capture_) keep_body(data.data() + pos, take);
         pos += take;
         remaining_ -= take;
         body_bytes_ += take;
@@ -264,6 +270,7 @@ bool HttpResponseParser::head_line(std::string_view line) {
 }
 
 bool HttpResponseParser::header_field(std::string_view name, std::string_view value) {
+  if (capture_) headers_.emplace_back(name, value);
   if (iequals(name, "content-length")) {
     // Repeated values ("5, 5" or two fields) must agree; anything else is a smuggling risk.
     bool ok = true;
@@ -312,7 +319,7 @@ HttpResponseParser::Status HttpResponseParser::end_of_head() {
   if (status_code_ < 200) {
     // An interim response (100 Continue, 103 Early Hints): the real one follows.
     bool keep_head = head_request_;
-    reset(keep_head);
+    reset(keep_head, capture_);
     started_ = true;
     return Status::kNeedMore;
   }

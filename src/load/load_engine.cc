@@ -1,33 +1,31 @@
-// LoadEngine: per-thread Workers, each an io_context with its Connections (C++20 coroutines),
-// a one-second tick that hands the interval to the reporting thread, and the deadline/drain.
+// LoadEngine: per-thread Workers, each an io_context with its Connections (quick mode) or its
+// ScenarioUsers and their scheduler (C++20 coroutines over HttpClient), a one-second tick that
+// hands the interval to the reporting thread, and the deadline/drain.
 #include "load/load_engine.h"
 
 #include <fmt/format.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <array>
 #include <asio/co_spawn.hpp>
-#include <asio/connect.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/ssl.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "common/error.h"
+#include "load/http_client.h"
 #include "load/http_response_parser.h"
+#include "load/scenario_runtime.h"
 
 namespace netres::load {
 namespace {
@@ -49,18 +47,6 @@ struct Mailbox {
   unsigned users = 0;  // the worker's live virtual users at its last tick
 };
 
-std::string reason_of(const std::error_code& ec) {
-  if (ec == asio::error::connection_refused) return "connection refused";
-  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
-    return "connection reset";
-  if (ec == asio::error::eof) return "connection closed before response";
-  if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable)
-    return "unreachable";
-  if (ec.category() == asio::error::get_ssl_category()) return "tls: " + ec.message();
-  if (ec == asio::ssl::error::stream_truncated) return "connection reset";
-  return ec.message();
-}
-
 // Each connection is a file descriptor: ask for the hard limit when the soft one is short,
 // so -c 10000 works without the user tuning ulimit (what cannot be had shows as failures).
 void raise_open_file_limit(unsigned connections) {
@@ -72,8 +58,14 @@ void raise_open_file_limit(unsigned connections) {
   setrlimit(RLIMIT_NOFILE, &lim);
 }
 
+std::chrono::milliseconds next_backoff(std::chrono::milliseconds b) {
+  return std::min(std::chrono::milliseconds(500), std::max(std::chrono::milliseconds(10), b * 2));
+}
+
 class Worker;
 
+// Quick mode: one connection repeating its user's request (pipelined, or on the open model's
+// schedule).
 class Connection {
  public:
   Connection(Worker& worker, unsigned index, std::unique_ptr<VirtualUser> user);
@@ -82,58 +74,93 @@ class Connection {
   void on_drain_end();  // the drain bound ran out: abort requests still in flight
 
  private:
-  enum class Phase { kIdle, kConnecting, kInFlight };
-
-  awaitable<std::string> open();
-  void close();
   awaitable<void> sleep_until(Clock::time_point t);
-  void arm_watchdog(Clock::time_point t);
-  void disarm_watchdog();
-  awaitable<size_t> read_some(std::error_code& ec);
-  awaitable<void> write_all(const std::string& bytes, std::error_code& ec);
   // One round trip: writes `n` requests and reads their responses. False when the connection
   // must be reopened.
   awaitable<bool> round_trip(Clock::time_point due);
-  void fail(const RequestTemplate& r, const std::string& reason);
-  void cancel(size_t n);
 
   Worker& w_;
   unsigned index_;
   std::unique_ptr<VirtualUser> user_;
-  std::optional<tcp::socket> plain_;
-  std::optional<asio::ssl::stream<tcp::socket>> tls_;
-  bool open_ = false;
-  Phase phase_ = Phase::kIdle;
+  HttpClient client_;
   asio::steady_timer pause_;
-  asio::steady_timer watchdog_;
-  uint64_t watchdog_generation_ = 0;
-  bool timed_out_ = false;
-  std::array<char, 16384> rbuf_{};
-  size_t rbegin_ = 0, rend_ = 0;
-  HttpResponseParser parser_;
   std::vector<const RequestTemplate*> batch_;
   std::string batch_wire_;
   const RequestTemplate* batch_of_ = nullptr;  // the wire cache holds copies of this request
   size_t last_answered_ = 0;
 };
 
+// Scenario mode: one virtual user running its class's on_start, then weighted tasks with wait
+// times, over its own keep-alive connection, until the deadline or until a stage stops it.
+class ScenarioUser {
+ public:
+  ScenarioUser(Worker& worker, unsigned index, const UserClass& cls);
+  awaitable<void> run();
+  void stop();  // at once when waiting, else after the request in flight
+  void on_deadline();
+  void on_drain_end();
+  bool finished() const { return finished_; }
+  unsigned index() const { return index_; }
+
+ private:
+  awaitable<void> sleep_for(Nanos d);
+  // False when a request of the sequence failed (the rest is skipped).
+  awaitable<bool> run_sequence(const std::vector<size_t>& requests);
+  awaitable<bool> execute(const ScenarioRequest& r);
+
+  Worker& w_;
+  unsigned index_;
+  const UserClass& cls_;
+  const Scenario& s_;
+  HttpClient client_;
+  asio::steady_timer pause_;
+  Prng rng_;
+  Variables vars_;
+  std::vector<double> task_weights_;
+  std::string wire_;
+  std::chrono::milliseconds backoff_{0};
+  bool did_io_ = false;
+  bool stopping_ = false;
+  bool finished_ = false;
+};
+
 class Worker {
  public:
   Worker(const LoadOptions& options, const tcp::resolver::results_type& endpoints,
          Clock::time_point start, Clock::time_point deadline, unsigned first, unsigned count,
+         unsigned thread_index, unsigned threads, const std::vector<unsigned>& user_classes,
          Mailbox& mailbox)
       : options(options),
-        endpoints(endpoints),
+        scenario(options.scenario.get()),
         start(start),
         deadline(deadline),
+        client_setup{io,
+                     nullptr,
+                     endpoints,
+                     options.url.host,
+                     options.insecure,
+                     options.connect_timeout,
+                     &stats.connects},
+        thread_index_(thread_index),
+        threads_(threads),
+        user_classes_(user_classes),
         tick_(io),
         deadline_timer_(io),
         drain_timer_(io),
+        schedule_timer_(io),
         mailbox_(mailbox) {
-    stats.requests.resize(options.requests.size());
-    for (const auto& r : options.requests) {
-      stats.requests[r.id].method = r.method;
-      stats.requests[r.id].name = r.name;
+    if (scenario) {
+      stats.requests.resize(scenario->rows.size());
+      for (size_t i = 0; i < scenario->rows.size(); ++i) {
+        stats.requests[i].method = scenario->rows[i].method;
+        stats.requests[i].name = scenario->rows[i].name;
+      }
+    } else {
+      stats.requests.resize(options.requests.size());
+      for (const auto& r : options.requests) {
+        stats.requests[r.id].method = r.method;
+        stats.requests[r.id].name = r.name;
+      }
     }
     if (options.url.tls) {
       ssl.emplace(asio::ssl::context::tls_client);
@@ -143,17 +170,24 @@ class Worker {
         ssl->set_default_verify_paths();
         ssl->set_verify_mode(asio::ssl::verify_peer);
       }
+      client_setup.ssl = &*ssl;
     }
-    for (unsigned i = 0; i < count; ++i)
-      connections_.push_back(std::make_unique<Connection>(
-          *this, first + i, options.make_user(first + i, options.requests)));
+    if (!scenario)
+      for (unsigned i = 0; i < count; ++i)
+        connections_.push_back(std::make_unique<Connection>(
+            *this, first + i, options.make_user(first + i, options.requests)));
   }
 
   void run() {
-    active_ = connections_.size();
-    for (auto& c : connections_)
-      asio::co_spawn(
-          io, [c = c.get()] { return c->run(); }, asio::detached);
+    if (scenario) {
+      active_ = 1;
+      asio::co_spawn(io, schedule(), asio::detached);
+    } else {
+      active_ = connections_.size();
+      for (auto& c : connections_)
+        asio::co_spawn(
+            io, [c = c.get()] { return c->run(); }, asio::detached);
+    }
     asio::co_spawn(io, ticks(), asio::detached);
     deadline_timer_.expires_at(deadline);
     deadline_timer_.async_wait([this](std::error_code ec) {
@@ -173,7 +207,8 @@ class Worker {
     });
   }
 
-  void connection_done() {
+  // A connection's or a user's coroutine (or the scheduler) has ended.
+  void coroutine_done() {
     if (--active_ == 0) {
       done_ = true;
       tick_.cancel();
@@ -182,9 +217,10 @@ class Worker {
     }
   }
 
-  void record(const RequestTemplate& r, int status, uint64_t body_bytes, Clock::time_point due,
-              Clock::time_point sent, Clock::time_point done) {
-    RequestStats& s = stats.requests[r.id];
+  // A completed response; `failure` is empty when the request succeeded.
+  void record(size_t id, int status, uint64_t body_bytes, Clock::time_point due,
+              Clock::time_point sent, Clock::time_point done, const std::string& failure) {
+    RequestStats& s = stats.requests[id];
     uint64_t latency = to_us(done - due);
     ++s.requests;
     s.body_bytes += body_bytes;
@@ -194,42 +230,115 @@ class Worker {
     ++interval_.requests;
     interval_.body_bytes += body_bytes;
     interval_.latency.record(latency);
-    if (status >= 400) {
+    if (!failure.empty()) {
       ++s.failures;
       ++interval_.failures;
-      ++stats.failures[FailureKey{r.method, r.name, fmt::format("HTTP {}", status)}];
+      ++stats.failures[FailureKey{s.method, s.name, failure}];
     }
   }
 
-  void record_failure(const RequestTemplate& r, const std::string& reason) {
-    RequestStats& s = stats.requests[r.id];
+  void record_failure(size_t id, const std::string& reason) {
+    RequestStats& s = stats.requests[id];
     ++s.requests;
     ++s.failures;
     ++interval_.requests;
     ++interval_.failures;
-    ++stats.failures[FailureKey{r.method, r.name, reason}];
+    ++stats.failures[FailureKey{s.method, s.name, reason}];
+  }
+
+  // A scenario user's coroutine ended (stopped by a stage, or at the end of the run).
+  void user_done(ScenarioUser* u) {
+    auto it = live_.find(u->index());
+    if (it != live_.end() && it->second == u) live_.erase(it);
+    coroutine_done();
   }
 
   const LoadOptions& options;
-  const tcp::resolver::results_type& endpoints;
+  const Scenario* scenario;  // null in quick mode
   const Clock::time_point start;
   Clock::time_point deadline;  // moves earlier on stop_now()
   asio::io_context io{1};
   std::optional<asio::ssl::context> ssl;
   LoadStats stats;
+  ClientSetup client_setup;
   bool issuing = true;         // before the deadline
   bool draining_over = false;  // after deadline + drain
 
  private:
   void end_of_sending() {
+    users_at_end_ = live_users();
     issuing = false;
+    schedule_timer_.cancel();
     for (auto& c : connections_) c->on_deadline();
+    for (auto& u : users_) u->on_deadline();
     drain_timer_.expires_at(deadline + options.drain);
     drain_timer_.async_wait([this](std::error_code ec) {
       if (ec) return;
       draining_over = true;
       for (auto& c : connections_) c->on_drain_end();
+      for (auto& u : users_) u->on_drain_end();
     });
+  }
+
+  unsigned live_users() const { return static_cast<unsigned>(scenario ? live_.size() : active_); }
+
+  bool mine(unsigned index) const { return index % threads_ == thread_index_; }
+
+  void start_user(unsigned index) {
+    std::erase_if(users_, [](const auto& u) { return u->finished(); });
+    const UserClass& cls = scenario->classes[user_classes_[index]];
+    users_.push_back(std::make_unique<ScenarioUser>(*this, index, cls));
+    ScenarioUser* u = users_.back().get();
+    live_[index] = u;
+    ++active_;
+    asio::co_spawn(
+        io, [u] { return u->run(); }, asio::detached);
+  }
+
+  void stop_user(unsigned index) {
+    auto it = live_.find(index);
+    if (it == live_.end()) return;
+    ScenarioUser* u = it->second;
+    live_.erase(it);
+    u->stop();
+  }
+
+  // Starts and stops this thread's users (index % threads) as the live count changes; users
+  // stop newest first.
+  awaitable<void> schedule() {
+    UserSchedule plan(*scenario);
+    unsigned live = 0;
+    while (issuing) {
+      auto step = plan.next();
+      if (!step) break;
+      unsigned before = live;
+      live = step->users;
+      unsigned lo = std::min(before, live), hi = std::max(before, live);
+      bool any = false;
+      for (unsigned i = lo; i < hi && !any; ++i) any = mine(i);
+      if (!any) continue;
+      auto at = start + std::chrono::duration_cast<Clock::duration>(step->at);
+      if (at > Clock::now()) {
+        schedule_timer_.expires_at(at);
+        std::error_code ec;
+        co_await schedule_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (!issuing) break;
+      if (live > before) {
+        for (unsigned i = before; i < live; ++i)
+          if (mine(i)) start_user(i);
+      } else {
+        for (unsigned i = before; i-- > live;)
+          if (mine(i)) stop_user(i);
+      }
+    }
+    // Nothing more to change: stay until the deadline, so the worker does not end early.
+    if (issuing) {
+      schedule_timer_.expires_at(deadline);
+      std::error_code ec;
+      co_await schedule_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    coroutine_done();
   }
 
   awaitable<void> ticks() {
@@ -246,52 +355,39 @@ class Worker {
     {
       std::lock_guard lock(mailbox_.mutex);
       mailbox_.interval.merge(interval_);
-      mailbox_.users = static_cast<unsigned>(active_);
+      // After the deadline users wind down: the last interval reports those of the run.
+      mailbox_.users = issuing ? live_users() : users_at_end_;
     }
     interval_.reset();
   }
 
-  asio::steady_timer tick_, deadline_timer_, drain_timer_;
+  const unsigned thread_index_, threads_;
+  const std::vector<unsigned>& user_classes_;  // class of each scenario user, by index
+  asio::steady_timer tick_, deadline_timer_, drain_timer_, schedule_timer_;
   Mailbox& mailbox_;
   IntervalStats interval_;
   std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<std::unique_ptr<ScenarioUser>> users_;  // started ones, until swept when finished
+  std::map<unsigned, ScenarioUser*> live_;            // started and not asked to stop
   size_t active_ = 0;
+  unsigned users_at_end_ = 0;
   bool done_ = false;
 };
 
 Connection::Connection(Worker& worker, unsigned index, std::unique_ptr<VirtualUser> user)
-    : w_(worker), index_(index), user_(std::move(user)), pause_(worker.io), watchdog_(worker.io) {}
+    : w_(worker),
+      index_(index),
+      user_(std::move(user)),
+      client_(worker.client_setup),
+      pause_(worker.io) {}
 
 void Connection::on_deadline() {
   pause_.cancel();
-  if (phase_ == Phase::kConnecting) close();
+  if (client_.connecting()) client_.close();
 }
 
 void Connection::on_drain_end() {
-  if (phase_ == Phase::kInFlight) close();
-}
-
-void Connection::close() {
-  std::error_code ignored;
-  if (tls_) tls_->next_layer().close(ignored);
-  if (plain_) plain_->close(ignored);
-  open_ = false;
-}
-
-void Connection::arm_watchdog(Clock::time_point t) {
-  timed_out_ = false;
-  uint64_t generation = ++watchdog_generation_;
-  watchdog_.expires_at(t);
-  watchdog_.async_wait([this, generation](std::error_code ec) {
-    if (ec || generation != watchdog_generation_) return;
-    timed_out_ = true;
-    close();
-  });
-}
-
-void Connection::disarm_watchdog() {
-  ++watchdog_generation_;
-  watchdog_.cancel();
+  if (client_.in_flight()) client_.close();
 }
 
 awaitable<void> Connection::sleep_until(Clock::time_point t) {
@@ -300,76 +396,6 @@ awaitable<void> Connection::sleep_until(Clock::time_point t) {
   std::error_code ec;
   co_await pause_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
-
-awaitable<std::string> Connection::open() {
-  auto& io = w_.io;
-  tls_.reset();
-  plain_.reset();
-  rbegin_ = rend_ = 0;
-  std::error_code ec;
-  phase_ = Phase::kConnecting;
-  arm_watchdog(Clock::now() + w_.options.connect_timeout);
-  tcp::socket* socket;
-  if (w_.ssl) {
-    tls_.emplace(io, *w_.ssl);
-    socket = &tls_->next_layer();
-  } else {
-    plain_.emplace(io);
-    socket = &*plain_;
-  }
-  co_await asio::async_connect(*socket, w_.endpoints,
-                               asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) socket->set_option(tcp::no_delay(true), ec);
-  if (!ec && tls_) {
-    const std::string& host = w_.options.url.host;
-    SSL* ssl = tls_->native_handle();
-    std::error_code addr_ec;
-    asio::ip::make_address(host, addr_ec);
-    bool is_ip = !addr_ec;
-    if (!is_ip) SSL_set_tlsext_host_name(ssl, host.c_str());
-    if (!w_.options.insecure) {
-      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-      if (is_ip)
-        X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-      else
-        X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
-    }
-    co_await tls_->async_handshake(asio::ssl::stream_base::client,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-  }
-  bool timed_out = timed_out_;
-  disarm_watchdog();
-  phase_ = Phase::kIdle;
-  if (ec) {
-    close();
-    co_return timed_out ? std::string("connect timeout") : reason_of(ec);
-  }
-  open_ = true;
-  ++w_.stats.connects;
-  co_return std::string();
-}
-
-awaitable<size_t> Connection::read_some(std::error_code& ec) {
-  auto buffer = asio::buffer(rbuf_);
-  if (tls_)
-    co_return co_await tls_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-  co_return co_await plain_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-}
-
-awaitable<void> Connection::write_all(const std::string& bytes, std::error_code& ec) {
-  if (tls_)
-    co_await asio::async_write(*tls_, asio::buffer(bytes),
-                               asio::redirect_error(asio::use_awaitable, ec));
-  else
-    co_await asio::async_write(*plain_, asio::buffer(bytes),
-                               asio::redirect_error(asio::use_awaitable, ec));
-}
-
-void Connection::fail(const RequestTemplate& r, const std::string& reason) {
-  w_.record_failure(r, reason);
-}
-
-void Connection::cancel(size_t n) { w_.stats.cancelled += n; }
 
 awaitable<bool> Connection::round_trip(Clock::time_point due) {
   const unsigned n = std::max(1u, w_.options.pipeline);
@@ -385,11 +411,10 @@ awaitable<bool> Connection::round_trip(Clock::time_point due) {
     for (const auto* r : batch_) batch_wire_ += r->wire;
     batch_of_ = same ? batch_.front() : nullptr;
   }
-  phase_ = Phase::kInFlight;
   Clock::time_point sent = Clock::now();
-  arm_watchdog(sent + w_.options.timeout);
+  client_.begin(sent + w_.options.timeout);
   std::error_code ec;
-  co_await write_all(batch_wire_, ec);
+  co_await client_.write(batch_wire_, ec);
   size_t answered = 0;
   bool reopen = false;
   std::string reason;
@@ -399,57 +424,32 @@ awaitable<bool> Connection::round_trip(Clock::time_point due) {
   }
   while (!reopen && answered < batch_.size()) {
     const RequestTemplate& r = *batch_[answered];
-    parser_.reset(r.head);
-    HttpResponseParser::Status status = HttpResponseParser::Status::kNeedMore;
-    while (status == HttpResponseParser::Status::kNeedMore) {
-      if (rbegin_ == rend_) {
-        rbegin_ = rend_ = 0;
-        size_t got = co_await read_some(ec);
-        if (ec) {
-          if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
-            status = parser_.finish_eof();
-            if (status == HttpResponseParser::Status::kComplete) break;
-            reason = parser_.error();
-          } else {
-            reason = reason_of(ec);
-          }
-          status = HttpResponseParser::Status::kError;
-          ec = {};
-          reopen = true;
-          break;
-        }
-        rend_ = got;
-      }
-      size_t used = 0;
-      status = parser_.feed(std::string_view(rbuf_.data() + rbegin_, rend_ - rbegin_), used);
-      rbegin_ += used;
-      if (status == HttpResponseParser::Status::kError) {
-        reason = "malformed response: " + parser_.error();
-        reopen = true;
-      }
+    if (!co_await client_.read_response(r.head, false, reason)) {
+      reopen = true;
+      break;
     }
-    if (status != HttpResponseParser::Status::kComplete) break;
-    w_.record(r, parser_.status_code(), parser_.body_bytes(), due, sent, Clock::now());
+    const HttpResponseParser& p = client_.parser();
+    int status = p.status_code();
+    w_.record(r.id, status, p.body_bytes(), due, sent, Clock::now(),
+              status >= 400 ? fmt::format("HTTP {}", status) : std::string());
     ++answered;
-    if (!parser_.keep_alive()) {
+    if (!p.keep_alive()) {
       reopen = true;
       reason = "connection closed before response";  // for the rest of the batch, if any
     }
   }
-  bool timed_out = timed_out_;
-  disarm_watchdog();
-  phase_ = Phase::kIdle;
+  bool timed_out = client_.end();
   last_answered_ = answered;
   size_t unanswered = batch_.size() - answered;
   if (unanswered > 0) {
     if (w_.draining_over) {
-      cancel(unanswered);
+      w_.stats.cancelled += unanswered;
     } else {
       if (timed_out) reason = "timeout";
-      for (size_t i = answered; i < batch_.size(); ++i) fail(*batch_[i], reason);
+      for (size_t i = answered; i < batch_.size(); ++i) w_.record_failure(batch_[i]->id, reason);
     }
   }
-  if (reopen) close();
+  if (reopen) client_.close();
   co_return !reopen;
 }
 
@@ -471,19 +471,18 @@ awaitable<void> Connection::run() {
       co_await sleep_until(next_due);
       if (!w_.issuing) break;
     }
-    if (!open_) {
+    if (!client_.is_open()) {
       if (backoff.count() > 0) {
         co_await sleep_until(Clock::now() + backoff);
         if (!w_.issuing) break;
       }
-      std::string reason = co_await open();
+      std::string reason = co_await client_.open();
       if (!reason.empty()) {
         if (!w_.issuing) break;  // connect abandoned at the deadline: nothing was sent
         // A request was due and could not go out: it counts as failed.
-        fail(user_->next_request(), reason);
+        w_.record_failure(user_->next_request().id, reason);
         if (open_model) next_due += period;
-        backoff = std::min(std::chrono::milliseconds(500),
-                           std::max(std::chrono::milliseconds(10), backoff * 2));
+        backoff = next_backoff(backoff);
         continue;
       }
     }
@@ -493,13 +492,136 @@ awaitable<void> Connection::run() {
     // A connection that fails without answering anything backs off; a server that closes
     // keep-alive connections politely does not.
     if (!kept && last_answered_ == 0)
-      backoff = std::min(std::chrono::milliseconds(500),
-                         std::max(std::chrono::milliseconds(10), backoff * 2));
+      backoff = next_backoff(backoff);
     else
       backoff = std::chrono::milliseconds(0);
   }
-  close();
-  w_.connection_done();
+  client_.close();
+  w_.coroutine_done();
+}
+
+ScenarioUser::ScenarioUser(Worker& worker, unsigned index, const UserClass& cls)
+    : w_(worker),
+      index_(index),
+      cls_(cls),
+      s_(*worker.scenario),
+      client_(worker.client_setup),
+      pause_(worker.io),
+      rng_(worker.scenario->seed, index) {
+  for (const auto& t : cls.tasks) task_weights_.push_back(t.weight);
+}
+
+void ScenarioUser::stop() {
+  stopping_ = true;
+  pause_.cancel();
+}
+
+void ScenarioUser::on_deadline() {
+  pause_.cancel();
+  if (client_.connecting()) client_.close();
+}
+
+void ScenarioUser::on_drain_end() {
+  if (client_.in_flight()) client_.close();
+}
+
+awaitable<void> ScenarioUser::sleep_for(Nanos d) {
+  if (d.count() <= 0 || stopping_ || !w_.issuing) co_return;
+  pause_.expires_after(std::chrono::duration_cast<Clock::duration>(d));
+  std::error_code ec;
+  co_await pause_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+awaitable<bool> ScenarioUser::execute(const ScenarioRequest& r) {
+  const std::string* wire = &r.wire;
+  if (!r.constant) {
+    wire_.clear();
+    std::string reason = render_request(s_, r, vars_, wire_);
+    if (!reason.empty()) {
+      w_.record_failure(r.id, reason);
+      co_return false;
+    }
+    wire = &wire_;
+  }
+  if (!client_.is_open()) {
+    if (backoff_.count() > 0) {
+      co_await sleep_for(backoff_);
+      if (!w_.issuing || stopping_) co_return false;
+    }
+    did_io_ = true;
+    std::string reason = co_await client_.open();
+    if (!reason.empty()) {
+      if (!w_.issuing) co_return false;  // abandoned at the deadline: nothing was sent
+      w_.record_failure(r.id, reason);
+      backoff_ = next_backoff(backoff_);
+      co_return false;
+    }
+  }
+  did_io_ = true;
+  Clock::time_point sent = Clock::now();
+  client_.begin(
+      sent + std::chrono::duration_cast<Clock::duration>(r.timeout.value_or(w_.options.timeout)));
+  std::error_code ec;
+  co_await client_.write(*wire, ec);
+  std::string reason;
+  bool ok = !ec;
+  if (ec)
+    reason = reason_of(ec);
+  else
+    ok = co_await client_.read_response(r.head, r.capture, reason);
+  bool timed_out = client_.end();
+  if (!ok) {
+    if (w_.draining_over) {
+      ++w_.stats.cancelled;
+    } else {
+      w_.record_failure(r.id, timed_out ? std::string("timeout") : reason);
+    }
+    client_.close();
+    backoff_ = next_backoff(backoff_);
+    co_return false;
+  }
+  backoff_ = std::chrono::milliseconds(0);
+  const HttpResponseParser& p = client_.parser();
+  reason = check_response(r, ResponseView{p.status_code(), p.body(), &p.headers()}, vars_);
+  w_.record(r.id, p.status_code(), p.body_bytes(), sent, sent, Clock::now(), reason);
+  if (!p.keep_alive()) client_.close();
+  co_return reason.empty();
+}
+
+awaitable<bool> ScenarioUser::run_sequence(const std::vector<size_t>& requests) {
+  for (size_t i : requests) {
+    if (!w_.issuing || stopping_) co_return false;
+    if (!co_await execute(s_.requests[i])) co_return false;
+  }
+  co_return true;
+}
+
+awaitable<void> ScenarioUser::run() {
+  vars_.assign(s_.variables.size(), std::nullopt);
+  vars_[0] = std::to_string(index_);
+  bool started = cls_.on_start.empty();
+  while (w_.issuing && !stopping_) {
+    Clock::time_point t0 = Clock::now();
+    did_io_ = false;
+    bool ok;
+    if (!started) {
+      ok = started = co_await run_sequence(cls_.on_start);
+      if (ok) continue;  // the first task runs right after on_start
+    } else {
+      ok = co_await run_sequence(cls_.tasks[pick_weighted(task_weights_, rng_)].requests);
+    }
+    if (!w_.issuing || stopping_) break;
+    Nanos wait = wait_after(cls_.wait, rng_, Clock::now() - t0);
+    // A task that failed before any I/O (a variable not set) must not spin: it backs off.
+    if (!ok && !did_io_ && wait.count() == 0) {
+      backoff_ = next_backoff(backoff_);
+      wait = backoff_;
+    }
+    co_await sleep_for(wait);
+  }
+  client_.close();
+  finished_ = true;
+  w_.user_done(this);
 }
 
 }  // namespace
@@ -520,6 +642,13 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   if (ec || endpoints.empty())
     throw RuntimeError(fmt::format("cannot resolve '{}': {}", o.url.host, ec.message()));
 
+  // Scenario users get their class by index, for the most users the run ever has.
+  std::vector<unsigned> user_classes;
+  if (o.scenario) {
+    std::vector<double> weights;
+    for (const auto& c : o.scenario->classes) weights.push_back(c.weight);
+    user_classes = assign_user_classes(weights, o.connections);
+  }
   std::vector<Mailbox> mailboxes(o.threads);
   const auto start = Clock::now() + std::chrono::milliseconds(20);
   const auto started_at = std::chrono::system_clock::now() + std::chrono::milliseconds(20);
@@ -528,8 +657,8 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   unsigned first = 0;
   for (unsigned t = 0; t < o.threads; ++t) {
     unsigned count = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
-    workers.push_back(
-        std::make_unique<Worker>(o, endpoints, start, deadline, first, count, mailboxes[t]));
+    workers.push_back(std::make_unique<Worker>(o, endpoints, start, deadline, first, count, t,
+                                               o.threads, user_classes, mailboxes[t]));
     first += count;
   }
   std::atomic<unsigned> finished{0};

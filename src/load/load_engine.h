@@ -1,5 +1,6 @@
 // LoadEngine: drives HTTP/1.1 connections from one event loop per thread (wrk style: each thread
-// owns its loop, connections, timers and LoadStats, so the request path takes no locks).
+// owns its loop, connections, timers and LoadStats, so the request path takes no locks), either
+// quick mode's fixed request per connection or a scenario's users started and stopped over time.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 
 #include "common/duration.h"
 #include "load/load_stats.h"
+#include "load/scenario.h"
 #include "load/url.h"
 #include "load/virtual_user.h"
 
@@ -16,6 +18,9 @@ namespace netres::load {
 
 struct LoadOptions {
   Url url;  // where connections go (host, port, TLS); requests carry their own targets
+  // Scenario mode when set: users, tasks and wait times come from it (`requests` and
+  // `make_user` are unused), `connections` is its peak user count and `duration` its run time.
+  std::shared_ptr<const Scenario> scenario;
   std::vector<RequestTemplate> requests;  // ids are indexes into this vector
   // One user per connection; `index` is the connection's number across all threads, and
   // `requests` the engine's own copy of the templates, which users may point into.
@@ -25,7 +30,7 @@ struct LoadOptions {
   unsigned connections = 10;
   unsigned threads = 1;
   Nanos duration = std::chrono::seconds(10);
-  Nanos timeout = std::chrono::seconds(5);          // per request, from write to last byte
+  Nanos timeout = std::chrono::seconds(5);          // per request (unless a scenario request says)
   Nanos connect_timeout = std::chrono::seconds(2);  // TCP connect plus TLS handshake
   Nanos drain = std::chrono::seconds(2);  // how long requests in flight may finish after the end
   unsigned pipeline = 1;                  // requests written back to back per round trip

@@ -182,6 +182,16 @@ nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
                           {"status_codes", codes}};
   };
   nlohmann::json j;
+  j["mode"] = run.mode;
+  if (run.mode == "scenario") {
+    j["scenario"] = run.scenario;
+    j["host"] = run.host;
+    j["users"] = run.users;
+    j["spawn_rate"] = run.spawn_rate;
+    j["user_classes"] = nlohmann::json::array();
+    for (const auto& c : run.user_classes)
+      j["user_classes"].push_back({{"name", c.name}, {"weight", c.weight}, {"users", c.users}});
+  }
   j["url"] = run.url;
   j["method"] = run.method;
   j["connections"] = run.connections;

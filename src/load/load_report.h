@@ -23,13 +23,25 @@ std::vector<ThresholdVerdict> judge(const std::vector<Threshold>& thresholds,
                                     const LoadResult& result);
 
 struct RunDescription {
-  std::string url;
+  std::string url;  // scenario mode: the host
   std::string method;
   unsigned connections = 0;
   unsigned threads = 0;
   double duration_s = 0;
   double rate = 0;  // 0: closed model
   unsigned pipeline = 1;
+  std::string mode = "quick";  // or "scenario"
+  // Scenario mode only.
+  struct UserClassShare {
+    std::string name;
+    double weight = 1;
+    unsigned users = 0;  // of the peak user count
+  };
+  std::string scenario{};  // the file
+  std::string host{};
+  unsigned users = 0;     // peak users
+  double spawn_rate = 0;  // 0: all at once (or the stages' own rates)
+  std::vector<UserClassShare> user_classes{};
 };
 
 void print_tables(std::FILE* out, const LoadResult& result, bool open_model);

@@ -25,6 +25,11 @@ struct RequestTemplate {
 std::string build_request(const Url& url, const std::string& method,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           const std::string& body);
+// The same for any target and Host value (scenario requests with variables filled in).
+std::string build_request(const std::string& host_header, const std::string& method,
+                          const std::string& target,
+                          const std::vector<std::pair<std::string, std::string>>& headers,
+                          const std::string& body);
 
 class VirtualUser {
  public:
