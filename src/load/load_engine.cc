@@ -556,6 +556,7 @@ awaitable<bool> ScenarioUser::execute(const ScenarioRequest& r) {
       backoff_ = next_backoff(backoff_);
       co_return false;
     }
+    if (!w_.issuing || stopping_) co_return false;  // stopped while connecting: nothing sent
   }
   did_io_ = true;
   Clock::time_point sent = Clock::now();

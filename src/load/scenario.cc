@@ -169,6 +169,23 @@ class Loader {
     return t;
   }
 
+  // One `Name: value` of a headers mapping; a later one replaces an earlier one of that name.
+  void add_header(std::vector<std::pair<std::string, TextTemplate>>& headers, const YAML::Node& key,
+                  const YAML::Node& value) {
+    std::string name = text(key, "a header name");
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
+      fail(key, fmt::format("bad header name '{}'", name));
+    if (strcasecmp(name.c_str(), "content-length") == 0 ||
+        strcasecmp(name.c_str(), "transfer-encoding") == 0)
+      fail(key, fmt::format("{} is set by netres from the body", name));
+    std::string v = value.IsNull() ? std::string() : text(value, "a header value");
+    if (v.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      fail(value, "line breaks are not allowed in header values");
+    std::erase_if(headers,
+                  [&](const auto& kv) { return strcasecmp(kv.first.c_str(), name.c_str()) == 0; });
+    headers.emplace_back(name, templ(value, v, TextTemplate::Escape::kNone));
+  }
+
   nlohmann::json to_json(const YAML::Node& n, int depth, size_t& budget) const;
   WaitTime wait_time(const YAML::Node& n) const;
   // A request given as "METHOD /path" or a mapping; `weight` (when not null) allows a task's
@@ -298,20 +315,8 @@ size_t Loader::request(const YAML::Node& n, double* weight) {
   if (auto* h = find(f, "name")) r.name = text(*h, "name");
   if (r.name.empty()) fail(n, "name must not be empty");
   if (auto* h = find(f, "headers")) {
-    Fields hf;
     if (!h->IsMap()) fail(*h, "headers must be a mapping of name: value");
-    for (const auto& kv : *h) {
-      std::string name = text(kv.first, "a header name");
-      if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
-        fail(kv.first, fmt::format("bad header name '{}'", name));
-      std::string value = kv.second.IsNull() ? std::string() : text(kv.second, "a header value");
-      if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
-        fail(kv.second, "line breaks are not allowed in header values");
-      std::erase_if(headers, [&](const auto& kv2) {
-        return strcasecmp(kv2.first.c_str(), name.c_str()) == 0;
-      });
-      headers.emplace_back(name, templ(kv.second, value, TextTemplate::Escape::kNone));
-    }
+    for (const auto& kv : *h) add_header(headers, kv.first, kv.second);
   }
   auto* body = find(f, "body");
   auto* json = find(f, "json");
@@ -322,7 +327,8 @@ size_t Loader::request(const YAML::Node& n, double* weight) {
   }
   if (json) {
     size_t budget = 10000;
-    std::string dumped = to_json(*json, 0, budget).dump();
+    std::string dumped =
+        to_json(*json, 0, budget).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     r.body = templ(*json, dumped, TextTemplate::Escape::kJson);
     r.has_body = true;
     bool has_type = std::any_of(headers.begin(), headers.end(), [](const auto& kv) {
@@ -499,18 +505,7 @@ Scenario Loader::load(const YAML::Node& root) {
     if (auto* t = find(df, "timeout")) default_timeout_ = positive_duration(*t, "timeout");
     if (auto* h = find(df, "headers")) {
       if (!h->IsMap()) fail(*h, "headers must be a mapping of name: value");
-      for (const auto& kv : *h) {
-        std::string name = text(kv.first, "a header name");
-        if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
-          fail(kv.first, fmt::format("bad header name '{}'", name));
-        std::string value = kv.second.IsNull() ? std::string() : text(kv.second, "a header value");
-        if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
-          fail(kv.second, "line breaks are not allowed in header values");
-        std::erase_if(default_headers_, [&](const auto& kv2) {
-          return strcasecmp(kv2.first.c_str(), name.c_str()) == 0;
-        });
-        default_headers_.emplace_back(name, templ(kv.second, value, TextTemplate::Escape::kNone));
-      }
+      for (const auto& kv : *h) add_header(default_headers_, kv.first, kv.second);
     }
   }
   if (auto* classes = find(f, "user_classes")) {
