@@ -7,31 +7,11 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-netres=$build/src/cli/netres
-[[ -x $netres ]] || { echo "build netres first (looked for $netres)" >&2; exit 2; }
-work=$(mktemp -d /tmp/netres-bench-bandwidth.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+source "$here/lib.sh"
+bench_init bandwidth "${1:-}"
 N=1000000
 
-/usr/bin/python3 "$here/capture_gen.py" "$work/mixed.pcap" "$N"
-
-seconds() {  # wall time of one run, stdout discarded
-  local start end
-  start=$(date +%s.%N)
-  "$@" > /dev/null 2>&1
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
-}
-
-best_of() {  # best of 3 runs: the machine is shared
-  local best=999999 t
-  for _ in 1 2 3; do
-    t=$(seconds "$@")
-    best=$(echo "if ($t < $best) $t else $best" | bc -l)
-  done
-  echo "$best"
-}
+mixed_pcap "$work/mixed.pcap" "$N"
 
 report() {  # label seconds
   printf "  %-58s %8.2f s  %10.0f packets/s\n" "$1" "$2" "$(echo "$N / $2" | bc -l)"

@@ -2,38 +2,30 @@
 # netres capture against tcpdump, tshark and scapy on the same pcap of 1,000,000 mixed packets:
 # decode and print one line per packet to /dev/null, without a filter and with 'tcp and port 80'.
 # scapy (rdpcap + summary) runs on the first 100,000 packets and is scaled. Prints packets per
-# second and ratios. Run as: flock /tmp/netres-bench.lock bench/capture.sh [build-dir]
+# second and ratios. Then the live part, bench/capture_live.sh: netres capture -w against
+# tcpdump -w under iperf3 load on a veth pair, kernel drops and CPU.
+# Run as: flock /tmp/netres-bench.lock bench/capture.sh [build-dir]
+# PARTS="offline live" (the default) chooses the parts.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
-netres=$build/src/cli/netres
-[[ -x $netres ]] || { echo "build netres first (looked for $netres)" >&2; exit 2; }
-work=$(mktemp -d /tmp/netres-bench-capture.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+source "$here/lib.sh"
+bench_init capture "${1:-}"
+PARTS=${PARTS:-offline live}
 N=1000000
 SUB=100000
 
-/usr/bin/python3 "$here/capture_gen.py" "$work/mixed.pcap" "$N"
-/usr/bin/python3 "$here/capture_gen.py" "$work/sub.pcap" "$SUB"
-
-# seconds TOOL ARGS...: wall time of one run, stdout discarded.
-seconds() {
-  local start end
-  start=$(date +%s.%N)
-  "$@" > /dev/null 2>&1
-  end=$(date +%s.%N)
-  echo "$end - $start" | bc -l
+live_part() {
+  if [[ " $PARTS " == *" live "* ]]; then "$here/capture_live.sh" "$build_arg"; fi
 }
+build_arg=${1:-}
+if [[ " $PARTS " != *" offline "* ]]; then
+  live_part
+  exit 0
+fi
 
-best_of() {  # best of 3 runs: the machine is shared
-  local best=999999 t
-  for _ in 1 2 3; do
-    t=$(seconds "$@")
-    best=$(echo "if ($t < $best) $t else $best" | bc -l)
-  done
-  echo "$best"
-}
+mixed_pcap "$work/mixed.pcap" "$N"
+mixed_pcap "$work/sub.pcap" "$SUB"
 
 scapy_seconds() {
   /usr/bin/python3 - "$work/sub.pcap" "$1" <<'PY'
@@ -74,3 +66,5 @@ for mode in all filter; do
     "$(echo "$t_tcpdump / $t_netres" | bc -l)" "$(echo "$t_tshark / $t_netres" | bc -l)" \
     "$(echo "$t_scapy / $t_netres" | bc -l)"
 done
+
+live_part

@@ -85,7 +85,11 @@ CaptureSession::CaptureSession(CaptureOptions options)
     : options_(std::move(options)),
       source_(options_.read_file.empty() ? PcapSource::open_live(options_.live)
                                          : PcapSource::open_file(options_.read_file)) {
-  if (!options_.filter.empty()) source_.set_filter(options_.filter);
+  // Live, even an empty filter is installed (as tcpdump does): it compiles to "ret #snaplen", and
+  // that is what makes the kernel copy only snaplen bytes into the ring. Without it every packet
+  // is copied whole (64k for a GSO segment) and libpcap cuts it afterwards: a ring of 2M then
+  // holds ~30 packets instead of ~12,000 at -s 96.
+  if (!options_.filter.empty() || source_.is_live()) source_.set_filter(options_.filter);
   // As tcpdump: the device is open, so root is no longer needed, not even for the dump file.
   if (!options_.drop_user.empty()) drop_privileges(options_.drop_user);
   if (!options_.write_path.empty()) {

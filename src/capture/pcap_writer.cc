@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,11 +17,15 @@ namespace netres::capture {
 namespace {
 
 constexpr size_t kBufferSize = 256 * 1024;
+constexpr size_t kDirectWriteSize = 16 * 1024;  // records this large skip the buffer
 constexpr size_t kFileHeaderSize = 24;
 constexpr size_t kRecordHeaderSize = 16;
 
 void put_le32(std::vector<uint8_t>& b, uint32_t v) {
   for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void put_le32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
 }
 void put_le16(std::vector<uint8_t>& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v));
@@ -108,17 +113,26 @@ void PcapWriter::write(Timestamp ts, uint32_t wire_length, const uint8_t* data, 
     close();
     open_next();
   }
-  if (buffer_.size() + record > kBufferSize) flush_buffer();
-  put_le32(buffer_, static_cast<uint32_t>(ts.seconds));
-  put_le32(buffer_, ts.micros);
-  put_le32(buffer_, caplen);
-  put_le32(buffer_, wire_length);
-  buffer_.insert(buffer_.end(), data, data + caplen);
+  // A large packet (a GSO segment of 64k) is not copied into the buffer: it goes to the file
+  // straight from the caller's memory, behind what is buffered, in one writev.
+  bool direct = caplen >= kDirectWriteSize;
+  if (!direct && buffer_.size() + record > kBufferSize) flush_buffer();
+  uint8_t header[kRecordHeaderSize];
+  put_le32(header, static_cast<uint32_t>(ts.seconds));
+  put_le32(header + 4, ts.micros);
+  put_le32(header + 8, caplen);
+  put_le32(header + 12, wire_length);
+  buffer_.insert(buffer_.end(), header, header + kRecordHeaderSize);
+  if (!direct) buffer_.insert(buffer_.end(), data, data + caplen);
   file_size_ += record;
   ++records_in_file_;
   ++records_buffered_;
   ++packets_written_;
-  if (options_.packet_buffered || buffer_.size() >= kBufferSize) flush_buffer();
+  if (direct) {
+    flush_buffer({data, caplen});
+  } else if (options_.packet_buffered || buffer_.size() >= kBufferSize) {
+    flush_buffer();
+  }
 }
 
 void PcapWriter::flush() {
@@ -132,10 +146,21 @@ void PcapWriter::close() {
   fd_ = -1;
 }
 
-void PcapWriter::flush_buffer() {
+void PcapWriter::flush_buffer(std::span<const uint8_t> tail) {
+  // Writes buffer_ and then `tail` (the data of the last record, whose header ends buffer_).
   size_t done = 0;
-  while (done < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+  const size_t total = buffer_.size() + tail.size();
+  while (done < total) {
+    iovec iov[2];
+    int count = 0;
+    if (done < buffer_.size()) {
+      iov[count++] = {buffer_.data() + done, buffer_.size() - done};
+      if (!tail.empty()) iov[count++] = {const_cast<uint8_t*>(tail.data()), tail.size()};
+    } else {
+      size_t skip = done - buffer_.size();
+      iov[count++] = {const_cast<uint8_t*>(tail.data()) + skip, tail.size() - skip};
+    }
+    ssize_t n = ::writev(fd_, iov, count);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       int error = n < 0 ? errno : ENOSPC;
@@ -156,6 +181,7 @@ void PcapWriter::flush_buffer() {
         }
         keep = pos;
       }
+      // A record's header is always in buffer_; only the last one's data may be in `tail`.
       while (pos + kRecordHeaderSize <= buffer_.size()) {
         size_t end = pos + kRecordHeaderSize + get_le32(buffer_.data() + pos + 8);
         if (end > done) break;

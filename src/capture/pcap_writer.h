@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,7 @@ class PcapWriter {
 
  private:
   void open_next();
-  void flush_buffer();
+  void flush_buffer(std::span<const uint8_t> tail = {});
   [[noreturn]] void fail(int error);
 
   PcapWriterOptions options_;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 #include <pcap/pcap.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,8 +22,9 @@ class Collect : public PacketHandler {
     wire.push_back(h.len);
     seconds.push_back(h.ts.tv_sec);
     first_bytes.push_back(h.caplen ? bytes[0] : 0);
+    last_bytes.push_back(h.caplen ? bytes[h.caplen - 1] : 0);
   }
-  std::vector<uint32_t> lengths, wire, first_bytes;
+  std::vector<uint32_t> lengths, wire, first_bytes, last_bytes;
   std::vector<long> seconds;
 };
 
@@ -58,6 +61,64 @@ TEST(PcapWriter, WritesRecordsLibpcapReads) {
   EXPECT_EQ(c.wire[3], 1000u);
   EXPECT_EQ(c.first_bytes[9], 9u);
   EXPECT_EQ(c.seconds[2], 1700000002);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(PcapWriter, LargeRecordsBetweenSmallOnes) {
+  // Records of 16k and more are written from the caller's memory behind the buffered ones.
+  std::string path = temp_dir() + "/large.pcap";
+  std::vector<uint8_t> data(65535);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
+  const uint32_t sizes[] = {60, 65535, 16384, 16383, 100, 65535, 65535, 1};
+  {
+    PcapWriter w({path, 1, 262144});
+    uint32_t i = 0;
+    for (uint32_t size : sizes) {
+      data[0] = static_cast<uint8_t>(i);
+      w.write({1700000000 + i++, 0}, size, data.data(), size);
+    }
+    EXPECT_EQ(w.packets_written(), std::size(sizes));
+  }
+  Collect c = read_all(path);
+  ASSERT_EQ(c.lengths.size(), std::size(sizes));
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    EXPECT_EQ(c.lengths[i], sizes[i]);
+    EXPECT_EQ(c.seconds[i], static_cast<long>(1700000000 + i));
+    EXPECT_EQ(c.first_bytes[i], i);
+    if (sizes[i] > 1) EXPECT_EQ(c.last_bytes[i], static_cast<uint8_t>((sizes[i] - 1) * 7));
+  }
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST(PcapWriter, FileSizeLimitKeepsCompleteRecords) {
+  // RLIMIT_FSIZE makes a write stop short and then fail (EFBIG), like a full disk: the file must
+  // be cut back to whole records, as many as packets_written() says, small and large alike.
+  std::string path = temp_dir() + "/limit.pcap";
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  rlimit limit = old;
+  limit.rlim_cur = 300000;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  std::vector<uint8_t> data(65535, 0xab);
+  uint64_t written = 0;
+  bool threw = false;
+  {
+    PcapWriter w({path, 1, 262144});
+    try {
+      for (uint32_t i = 0; i < 100; ++i) w.write({1, i}, 1, data.data(), i % 3 ? 1000 : 40000);
+      w.close();
+    } catch (const std::exception&) {
+      threw = true;
+    }
+    written = w.packets_written();
+  }
+  setrlimit(RLIMIT_FSIZE, &old);
+  signal(SIGXFSZ, old_handler);
+  EXPECT_TRUE(threw);
+  EXPECT_GT(written, 0u);
+  EXPECT_LE(std::filesystem::file_size(path), 300000u);
+  EXPECT_EQ(read_all(path).lengths.size(), written);
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
