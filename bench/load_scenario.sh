@@ -6,6 +6,7 @@
 # (1000 users / 1 s mean wait = 1000 requests/s, less the response times) and the generator's
 # CPU seconds (user + system). bench/load.sh runs it after the quick-mode part; alone:
 #   flock /tmp/netres-bench.lock bench/load_scenario.sh [build-dir]
+# ROUNDS=N runs each tool N times, in turns (default 2).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,12 +15,13 @@ netres=$build/src/cli/netres
 [[ -x $netres ]] || { echo "build netres first (looked for $netres)" >&2; exit 2; }
 
 exec /usr/bin/python3 - "$here" "$netres" <<'PY'
-import json, os, resource, shutil, subprocess, sys
+import csv, json, os, resource, shutil, subprocess, sys, tempfile
 here, NETRES = sys.argv[1], sys.argv[2]
 sys.path.insert(0, os.path.join(here, "..", "tests", "fixtures"))
 import nginx_load
 
 USERS, SECONDS, MEAN_WAIT = 1000, 30, 1.0
+ROUNDS = int(os.environ.get("ROUNDS", "2"))  # the tools take turns, so a busy spell hits all
 
 
 def pin(pid, cpu):
@@ -58,36 +60,41 @@ with nginx_load.NginxLoad(workers=1, conf="nginx_scenario.conf") as n:
               [NETRES, "load", os.path.join(here, "load_scenario.yaml"), "--host", host,
                "-t", "1", "--seed", "1", "--json"])]
     locust = shutil.which("locust")
+    work = tempfile.mkdtemp(prefix="netres-bench-scenario-")
     if locust:
         for cls, label in (("FastUser", "locust FastHttpUser"),
                            ("RequestsUser", "locust HttpUser")):
             tools.append((label, [locust, "-f", os.path.join(here, "locustfile_scenario.py"), cls,
                                   "--headless", "-u", str(USERS), "-r", str(USERS),
-                                  "-t", "%ds" % SECONDS, "--host", host, "--only-summary"]))
-    for name, cmd in tools:
+                                  "-t", "%ds" % SECONDS, "--host", host, "--only-summary",
+                                  "--csv", os.path.join(work, cls)]))
+    for name, cmd in [t for _ in range(ROUNDS) for t in tools]:
         n.truncate_log()
         r, cpu = run(cmd)
         served = len(n.access_lines())  # nginx's access log: the same count for every tool
-        own = ""
-        if cmd[0] == NETRES:
-            j = json.loads(r.stdout)
-            own = "netres counted %d, %d failed, p50 %.2f ms, p99 %.2f ms" % (
-                j["totals"]["requests"], j["totals"]["failures"],
-                j["totals"]["latency_ms"]["p50"], j["totals"]["latency_ms"]["p99"])
+        if cmd[0] == NETRES:  # each tool's own figures, as a check on the generator
+            j = json.loads(r.stdout)["totals"]
+            own = "counted %d, %d failed, p50 %.2f ms, p99 %.2f ms" % (
+                j["requests"], j["failures"], j["latency_ms"]["p50"], j["latency_ms"]["p99"])
+        else:
+            with open(cmd[cmd.index("--csv") + 1] + "_stats.csv") as f:
+                row = [x for x in csv.DictReader(f) if x["Name"] == "Aggregated"][0]
+            own = "counted %s, %s failed, p50 %s ms, p99 %s ms" % (
+                row["Request Count"], row["Failure Count"], row["50%"], row["99%"])
         results.append((name, served, cpu, own))
+    shutil.rmtree(work, ignore_errors=True)
 
 ideal = USERS / MEAN_WAIT
 print("   ideal: %d users / %.1f s mean wait = %.0f requests/s (less the response times)"
       % (USERS, MEAN_WAIT, ideal))
-print("   %-30s %11s %9s %8s %15s %10s" % ("tool", "requests/s", "of ideal", "CPU s",
-                                           "CPU s/100k req", "CPU ratio"))
-base_cpu = results[0][2]
-for name, served, cpu, own in results:
+print("   %-30s %11s %9s %8s %15s %10s" % ("tool (round by round)", "requests/s", "of ideal",
+                                           "CPU s", "CPU s/100k req", "CPU ratio"))
+for i, (name, served, cpu, own) in enumerate(results):
     rate = served / SECONDS
+    base_cpu = results[i - i % len(tools)][2]  # netres in the same round
     print("   %-30s %11.0f %8.1f%% %8.2f %15.2f %9.1fx" % (
         name, rate, 100 * rate / ideal, cpu, cpu / served * 100000 if served else float("nan"),
         cpu / base_cpu if base_cpu else float("nan")))
 for name, served, cpu, own in results:
-    if own:
-        print("   (%s: %s)" % (name, own))
+    print("   %s: %s" % (name, own))
 PY
