@@ -211,7 +211,8 @@ int run_scenario(const LoadFlags& f) {
   }
   if (given("--run-time")) {
     s.run_time = parse_duration(f.run_time, "--run-time");
-    if (s.run_time->count() == 0) throw UsageError("--run-time: must be more than 0");
+    if (s.run_time->count() == 0 || *s.run_time > load::kMaxRunTime)
+      throw UsageError("--run-time: more than 0, at most a year");
   }
   if (given("--seed")) s.seed = f.seed;
   load::prepare_scenario(s, host);

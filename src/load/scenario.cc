@@ -156,6 +156,12 @@ class Loader {
     return d;
   }
 
+  Nanos run_length(const YAML::Node& n, std::string_view what) const {
+    Nanos d = positive_duration(n, what);
+    if (d > kMaxRunTime) fail(n, fmt::format("{} must be at most a year", what));
+    return d;
+  }
+
   TextTemplate templ(const YAML::Node& n, const std::string& s, TextTemplate::Escape escape) {
     TextTemplate t;
     try {
@@ -498,7 +504,7 @@ Scenario Loader::load(const YAML::Node& root) {
     if (scenario_.users == 0) fail(*v, "users must be at least 1");
   }
   if (auto* v = find(f, "spawn_rate")) scenario_.spawn_rate = positive(*v, "spawn_rate");
-  if (auto* v = find(f, "run_time")) scenario_.run_time = positive_duration(*v, "run_time");
+  if (auto* v = find(f, "run_time")) scenario_.run_time = run_length(*v, "run_time");
   if (auto* v = find(f, "seed")) scenario_.seed = integer(*v, "seed", UINT64_MAX);
   if (auto* d = find(f, "defaults")) {
     Fields df = fields(*d, "defaults", {"headers", "timeout"});
@@ -514,13 +520,15 @@ Scenario Loader::load(const YAML::Node& root) {
         fail(*v, fmt::format("{} goes inside each of user_classes when there are classes", key));
     if (!classes->IsSequence() || classes->size() == 0)
       fail(*classes, "user_classes must be a list of user classes");
+    if (classes->size() > kMaxUserClasses)
+      fail(*classes, fmt::format("at most {} user classes", kMaxUserClasses));
     int k = 0;
+    std::set<std::string> names;
     for (const auto& c : *classes) {
       Fields cf = fields(c, "a user class", {"name", "weight", "wait_time", "on_start", "tasks"});
       scenario_.classes.push_back(user_class(cf, c, fmt::format("class{}", ++k)));
-      for (size_t i = 0; i + 1 < scenario_.classes.size(); ++i)
-        if (scenario_.classes[i].name == scenario_.classes.back().name)
-          fail(c, fmt::format("two user classes are named '{}'", scenario_.classes.back().name));
+      if (!names.insert(scenario_.classes.back().name).second)
+        fail(c, fmt::format("two user classes are named '{}'", scenario_.classes.back().name));
     }
   } else {
     if (!find(f, "tasks")) fail(root, "no tasks: give tasks (or user_classes)");
@@ -532,13 +540,16 @@ Scenario Loader::load(const YAML::Node& root) {
   if (auto* st = find(f, "stages")) {
     if (!st->IsSequence() || st->size() == 0) fail(*st, "stages must be a list of stages");
     if (st->size() > 1000) fail(*st, "at most 1000 stages");
+    Nanos total{};
     for (const auto& s : *st) {
       Fields sf = fields(s, "a stage", {"duration", "users", "spawn_rate"});
       Stage stage;
       auto* d = find(sf, "duration");
       auto* u = find(sf, "users");
       if (!d || !u) fail(s, "a stage needs duration and users");
-      stage.duration = positive_duration(*d, "duration");
+      stage.duration = run_length(*d, "duration");
+      total += stage.duration;
+      if (total > kMaxRunTime) fail(*d, "the stages last more than a year");
       stage.users = static_cast<unsigned>(integer(*u, "users", kMaxScenarioUsers));
       if (auto* r = find(sf, "spawn_rate")) stage.spawn_rate = positive(*r, "spawn_rate");
       scenario_.stages.push_back(stage);

@@ -122,6 +122,8 @@ struct Scenario {
 
 constexpr size_t kMaxScenarioBytes = 1024 * 1024;
 constexpr unsigned kMaxScenarioUsers = 100000;
+constexpr unsigned kMaxUserClasses = 1000;
+constexpr Nanos kMaxRunTime = std::chrono::hours(24 * 365);  // run_time, and the stages' total
 
 // Parses and validates a scenario; `file` names it in errors ("FILE:LINE:COL: message").
 // Throws UsageError only.
