@@ -100,6 +100,8 @@ CaptureSession::CaptureSession(CaptureOptions options)
     w.rotate_size = options_.rotate_size;
     w.rotate_interval = options_.rotate_interval;
     w.packet_buffered = options_.packet_buffered;
+    w.format = options_.write_format;
+    if (source_.is_live()) w.interface_name = source_.name();
     writer_ = std::make_unique<PcapWriter>(w);
   }
 }

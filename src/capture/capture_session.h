@@ -30,6 +30,7 @@ struct CaptureOptions {
   uint64_t rotate_size = 0;
   std::chrono::nanoseconds rotate_interval{};
   bool packet_buffered = false;
+  CaptureFileFormat write_format = CaptureFileFormat::kPcap;
 };
 
 struct CaptureResult {

@@ -1,6 +1,6 @@
-// PcapWriter: classic pcap files (microsecond timestamps) with rotation by size or time. Written
-// by hand rather than with pcap_dump so that a failed write (a full disk) can be cut back to the
-// last complete record: whatever is on disk is always a valid capture.
+// PcapWriter: pcap or pcapng files (microsecond timestamps) with rotation by size or time.
+// Written by hand rather than with pcap_dump so that a failed write (a full disk) can be cut back
+// to the last complete record: whatever is on disk is always a valid capture.
 #pragma once
 
 #include <chrono>
@@ -13,6 +13,11 @@
 
 namespace netres::capture {
 
+enum class CaptureFileFormat {
+  kPcap,    // classic pcap
+  kPcapng,  // one Section Header Block, one Interface Description Block, Enhanced Packet Blocks
+};
+
 struct PcapWriterOptions {
   std::string path;  // may hold strftime patterns (UTC) when rotating by time
   int linktype = 1;
@@ -20,6 +25,8 @@ struct PcapWriterOptions {
   uint64_t rotate_size = 0;                    // bytes per file; 0: no size limit
   std::chrono::nanoseconds rotate_interval{};  // 0: no time rotation
   bool packet_buffered = false;                // flush after every packet (like tcpdump -U)
+  CaptureFileFormat format = CaptureFileFormat::kPcap;
+  std::string interface_name{};  // pcapng: the interface block's if_name; empty: none
 };
 
 class PcapWriter {
@@ -44,12 +51,15 @@ class PcapWriter {
   const std::vector<std::string>& files() const { return files_; }
 
   // "base", "base1", "base2", ... like tcpdump -C; strftime patterns expanded first.
+  // pcapng for names ending in ".pcapng", else pcap.
+  static CaptureFileFormat format_for_path(const std::string& path);
+
   static std::string file_name(const std::string& pattern, bool expand_time,
                                std::chrono::system_clock::time_point when, unsigned index);
 
  private:
   void open_next();
-  void flush_buffer(std::span<const uint8_t> tail = {});
+  void flush_buffer(std::span<const uint8_t> tail = {}, std::span<const uint8_t> trailer = {});
   [[noreturn]] void fail(int error);
 
   PcapWriterOptions options_;
@@ -57,6 +67,7 @@ class PcapWriter {
   bool failed_ = false;
   std::string current_path_;
   std::vector<uint8_t> buffer_;
+  size_t header_size_ = 0;  // the file's header: pcap header, or pcapng SHB + IDB
   uint64_t file_size_ = 0;  // bytes in the file, buffered ones included
   uint64_t on_disk_ = 0;    // bytes known to be written
   uint64_t records_in_file_ = 0;

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -64,14 +65,77 @@ TEST(PcapWriter, WritesRecordsLibpcapReads) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
-TEST(PcapWriter, LargeRecordsBetweenSmallOnes) {
+class PcapWriterFormats : public ::testing::TestWithParam<CaptureFileFormat> {
+ protected:
+  PcapWriterOptions options(const std::string& path) {
+    PcapWriterOptions o{path, 1, 262144};
+    o.format = GetParam();
+    o.interface_name = "veth0";
+    return o;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(PcapAndPcapng, PcapWriterFormats,
+                         ::testing::Values(CaptureFileFormat::kPcap, CaptureFileFormat::kPcapng));
+
+TEST(PcapWriter, FormatFromFileName) {
+  EXPECT_EQ(PcapWriter::format_for_path("a.pcapng"), CaptureFileFormat::kPcapng);
+  EXPECT_EQ(PcapWriter::format_for_path("/tmp/x-%H.pcapng"), CaptureFileFormat::kPcapng);
+  EXPECT_EQ(PcapWriter::format_for_path("a.pcap"), CaptureFileFormat::kPcap);
+  EXPECT_EQ(PcapWriter::format_for_path("a"), CaptureFileFormat::kPcap);
+}
+
+TEST(PcapWriter, PcapngBlocks) {
+  // SHB, then one IDB with the link type and snaplen, then one EPB per packet (data padded).
+  std::string path = temp_dir() + "/blocks.pcapng";
+  {
+    PcapWriterOptions o{path, 113, 96};
+    o.format = CaptureFileFormat::kPcapng;
+    o.interface_name = "any";
+    PcapWriter w(o);
+    uint8_t data[5] = {1, 2, 3, 4, 5};
+    w.write({1700000000, 123456}, 60, data, 5);
+  }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  ASSERT_NE(f, nullptr);
+  std::vector<uint8_t> b(4096);
+  b.resize(std::fread(b.data(), 1, b.size(), f));
+  std::fclose(f);
+  auto le32 = [&](size_t at) {
+    return static_cast<uint32_t>(b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24);
+  };
+  ASSERT_GE(b.size(), 12u);
+  EXPECT_EQ(le32(0), 0x0a0d0d0au);
+  EXPECT_EQ(le32(8), 0x1a2b3c4du);
+  size_t shb = le32(4);
+  EXPECT_EQ(le32(shb - 4), shb);
+  EXPECT_EQ(le32(shb), 1u);  // IDB
+  EXPECT_EQ(b[shb + 8] | b[shb + 9] << 8, 113);
+  EXPECT_EQ(le32(shb + 12), 96u);
+  size_t idb = le32(shb + 4);
+  size_t epb = shb + idb;
+  EXPECT_EQ(le32(epb), 6u);
+  EXPECT_EQ(le32(epb + 4), 28u + 8 + 4);  // 5 bytes padded to 8
+  uint64_t micros = static_cast<uint64_t>(le32(epb + 12)) << 32 | le32(epb + 16);
+  EXPECT_EQ(micros, 1700000000'123456u);
+  EXPECT_EQ(le32(epb + 20), 5u);
+  EXPECT_EQ(le32(epb + 24), 60u);
+  EXPECT_EQ(b.size(), epb + 40);
+  EXPECT_EQ(le32(epb + 36), 40u);
+  PcapSource s = PcapSource::open_file(path);
+  EXPECT_EQ(s.linktype(), 113);
+  EXPECT_EQ(s.snaplen(), 96);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+TEST_P(PcapWriterFormats, LargeRecordsBetweenSmallOnes) {
   // Records of 16k and more are written from the caller's memory behind the buffered ones.
-  std::string path = temp_dir() + "/large.pcap";
+  std::string path = temp_dir() + "/large.cap";
   std::vector<uint8_t> data(65535);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 7);
-  const uint32_t sizes[] = {60, 65535, 16384, 16383, 100, 65535, 65535, 1};
+  const uint32_t sizes[] = {60, 65535, 16384, 16383, 100, 65535, 65535, 1, 16385, 2};
   {
-    PcapWriter w({path, 1, 262144});
+    PcapWriter w(options(path));
     uint32_t i = 0;
     for (uint32_t size : sizes) {
       data[0] = static_cast<uint8_t>(i);
@@ -85,15 +149,17 @@ TEST(PcapWriter, LargeRecordsBetweenSmallOnes) {
     EXPECT_EQ(c.lengths[i], sizes[i]);
     EXPECT_EQ(c.seconds[i], static_cast<long>(1700000000 + i));
     EXPECT_EQ(c.first_bytes[i], i);
-    if (sizes[i] > 1) EXPECT_EQ(c.last_bytes[i], static_cast<uint8_t>((sizes[i] - 1) * 7));
+    if (sizes[i] > 1) {
+      EXPECT_EQ(c.last_bytes[i], static_cast<uint8_t>((sizes[i] - 1) * 7));
+    }
   }
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
-TEST(PcapWriter, FileSizeLimitKeepsCompleteRecords) {
+TEST_P(PcapWriterFormats, FileSizeLimitKeepsCompleteRecords) {
   // RLIMIT_FSIZE makes a write stop short and then fail (EFBIG), like a full disk: the file must
   // be cut back to whole records, as many as packets_written() says, small and large alike.
-  std::string path = temp_dir() + "/limit.pcap";
+  std::string path = temp_dir() + "/limit.cap";
   rlimit old{};
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
   auto old_handler = signal(SIGXFSZ, SIG_IGN);
@@ -104,7 +170,7 @@ TEST(PcapWriter, FileSizeLimitKeepsCompleteRecords) {
   uint64_t written = 0;
   bool threw = false;
   {
-    PcapWriter w({path, 1, 262144});
+    PcapWriter w(options(path));
     try {
       for (uint32_t i = 0; i < 100; ++i) w.write({1, i}, 1, data.data(), i % 3 ? 1000 : 40000);
       w.close();
@@ -122,11 +188,13 @@ TEST(PcapWriter, FileSizeLimitKeepsCompleteRecords) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
-TEST(PcapWriter, RotatesBySize) {
-  std::string path = temp_dir() + "/rot.pcap";
+TEST_P(PcapWriterFormats, RotatesBySize) {
+  std::string path = temp_dir() + "/rot.cap";
   std::vector<std::string> files;
   {
-    PcapWriter w({path, 1, 65535, 2048});
+    PcapWriterOptions o = options(path);
+    o.rotate_size = 2048;
+    PcapWriter w(o);
     uint8_t data[200] = {};
     for (int i = 0; i < 50; ++i) w.write({1, 0}, 200, data, 200);
     w.close();

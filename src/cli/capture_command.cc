@@ -32,6 +32,7 @@ struct CaptureFlags {
   std::string file_size;
   std::string rotate;
   bool packet_buffered = false;
+  bool pcapng = false;
   bool print = false;
   bool json = false;
   bool hex = false;
@@ -63,6 +64,10 @@ capture::CaptureOptions to_options(const CaptureFlags& f) {
   }
   if (!f.rotate.empty()) o.rotate_interval = parse_duration(f.rotate, "-G");
   o.packet_buffered = f.packet_buffered;
+  if (f.pcapng && f.write_file.empty())
+    throw UsageError("--pcapng is a format for -w: give -w too");
+  o.write_format = f.pcapng ? capture::CaptureFileFormat::kPcapng
+                            : capture::PcapWriter::format_for_path(f.write_file);
   return o;
 }
 
@@ -127,7 +132,7 @@ void add_capture_command(CLI::App& app, Action& action) {
   auto* sub = app.add_subcommand(
       "capture",
       "Capture packets live or read a pcap/pcapng file; print one line per packet, NDJSON, or "
-      "write pcap files. A trailing tcpdump-syntax filter selects packets.");
+      "write pcap or pcapng files. A trailing tcpdump-syntax filter selects packets.");
   sub->add_option("-i,--interface", flags->interface,
                   "interface to capture on (default: the first up, non-loopback one; 'any')");
   sub->add_option("-r,--read", flags->read_file, "read packets from a pcap or pcapng file");
@@ -139,7 +144,8 @@ void add_capture_command(CLI::App& app, Action& action) {
   sub->add_option("-B,--buffer-size", flags->buffer_size, "kernel capture buffer, e.g. 4M");
   sub->add_flag("--immediate", flags->immediate, "deliver packets at once instead of in batches");
   sub->add_option("-w,--write", flags->write_file,
-                  "write packets to this pcap file (nothing is printed unless --print)");
+                  "write packets to this pcap file, pcapng if it ends in .pcapng (nothing is "
+                  "printed unless --print)");
   sub->add_option(
       "-C,--file-size", flags->file_size,
       "with -w: start a new file (name1, name2, ...) when this size is reached, e.g. 10M");
@@ -148,6 +154,7 @@ void add_capture_command(CLI::App& app, Action& action) {
                   "are expanded, UTC)");
   sub->add_flag("-U,--packet-buffered", flags->packet_buffered,
                 "with -w: flush the file after every packet");
+  sub->add_flag("--pcapng", flags->pcapng, "with -w: write pcapng whatever the file's name");
   sub->add_flag("--print", flags->print, "with -w: print packets too");
   sub->add_flag("--json", flags->json, "print one JSON object per packet (see docs/capture.md)");
   sub->add_flag("-x,--hex", flags->hex, "print each packet's bytes in hex and ASCII");

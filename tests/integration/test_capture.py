@@ -454,6 +454,15 @@ class Live(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
         cls.cleanup()
 
+    def capture_udp(self, port, count, size, *args, sig=signal.SIGINT):
+        """Captures `count` datagrams to `port` with `args`; stops with `sig` once they are out."""
+        cap = LiveCapture("-i", HOST_IF, *args, "udp", "and", "dst", "port", str(port))
+        send_udp(count, port, size=size)
+        time.sleep(0.5)
+        rc, out, err = cap.finish(sig)
+        self.assertEqual(rc, 0, err)
+        return out, err
+
     def test_count_stops_after_exactly_n(self):
         cap = LiveCapture("-i", HOST_IF, "-c", "20", "--json", "udp", "and", "dst", "host",
                           NS_ADDR, "and", "dst", "port", "9999")
@@ -485,23 +494,39 @@ class Live(unittest.TestCase):
 
     def test_sigint_during_write_leaves_a_complete_file(self):
         path = os.path.join(self.dir, "sigint.pcap")
-        cap = LiveCapture("-i", HOST_IF, "-w", path, "udp", "and", "dst", "port", "9997")
-        send_udp(40, 9997)
-        time.sleep(0.5)
-        rc, out, err = cap.finish(signal.SIGINT)
-        self.assertEqual(rc, 0, err)
+        out, err = self.capture_udp(9997, 40, 32, "-w", path)
         self.assertEqual(out, "")
         self.assertEqual(captured(err), 40)
         self.assertEqual(tcpdump_count(path), 40)
 
+    def test_pcapng_by_name_reads_back_with_tshark(self):
+        path = os.path.join(self.dir, "live.pcapng")
+        _, err = self.capture_udp(9993, 50, 150, "-w", path, "-C", "8k")
+        self.assertEqual(captured(err), 50)
+        files = sorted(f for f in os.listdir(self.dir) if f.startswith("live.pcapng"))
+        self.assertGreaterEqual(len(files), 2, files)
+        rows = []
+        for f in files:
+            full = os.path.join(self.dir, f)
+            with open(full, "rb") as fh:
+                self.assertEqual(fh.read(4), b"\x0a\x0d\x0d\x0a", f)  # a Section Header Block
+            r = run("tshark", "-r", full, "-T", "fields", "-e", "frame.interface_name",
+                    "-e", "udp.dstport", "-e", "frame.cap_len")
+            rows += [line.split("\t") for line in r.stdout.splitlines()]
+            self.assertEqual(len(r.stdout.splitlines()), tcpdump_count(full), f)
+        self.assertEqual(len(rows), 50)
+        self.assertTrue(all(row == [HOST_IF, "9993", "192"] for row in rows), rows[:3])
+
+    def test_pcapng_flag_any_name(self):
+        path = os.path.join(self.dir, "flag.cap")
+        self.capture_udp(9992, 10, 150, "-w", path, "--pcapng", "-s", "60", sig=signal.SIGTERM)
+        self.assertIn("pcapng", run("capinfos", "-t", path).stdout)
+        r = run("tshark", "-r", path, "-T", "fields", "-e", "frame.cap_len", "-e", "frame.len")
+        self.assertEqual(r.stdout.splitlines(), ["60\t192"] * 10)
+
     def test_size_rotation_files_are_all_valid(self):
         path = os.path.join(self.dir, "rot.pcap")
-        cap = LiveCapture("-i", HOST_IF, "-w", path, "-C", "4k", "udp", "and", "dst", "port",
-                          "9996")
-        send_udp(60, 9996, size=200)
-        time.sleep(0.5)
-        rc, out, err = cap.finish(signal.SIGTERM)
-        self.assertEqual(rc, 0, err)
+        _, err = self.capture_udp(9996, 60, 200, "-w", path, "-C", "4k", sig=signal.SIGTERM)
         files = sorted(f for f in os.listdir(self.dir) if f.startswith("rot.pcap"))
         self.assertGreaterEqual(len(files), 3, files)
         total = 0
