@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""netres load in scenario mode (docs/scenario-spec.md) against a real nginx
+"""netres load in scenario mode (docs/load.md, "Scenario mode") against a real nginx
 (tests/fixtures/nginx_scenario.conf). nginx's access log is the oracle: one line per request with
 its time, the user (an X-User: ${user_id} header the scenarios send), the Authorization header and
 the token each login issued (the request's $request_id), so wait times, task and class weights,
