@@ -112,13 +112,6 @@ bool HttpClient::end() {
   return timed_out;
 }
 
-awaitable<size_t> HttpClient::read_some(std::error_code& ec) {
-  auto buffer = asio::buffer(rbuf_);
-  if (tls_)
-    co_return co_await tls_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-  co_return co_await plain_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
-}
-
 awaitable<void> HttpClient::write(const std::string& bytes, std::error_code& ec) {
   if (tls_)
     co_await asio::async_write(*tls_, asio::buffer(bytes),
@@ -128,34 +121,44 @@ awaitable<void> HttpClient::write(const std::string& bytes, std::error_code& ec)
                                asio::redirect_error(asio::use_awaitable, ec));
 }
 
-awaitable<bool> HttpClient::read_response(bool head, bool capture, std::string& reason) {
+HttpResponseParser::Status HttpClient::parse_buffered(std::string& reason) {
+  if (rbegin_ == rend_) return HttpResponseParser::Status::kNeedMore;
+  size_t used = 0;
+  auto status = parser_.feed(std::string_view(rbuf_.data() + rbegin_, rend_ - rbegin_), used);
+  rbegin_ += used;
+  if (status == HttpResponseParser::Status::kError)
+    reason = "malformed response: " + parser_.error();
+  return status;
+}
+
+awaitable<HttpResponseParser::Status> HttpClient::read_more(std::string& reason) {
   using Status = HttpResponseParser::Status;
-  parser_.reset(head, capture);
-  for (;;) {
-    if (rbegin_ == rend_) {
-      rbegin_ = rend_ = 0;
-      std::error_code ec;
-      size_t got = co_await read_some(ec);
-      if (ec) {
-        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
-          if (parser_.finish_eof() == Status::kComplete) co_return true;
-          reason = parser_.error();
-        } else {
-          reason = reason_of(ec);
-        }
-        co_return false;
-      }
-      rend_ = got;
+  rbegin_ = rend_ = 0;
+  std::error_code ec;
+  auto buffer = asio::buffer(rbuf_);
+  size_t got;
+  if (tls_)
+    got = co_await tls_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+  else
+    got = co_await plain_->async_read_some(buffer, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+      if (parser_.finish_eof() == Status::kComplete) co_return Status::kComplete;
+      reason = parser_.error();
+    } else {
+      reason = reason_of(ec);
     }
-    size_t used = 0;
-    Status status = parser_.feed(std::string_view(rbuf_.data() + rbegin_, rend_ - rbegin_), used);
-    rbegin_ += used;
-    if (status == Status::kComplete) co_return true;
-    if (status == Status::kError) {
-      reason = "malformed response: " + parser_.error();
-      co_return false;
-    }
+    co_return Status::kError;
   }
+  rend_ = got;
+  co_return parse_buffered(reason);
+}
+
+awaitable<bool> HttpClient::read_response(bool head, bool capture, std::string& reason) {
+  start_response(head, capture);
+  auto status = parse_buffered(reason);
+  while (status == HttpResponseParser::Status::kNeedMore) status = co_await read_more(reason);
+  co_return status == HttpResponseParser::Status::kComplete;
 }
 
 }  // namespace netres::load

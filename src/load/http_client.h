@@ -54,6 +54,12 @@ class HttpClient {
   // Reads the next response into parser(). False when the connection failed or the response
   // was malformed: `reason` says why and the connection must be closed.
   asio::awaitable<bool> read_response(bool head, bool capture, std::string& reason);
+  // The same in steps, for the quick-mode loop (no coroutine frame per response):
+  // start_response(), then parse_buffered() and, while that says kNeedMore, read_more().
+  // kError leaves the reason in `reason`.
+  void start_response(bool head, bool capture) { parser_.reset(head, capture); }
+  HttpResponseParser::Status parse_buffered(std::string& reason);
+  asio::awaitable<HttpResponseParser::Status> read_more(std::string& reason);
   bool end();
 
   const HttpResponseParser& parser() const { return parser_; }
@@ -63,7 +69,6 @@ class HttpClient {
 
   void arm_watchdog(Clock::time_point t);
   void disarm_watchdog();
-  asio::awaitable<size_t> read_some(std::error_code& ec);
 
   const ClientSetup& setup_;
   std::optional<asio::ip::tcp::socket> plain_;

@@ -424,7 +424,11 @@ awaitable<bool> Connection::round_trip(Clock::time_point due) {
   }
   while (!reopen && answered < batch_.size()) {
     const RequestTemplate& r = *batch_[answered];
-    if (!co_await client_.read_response(r.head, false, reason)) {
+    client_.start_response(r.head, false);
+    auto parsed = client_.parse_buffered(reason);
+    while (parsed == HttpResponseParser::Status::kNeedMore)
+      parsed = co_await client_.read_more(reason);
+    if (parsed != HttpResponseParser::Status::kComplete) {
       reopen = true;
       break;
     }
