@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/error.h"
 #include "common/atomic_file.h"
+#include "common/error.h"
 
 namespace netres::ssh {
 
