@@ -64,16 +64,11 @@ struct LoadFlags {
   std::vector<std::string> quick_given, scenario_given;
 };
 
-bool starts_with(const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; }
-bool ends_with(const std::string& s, std::string_view p) {
-  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
-}
-
 // A scenario: anything not http(s):// that names a .yaml/.yml or an existing file.
 bool is_scenario_argument(const std::string& arg) {
-  if (starts_with(arg, "http://") || starts_with(arg, "https://")) return false;
+  if (arg.starts_with("http://") || arg.starts_with("https://")) return false;
   struct stat st {};
-  return ends_with(arg, ".yaml") || ends_with(arg, ".yml") ||
+  return arg.ends_with(".yaml") || arg.ends_with(".yml") ||
          (stat(arg.c_str(), &st) == 0 && S_ISREG(st.st_mode));
 }
 
