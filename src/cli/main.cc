@@ -1,5 +1,5 @@
 // netres entry point: parses the verb and its flags, runs it, and turns every error into one
-// line on stderr and the exit code DESIGN.md defines (0 ok, 1 failures, 2 usage, 3 runtime).
+// line on stderr and the documented exit code (0 ok, 1 failures, 2 usage, 3 runtime).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>

@@ -1,4 +1,4 @@
-// Hostname targets through the resolve concern (the one cross-concern use DESIGN.md allows).
+// Hostname targets through the resolve concern (the one cross-concern use docs/architecture.md allows).
 #pragma once
 
 #include "resolve/lookup.h"
