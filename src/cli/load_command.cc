@@ -2,7 +2,9 @@
 // locust-style tables or one JSON object, and the exit code from --fail-if thresholds (or,
 // without any, from failed requests).
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -64,6 +66,13 @@ struct LoadFlags {
   std::vector<std::string> quick_given, scenario_given;
 };
 
+// The terminal's width, read at every redraw (it can be resized); 0 when unknown.
+size_t stderr_columns() {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
+}
+
 // A scenario: anything not http(s):// that names a .yaml/.yml or an existing file.
 bool is_scenario_argument(const std::string& arg) {
   if (arg.starts_with("http://") || arg.starts_with("https://")) return false;
@@ -113,8 +122,11 @@ int run_and_report(const LoadFlags& f, load::LoadOptions o, const load::RunDescr
   std::signal(SIGINT, on_interrupt);
   load::LoadEngine engine(std::move(o));
   Progress progress;
-  load::LoadResult result =
-      engine.run([&](const load::SecondSample& s) { progress.update(load::live_line(s), true); });
+  const bool scenario = run.mode == "scenario";
+  load::LoadResult result = engine.run([&](const load::SecondSample& s) {
+    if (!progress.enabled()) return;
+    progress.update(load::live_line(s, run.duration_s, scenario, stderr_columns()), true);
+  });
   progress.clear();
   std::signal(SIGINT, SIG_DFL);
   if (result.interrupted) warn("load", "interrupted: results cover the time until Ctrl-C");
@@ -229,6 +241,11 @@ int run_scenario(const LoadFlags& f) {
   run.duration_s = to_seconds(o.duration);
   run.users = o.connections;
   run.spawn_rate = s.stages.empty() ? s.spawn_rate : 0;
+  double stage_end = 0;
+  for (const auto& st : s.stages) {
+    stage_end += to_seconds(st.duration);
+    run.stages.push_back({stage_end, st.users, st.spawn_rate});
+  }
   std::vector<double> weights;
   for (const auto& c : s.classes) weights.push_back(c.weight);
   std::vector<unsigned> per_class(s.classes.size(), 0);

@@ -11,6 +11,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "load/tls_reason.h"
+
 namespace netres::load {
 
 using asio::awaitable;
@@ -93,7 +95,9 @@ awaitable<std::string> HttpClient::open() {
   phase_ = Phase::kIdle;
   if (ec) {
     close();
-    co_return timed_out ? std::string("connect timeout") : reason_of(ec);
+    if (timed_out) co_return std::string("connect timeout");
+    co_return tls_ ? describe_tls_failure(tls_->native_handle(), setup_.host, reason_of(ec))
+                   : reason_of(ec);
   }
   open_ = true;
   if (setup_.connects) ++*setup_.connects;

@@ -110,6 +110,19 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
   consumed = 0;
   if (state_ == State::kFailed) return Status::kError;
   if (state_ == State::kDone) return Status::kComplete;
+  // A status line never starts with a NUL byte; an HTTP/2 frame header (24-bit length, type,
+  // flags, stream id) does. A server that speaks only HTTP/2 (h2c, prior knowledge) answers an
+  // HTTP/1.1 request with its SETTINGS (or a GOAWAY) frame: name that instead of waiting for a
+  // line that never comes.
+  if (state_ == State::kHead && !status_line_seen_ && head_bytes_ == 0 && line_.empty() &&
+      !data.empty() && data[0] == '\0') {
+    consumed = data.size();
+    bool h2 = data.size() >= 9 && (data[3] == 0x04 || data[3] == 0x07) && data[5] == 0 &&
+              data[6] == 0 && data[7] == 0 && data[8] == 0;
+    return fail(h2 ? "the server answered with HTTP/2 frames (it speaks only HTTP/2; netres "
+                     "load speaks HTTP/1.1)"
+                   : "binary data where the status line should be");
+  }
   if (!data.empty()) started_ = true;
   while (pos < data.size()) {
     switch (state_) {

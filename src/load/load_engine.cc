@@ -191,7 +191,9 @@ class Worker {
     asio::co_spawn(io, ticks(), asio::detached);
     deadline_timer_.expires_at(deadline);
     deadline_timer_.async_wait([this](std::error_code ec) {
-      if (!ec) end_of_sending();
+      // The scheduler's last wait ends at the deadline too: when its completion ran first and
+      // nothing is left (a last stage of 0 users), a drain would only keep the run 2 s longer.
+      if (!ec && !done_) end_of_sending();
     });
     io.run();
     flush_interval();
@@ -200,7 +202,7 @@ class Worker {
   // Thread-safe: ends the sending early (an interrupt), with the usual drain.
   void stop_now() {
     asio::post(io, [this] {
-      if (!issuing) return;
+      if (!issuing || done_) return;
       deadline = Clock::now();
       deadline_timer_.cancel();
       end_of_sending();
@@ -702,46 +704,62 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
     s.requests = interval.requests;
     s.failures = interval.failures;
     s.body_bytes = interval.body_bytes;
+    s.responses = interval.latency.count();
     s.p50_ms = interval.latency.value_at_percentile(50) / 1000.0;
+    s.p95_ms = interval.latency.value_at_percentile(95) / 1000.0;
     s.p99_ms = interval.latency.value_at_percentile(99) / 1000.0;
     recent[recent_next] = interval.latency;
     recent_next = (recent_next + 1) % recent.size();
     window.reset();
     for (const auto& h : recent) window.merge(h);
+    s.window_responses = window.count();
     for (size_t i = 0; i < kLocustPercentiles.size(); ++i)
       s.window_ms[i] = window.value_at_percentile(kLocustPercentiles[i]) / 1000.0;
     cumulative.merge(interval);
     s.total_requests = cumulative.requests;
     s.total_failures = cumulative.failures;
     s.total_body_bytes = cumulative.body_bytes;
+    s.total_responses = cumulative.latency.count();
     s.total_p50_ms = cumulative.latency.value_at_percentile(50) / 1000.0;
     s.total_avg_ms = cumulative.latency.mean() / 1000.0;
     s.total_min_ms = cumulative.latency.min() / 1000.0;
     s.total_max_ms = cumulative.latency.max() / 1000.0;
     return s;
   };
-  // Sample a little after each worker's tick so their seconds have landed in the mailboxes.
+  // One history row per second of the run: each whole second before the end is sampled a
+  // little after the workers' tick (so their seconds have landed in the mailboxes); the last
+  // one, whole or cut short by Ctrl-C, after the workers have ended, so it also holds what the
+  // drain brought in. A row is never dropped for being empty (0 users at the end is data).
   Clock::time_point stopped_at = deadline;
   bool stop_sent = false;
-  for (int k = 1; finished.load() < workers.size(); ++k) {
+  auto all_finished = [&] { return finished.load() == workers.size(); };
+  auto poll_stop = [&] {
+    if (!stop_sent && o.stop_requested && o.stop_requested->load()) {
+      stop_sent = true;
+      stopped_at = std::min(deadline, Clock::now());
+      for (auto& w : workers) w->stop_now();
+    }
+  };
+  for (int k = 1; start + k * kOneSecond < stopped_at && !all_finished(); ++k) {
     auto at = start + k * kOneSecond + std::chrono::milliseconds(50);
-    while (Clock::now() < at && finished.load() < workers.size()) {
-      if (!stop_sent && o.stop_requested && o.stop_requested->load()) {
-        stop_sent = true;
-        stopped_at = std::min(deadline, Clock::now());
-        for (auto& w : workers) w->stop_now();
-      }
+    while (Clock::now() < at && !all_finished()) {
+      poll_stop();
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (finished.load() == workers.size()) break;
+    if (start + k * kOneSecond >= stopped_at) break;  // interrupted within this second
     SecondSample s = collect(static_cast<double>(k));
     result.history.push_back(s);
     if (on_second) on_second(s);
   }
+  while (!all_finished()) {  // the drain (Ctrl-C still shortens the sending part)
+    poll_stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);
-  SecondSample last = collect(std::chrono::duration<double>(Clock::now() - start).count());
-  if (last.requests > 0) result.history.push_back(last);
+  const double end_t = std::chrono::duration<double>(std::max(stopped_at, start) - start).count();
+  SecondSample last = collect(end_t);
+  if (result.history.empty() || end_t > result.history.back().t) result.history.push_back(last);
   for (auto& w : workers) result.stats.merge(w->stats);
   result.elapsed = std::chrono::duration_cast<Nanos>(std::max(stopped_at, start) - start);
   result.interrupted = stop_sent;

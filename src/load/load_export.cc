@@ -153,8 +153,10 @@ std::string history_csv(const LoadResult& result) {
              "Aggregated",
              per_second(s.requests),
              per_second(s.failures)};
-    const bool any = s.total_requests > 0;
-    if (any) {
+    // Locust's "N/A": no response in the window to take percentiles of (failures before a
+    // response, such as refused connections, have no latency).
+    const bool any = s.total_responses > 0;
+    if (s.window_responses > 0) {
       for (double ms : s.window_ms) r.push_back(ms_int(ms));
     } else {
       r = concat(r, not_available());
@@ -163,7 +165,8 @@ std::string history_csv(const LoadResult& result) {
         r, {std::to_string(s.total_requests), std::to_string(s.total_failures),
             ms_int(s.total_p50_ms), py_float(s.total_avg_ms), any ? py_float(s.total_min_ms) : "0",
             any ? py_float(s.total_max_ms) : "0",
-            any ? py_float(static_cast<double>(s.total_body_bytes) / s.total_requests) : "0"});
+            s.total_requests ? py_float(static_cast<double>(s.total_body_bytes) / s.total_requests)
+                             : "0"});
     append_row(out, r);
   }
   return out;
@@ -213,6 +216,7 @@ figcaption { font-weight: 600; margin-bottom: 4px; }
 .plot { width: 100%; }
 .plot svg { display: block; width: 100%; height: auto; }
 .plot text { font: 11px system-ui, sans-serif; fill: #52606d; }
+.plot text.axis-title { font-weight: 600; fill: #3e4c59; }
 .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.85em; color: #3e4c59; }
 .legend span::before { content: ""; display: inline-block; width: 14px; height: 3px; margin: 0 6px 3px 0; background: var(--c); vertical-align: middle; }
 .legend span.dash::before { background: repeating-linear-gradient(90deg, var(--c) 0 4px, transparent 4px 7px); }
@@ -253,8 +257,8 @@ constexpr std::string_view kReportPageScript = R"page(<script>
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
-  var COLORS = { requests: "#2563eb", failures: "#dc2626", p50: "#059669", p99: "#d97706",
-                 window99: "#7c3aed", users: "#0891b2" };
+  var COLORS = { requests: "#2563eb", failures: "#dc2626", p50: "#059669", p95: "#0d9488",
+                 p99: "#d97706", window99: "#7c3aed", users: "#0891b2", planned: "#64748b" };
   var charts = [];
   var tables = 0;
 
@@ -278,7 +282,10 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     return e;
   }
   function num(v) { return typeof v === "number" && isFinite(v) ? v : 0; }
-  function ms(v) { v = num(v); return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); }
+  function has(v) { return typeof v === "number" && isFinite(v); }
+  // null (nothing measured: no response) prints as a dash, never as a fast 0.
+  function ms(v) { if (!has(v)) return "-"; return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2); }
+  function msu(v) { return has(v) ? ms(v) + " ms" : "-"; }
   function count(v) { return Math.round(num(v)).toLocaleString("en-US"); }
   function rate(v) { return num(v).toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 }); }
   function short(v) {
@@ -322,7 +329,9 @@ constexpr std::string_view kReportPageScript = R"page(<script>
   }
 
   // A line chart; drawn (and redrawn on resize) at the width it has, so text stays legible.
-  function chart(title, xs, series, unit) {
+  // `axes` names the y axes: { left: "title", right: "title" } (series with right: true use
+  // the right one); null values leave a gap; `opts.marks` are dotted vertical lines (stage ends).
+  function chart(title, xs, series, unit, axes, opts) {
     var holder = h("div", { "class": "plot" });
     var readout = h("div", { "class": "readout", text: "\u00a0" });
     var legend = h("div", { "class": "legend" }, series.map(function (se) {
@@ -330,46 +339,87 @@ constexpr std::string_view kReportPageScript = R"page(<script>
       item.style.setProperty("--c", se.color);
       return item;
     }));
-    var c = { xs: xs, series: series, unit: unit, holder: holder, readout: readout };
+    var c = { xs: xs, series: series, unit: unit, holder: holder, readout: readout,
+              axes: axes || { left: unit }, opts: opts || {} };
     charts.push(c);
     return h("figure", { "class": "chart" }, [h("figcaption", { text: title }), holder, legend, readout]);
   }
 
   function draw(c) {
     var width = Math.max(260, Math.floor(c.holder.clientWidth || 600));
-    var height = width < 480 ? 190 : 230;
-    var m = { l: 48, r: 12, t: 10, b: 26 };
+    var height = width < 480 ? 210 : 250;
+    var right = c.series.some(function (se) { return se.right; });
+    var m = { l: 62, r: right ? 62 : 14, t: 12, b: 40 };
     var pw = width - m.l - m.r, ph = height - m.t - m.b;
     var xMax = c.xs.reduce(function (a, t) { return Math.max(a, t); }, 1);
-    var yMax = 0;
-    c.series.forEach(function (se) { se.values.forEach(function (v) { yMax = Math.max(yMax, num(v)); }); });
-    var yStep = niceStep(yMax, width < 480 ? 3 : 4);
-    var yTop = Math.max(yStep, Math.ceil(yMax / yStep - 1e-9) * yStep);
+    (c.opts.marks || []).forEach(function (t) { xMax = Math.max(xMax, t); });
+    function scale(isRight) {
+      var yMax = 0;
+      c.series.forEach(function (se) {
+        if (!!se.right !== isRight) return;
+        se.values.forEach(function (v) { if (has(v)) yMax = Math.max(yMax, v); });
+        (se.points || []).forEach(function (p) { yMax = Math.max(yMax, num(p[1])); });
+      });
+      var step = niceStep(yMax, width < 480 ? 3 : 4);
+      return { step: step, top: Math.max(step, Math.ceil(yMax / step - 1e-9) * step) };
+    }
+    var L = scale(false), R = right ? scale(true) : null;
     var xStep = niceStep(xMax, width < 480 ? 4 : 8);
     function X(t) { return m.l + (t / xMax) * pw; }
-    function Y(v) { return m.t + ph - (num(v) / yTop) * ph; }
+    function Y(v, isRight) { var top = isRight ? R.top : L.top; return m.t + ph - (num(v) / top) * ph; }
     var svg = s("svg", { "class": "chart-svg", viewBox: "0 0 " + width + " " + height,
                          width: width, height: height, role: "img" });
-    for (var y = 0; y <= yTop + yStep / 1e6; y += yStep) {
+    for (var y = 0; y <= L.top + L.step / 1e6; y += L.step) {
       svg.appendChild(s("line", { x1: m.l, x2: m.l + pw, y1: Y(y), y2: Y(y),
                                   stroke: y === 0 ? "#9aa5b1" : "#e4e7eb" }));
       svg.appendChild(s("text", { x: m.l - 6, y: Y(y) + 4, "text-anchor": "end" }, short(y)));
     }
+    if (R) for (var yr = 0; yr <= R.top + R.step / 1e6; yr += R.step) {
+      svg.appendChild(s("text", { x: m.l + pw + 6, y: Y(yr, true) + 4, "text-anchor": "start",
+                                  fill: COLORS.failures }, short(yr)));
+    }
     for (var t = 0; t <= xMax + xStep / 1e6; t += xStep) {
       svg.appendChild(s("line", { x1: X(t), x2: X(t), y1: m.t + ph, y2: m.t + ph + 4, stroke: "#9aa5b1" }));
-      svg.appendChild(s("text", { x: X(t), y: m.t + ph + 17, "text-anchor": "middle" }, timeLabel(t, xMax)));
+      svg.appendChild(s("text", { x: X(t), y: m.t + ph + 16, "text-anchor": "middle" }, timeLabel(t, xMax)));
     }
-    svg.appendChild(s("text", { x: m.l + 2, y: m.t + 9, "font-weight": "600" }, c.unit));
+    // Axis titles: time below, each y axis's quantity along it.
+    svg.appendChild(s("text", { "class": "axis-title", x: m.l + pw / 2, y: height - 4, "text-anchor": "middle" },
+                      "time since start (" + (xMax >= 600 ? "min" : "s") + ")"));
+    svg.appendChild(s("text", { "class": "axis-title", "text-anchor": "middle",
+                                transform: "translate(14," + (m.t + ph / 2) + ") rotate(-90)" }, c.axes.left));
+    if (R) svg.appendChild(s("text", { "class": "axis-title", "text-anchor": "middle", fill: COLORS.failures,
+                                       transform: "translate(" + (width - 10) + "," + (m.t + ph / 2) + ") rotate(90)" },
+                             c.axes.right));
+    (c.opts.marks || []).forEach(function (t) {
+      svg.appendChild(s("line", { "class": "stage-mark", x1: X(t), x2: X(t), y1: m.t, y2: m.t + ph,
+                                  stroke: "#94a3b8", "stroke-dasharray": "1 3" }));
+    });
     c.series.forEach(function (se) {
-      var pts = c.xs.map(function (t, i) { return X(t).toFixed(1) + "," + Y(se.values[i]).toFixed(1); });
-      var line = s("polyline", { points: pts.join(" "), fill: "none", stroke: se.color,
-                                 "stroke-width": se.width || 2, "stroke-linejoin": "round" });
-      if (se.dash) line.setAttribute("stroke-dasharray", "5 4");
-      line.appendChild(s("title", {}, se.label));
-      svg.appendChild(line);
-      if (c.xs.length <= 40) c.xs.forEach(function (t, i) {
-        svg.appendChild(s("circle", { cx: X(t), cy: Y(se.values[i]), r: 2.5, fill: se.color }));
-      });
+      var g = s("g", { "class": "series" });
+      g.appendChild(s("title", {}, se.label));
+      var attrs = function (pts) {
+        var a = { points: pts.join(" "), fill: "none", stroke: se.color,
+                  "stroke-width": se.width || 2, "stroke-linejoin": "round" };
+        if (se.dash) a["stroke-dasharray"] = "5 4";
+        return a;
+      };
+      if (se.points) {  // its own (t, value) points, e.g. the planned users of the stages
+        g.appendChild(s("polyline", attrs(se.points.map(function (p) {
+          return X(p[0]).toFixed(1) + "," + Y(p[1], se.right).toFixed(1);
+        }))));
+      } else {
+        // One polyline per run of measured values: a second without data is a gap, not a 0.
+        var run = [];
+        var flush = function () { if (run.length) g.appendChild(s("polyline", attrs(run))); run = []; };
+        c.xs.forEach(function (t, i) {
+          var v = se.values[i];
+          if (!has(v)) { flush(); return; }
+          run.push(X(t).toFixed(1) + "," + Y(v, se.right).toFixed(1));
+          if (c.xs.length <= 40) g.appendChild(s("circle", { cx: X(t), cy: Y(v, se.right), r: 2.5, fill: se.color }));
+        });
+        flush();
+      }
+      svg.appendChild(g);
     });
     var guide = s("line", { y1: m.t, y2: m.t + ph, stroke: "#52606d", "stroke-dasharray": "2 3", visibility: "hidden" });
     svg.appendChild(guide);
@@ -381,13 +431,32 @@ constexpr std::string_view kReportPageScript = R"page(<script>
       guide.setAttribute("x1", X(c.xs[best]));
       guide.setAttribute("x2", X(c.xs[best]));
       guide.setAttribute("visibility", "visible");
-      c.readout.textContent = timeLabel(c.xs[best], 0) + ": " + c.series.map(function (se) {
-        return se.label + " " + (c.unit === "ms" ? ms(se.values[best]) : short(se.values[best]));
+      c.readout.textContent = timeLabel(c.xs[best], 0) + ": " + c.series.filter(function (se) { return !se.points; }).map(function (se) {
+        var v = se.values[best];
+        return se.label + " " + (c.unit === "ms" ? ms(v) : has(v) ? short(v) : "-");
       }).join(" \u00b7 ");
     });
     svg.addEventListener("mouseleave", function () { guide.setAttribute("visibility", "hidden"); });
     while (c.holder.firstChild) c.holder.removeChild(c.holder.firstChild);
     c.holder.appendChild(svg);
+  }
+
+  // The users the stages ask for over time: ramps at their spawn rates, steps when at once.
+  function plannedUsers(stages) {
+    var pts = [[0, 0]], users = 0, t0 = 0;
+    stages.forEach(function (st) {
+      var target = num(st.users), end = num(st.end_s), rate = num(st.spawn_rate);
+      if (target !== users) {
+        var ramp = rate > 0 ? Math.abs(target - users) / rate : 0;
+        var reach = Math.min(end, t0 + ramp);
+        var v = rate > 0 && reach < t0 + ramp ? users + Math.sign(target - users) * rate * (reach - t0) : target;
+        pts.push([reach, v]);
+        users = v;
+      }
+      pts.push([end, users]);
+      t0 = end;
+    });
+    return pts;
   }
 
   function render(data) {
@@ -401,10 +470,12 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     var what = data.scenario ? data.scenario + " against " + (data.host || data.url || "")
                              : (data.method || "GET") + " " + (data.url || "");
     var how = [];
-    if (data.model) how.push(data.model + " model" + (data.model === "open" ? " at " + rate(data.rate) + " requests/s" : ""));
-    if (data.connections) how.push(data.connections + " connections");
-    if (data.users) how.push(data.users + " users");
+    var scenario = data.mode === "scenario";
+    if (!scenario && data.model) how.push(data.model + " model" + (data.model === "open" ? " at " + rate(data.rate) + " requests/s" : ""));
+    if (!scenario && data.connections) how.push(data.connections + " connections");
+    if (scenario && data.users) how.push(data.users + " users at most");
     how.push(+elapsed.toFixed(2) + " s measured");
+    if (data.started_at) how.push(data.started_at.replace("T", " ") + " to " + String(data.ended_at || "").replace(/^.*T/, ""));
     document.getElementById("subtitle").textContent = [what].concat(how).filter(Boolean).join(" \u00b7 ");
     document.title = "netres load report: " + what;
 
@@ -412,7 +483,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     var cards = [["Requests", count(totals.requests)],
                  ["Failures", count(totals.failures) + " (" + (num(totals.fail_ratio) * 100).toFixed(2) + "%)", num(totals.failures) > 0],
                  ["Requests/s", rate(totals.rps)],
-                 ["Median", ms(lat.p50) + " ms"], ["p99", ms(lat.p99) + " ms"], ["Max", ms(lat.max) + " ms"]];
+                 ["Median", msu(lat.p50)], ["p99", msu(lat.p99)], ["Max", msu(lat.max)]];
     var failedThresholds = thresholds.filter(function (t) { return t.failed; }).length;
     if (thresholds.length) cards.push(["Thresholds", failedThresholds ? failedThresholds + " failed" : "all ok", failedThresholds > 0]);
     document.getElementById("report").appendChild(h("div", { "class": "cards" }, cards.map(function (c) {
@@ -426,18 +497,26 @@ constexpr std::string_view kReportPageScript = R"page(<script>
       var xs = history.map(function (p) { return num(p.t); });
       var prev = 0, dts = xs.map(function (t) { var d = t - prev; prev = t; return d > 0 ? d : 1; });
       var perSecond = function (key) { return history.map(function (p, i) { return num(p[key]) / dts[i]; }); };
-      var win = function (key) { return history.map(function (p) { return num((p.window_ms || {})[key]); }); };
+      var win = function (key) { return history.map(function (p) { return (p.window_ms || {})[key]; }); };
+      var stages = Array.isArray(data.stages) ? data.stages : [];
+      var userSeries = [{ label: scenario ? "users" : "users (connections)", color: COLORS.users,
+                          values: history.map(function (p) { return p.users; }) }];
+      if (stages.length)
+        userSeries.push({ label: "stages (planned users)", color: COLORS.planned, dash: true, points: plannedUsers(stages) });
       sec.appendChild(h("div", { "class": "charts" }, [
-        chart("Requests per second", xs, [
+        // Failures on their own axis: 36 refused connections must not vanish against 2000 req/s.
+        chart("Requests and failures per second", xs, [
           { label: "requests/s", color: COLORS.requests, width: 3.5, values: perSecond("requests") },
-          { label: "failures/s", color: COLORS.failures, values: perSecond("failures") }], "req/s"),
+          { label: "failures/s (right axis)", color: COLORS.failures, right: true, values: perSecond("failures") }], "req/s",
+          { left: "requests per second", right: "failures per second" }),
         chart("Response time percentiles", xs, [
           { label: "p50 (that second)", color: COLORS.p50, values: history.map(function (p) { return p.p50_ms; }) },
+          { label: "p95 (that second)", color: COLORS.p95, values: history.map(function (p) { return p.p95_ms; }) },
           { label: "p99 (that second)", color: COLORS.p99, values: history.map(function (p) { return p.p99_ms; }) },
-          { label: "p99 (last 10 s)", color: COLORS.window99, dash: true, values: win("99") }], "ms"),
-        chart("Users", xs, [
-          { label: data.connections && !data.users ? "users (connections)" : "users", color: COLORS.users,
-            values: history.map(function (p) { return p.users; }) }], "users")]));
+          { label: "p99 (last 10 s)", color: COLORS.window99, dash: true, values: win("99") }], "ms",
+          { left: "response time (ms)" }),
+        chart("Users", xs, userSeries, "users", { left: scenario ? "virtual users" : "connections" },
+              { marks: stages.map(function (st) { return num(st.end_s); }) })]));
     }
 
     sec = section("Statistics", "stats");
@@ -461,6 +540,19 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     if (num(totals.cancelled_at_deadline) > 0)
       notes.push(count(totals.cancelled_at_deadline) + " requests were still in flight when the drain after the deadline ended (cancelled at deadline, not counted above).");
     notes.forEach(function (n) { sec.appendChild(h("p", { "class": "note", text: n })); });
+
+    // Locust's percentile table, per name.
+    var PCT = ["50", "66", "75", "80", "90", "95", "98", "99", "99.9", "100"];
+    var pctRow = function (type, name, st) {
+      var p = st.percentiles_ms || {};
+      return [type, name].concat(PCT.map(function (k) { return ms(p[k]); }));
+    };
+    var prow = stats.map(function (st) { return pctRow(st.method || "", st.name || "", st); });
+    prow.push(pctRow("", "Aggregated", totals));
+    sec = section("Response time percentiles (ms)", "percentiles");
+    sec.appendChild(table(["Type", "Name"].concat(PCT.map(function (k) { return k + "%"; })), prow,
+                          [0, 0].concat(PCT.map(function () { return 1; })),
+                          function (j) { return j === prow.length - 1 ? "total" : null; }));
 
     var codes = [];
     stats.forEach(function (st) {
@@ -488,10 +580,12 @@ constexpr std::string_view kReportPageScript = R"page(<script>
       sec.appendChild(h("p", { "class": "note", text: "No thresholds (--fail-if) were set." }));
     } else {
       sec.appendChild(table(["Result", "Condition", "Measured"], thresholds.map(function (t) {
-        var v = num(t.value);
-        return [{ text: t.failed ? "FAILED" : "ok", cls: t.failed ? "failed" : "ok" }, t.expression || "",
-                t.unit === "ms" ? ms(v) + " ms" : String(+v.toPrecision(4))];
-      }), [0, 0, 1]));
+        var measured = !has(t.value) ? "no data: " + (t.reason || "nothing measured")
+                     : t.unit === "ms" ? ms(t.value) + " ms"
+                     : t.unit === "req/s" ? rate(t.value) + " req/s"
+                     : String(+t.value.toPrecision(4)) + (t.unit ? " (" + t.unit + ")" : "");
+        return [{ text: t.failed ? "FAILED" : "ok", cls: t.failed ? "failed" : "ok" }, t.expression || "", measured];
+      }), [0, 0, 0]));
     }
 
     if (Array.isArray(data.user_classes) && data.user_classes.length) {
@@ -503,18 +597,20 @@ constexpr std::string_view kReportPageScript = R"page(<script>
 
     sec = section("Run", "run");
     var labels = { mode: "Mode", scenario: "Scenario", url: "URL", host: "Host", method: "Method",
-                   model: "Model", rate: "Rate (requests/s)", connections: "Connections", users: "Users",
+                   model: "Model", rate: "Rate (requests/s)", connections: "Connections", users: "Users (at most)",
                    spawn_rate: "Spawn rate (users/s)", threads: "Threads", duration_s: "Duration (s)",
-                   pipeline: "Pipeline", elapsed_s: "Measured window (s)" };
-    var keys = Object.keys(labels).filter(function (k) { return k in data; });
-    Object.keys(data).forEach(function (k) {
-      var v = data[k];
-      if (keys.indexOf(k) < 0 && v !== null && typeof v !== "object") keys.push(k);
-    });
+                   pipeline: "Pipeline", elapsed_s: "Measured window (s)", started_at: "Started (UTC)",
+                   ended_at: "Ended (UTC)" };
+    // Only what applies to the mode: a scenario has users, not connections, a method or a model.
+    var keys = scenario
+        ? ["mode", "scenario", "host", "users", "spawn_rate", "threads", "duration_s", "elapsed_s", "started_at", "ended_at"]
+        : ["mode", "url", "method", "model", "rate", "connections", "threads", "duration_s", "pipeline", "elapsed_s",
+           "started_at", "ended_at"];
     var dl = h("dl", { "class": "run" });
     keys.forEach(function (k) {
       var v = data[k];
-      if (v === null || v === "" || typeof v === "object" || (k === "rate" && data.model !== "open")) return;
+      if (v === undefined || v === null || v === "" || typeof v === "object" || (k === "rate" && data.model !== "open") ||
+          (k === "spawn_rate" && Array.isArray(data.stages) && data.stages.length)) return;
       dl.appendChild(h("dt", { text: labels[k] || k }));
       dl.appendChild(h("dd", { text: typeof v === "number" ? String(+v.toFixed(3)) : String(v) }));
     });

@@ -147,6 +147,9 @@ LoadResult sample_result() {
   s1.p99_ms = 99;
   for (size_t i = 0; i < kLocustPercentiles.size(); ++i) s1.window_ms[i] = kLocustPercentiles[i];
   s1.window_ms[8] = 99.6;  // rounds up, as locust's whole milliseconds
+  s1.responses = 100;
+  s1.window_responses = 100;
+  s1.total_responses = 100;
   s1.total_requests = 110;
   s1.total_failures = 10;
   s1.total_body_bytes = 61200;

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <ctime>
+
 #include "common/duration.h"
 #include "common/output.h"
 
@@ -17,7 +20,11 @@ std::string ms_text(double v) {
   return fmt::format("{:.2f}", v);
 }
 
+// A name that never got a response has no latencies: null, not a 0 that reads as "fast".
 nlohmann::json latency_json(const HdrHistogram& h) {
+  if (h.count() == 0)
+    return {{"min", nullptr}, {"avg", nullptr}, {"max", nullptr}, {"p50", nullptr},
+            {"p90", nullptr}, {"p95", nullptr}, {"p99", nullptr}, {"p99.9", nullptr}};
   return {{"min", ms(h.min())},
           {"avg", h.mean() / 1000.0},
           {"max", ms(h.max())},
@@ -28,37 +35,76 @@ nlohmann::json latency_json(const HdrHistogram& h) {
           {"p99.9", ms(h.value_at_percentile(99.9))}};
 }
 
+// Percentiles as locust's report table has them (kLocustPercentiles), keyed "50" ... "100".
+nlohmann::json percentiles_json(const HdrHistogram& h) {
+  nlohmann::json p = nlohmann::json::object();
+  for (double q : kLocustPercentiles)
+    p[fmt::format("{:g}", q)] = h.count() ? nlohmann::json(ms(h.value_at_percentile(q))) : nullptr;
+  return p;
+}
+
+// Latency fields of a second with no response are null, so charts leave a gap there.
+nlohmann::json or_null(bool any, double v) { return any ? nlohmann::json(v) : nullptr; }
+
 nlohmann::json history_json(const SecondSample& s) {
   nlohmann::json window = nlohmann::json::object();
   for (size_t i = 0; i < kLocustPercentiles.size(); ++i)
-    window[fmt::format("{:g}", kLocustPercentiles[i])] = s.window_ms[i];
+    window[fmt::format("{:g}", kLocustPercentiles[i])] =
+        or_null(s.window_responses > 0, s.window_ms[i]);
+  const bool any = s.responses > 0, any_total = s.total_responses > 0;
   return {{"t", s.t},
           {"users", s.users},
           {"requests", s.requests},
           {"failures", s.failures},
+          {"responses", s.responses},
           {"body_bytes", s.body_bytes},
-          {"p50_ms", s.p50_ms},
-          {"p99_ms", s.p99_ms},
+          {"p50_ms", or_null(any, s.p50_ms)},
+          {"p95_ms", or_null(any, s.p95_ms)},
+          {"p99_ms", or_null(any, s.p99_ms)},
           {"window_ms", window},
           {"total",
            {{"requests", s.total_requests},
             {"failures", s.total_failures},
+            {"responses", s.total_responses},
             {"body_bytes", s.total_body_bytes},
-            {"p50_ms", s.total_p50_ms},
-            {"avg_ms", s.total_avg_ms},
-            {"min_ms", s.total_min_ms},
-            {"max_ms", s.total_max_ms}}}};
+            {"p50_ms", or_null(any_total, s.total_p50_ms)},
+            {"avg_ms", or_null(any_total, s.total_avg_ms)},
+            {"min_ms", or_null(any_total, s.total_min_ms)},
+            {"max_ms", or_null(any_total, s.total_max_ms)}}}};
+}
+
+// "200:9500 404:12", or "-" when nothing answered.
+std::string status_text(const RequestStats& s) {
+  std::string out;
+  for (const auto& [code, n] : s.status_codes) {
+    if (!out.empty()) out += ' ';
+    out += fmt::format("{}:{}", code, n);
+  }
+  return out.empty() ? "-" : out;
 }
 
 void add_row(Table& t, const RequestStats& s, const std::string& type, double seconds) {
   const HdrHistogram& h = s.latency;
+  // No response, no latency: a dash, as the CSV's N/A (a 0.00 would read as very fast).
+  auto lat = [&](double v) { return h.count() ? ms_text(v) : std::string("-"); };
   t.add_row({type, s.name, std::to_string(s.requests), std::to_string(s.failures),
-             ms_text(h.mean() / 1000.0), ms_text(ms(h.min())), ms_text(ms(h.max())),
-             ms_text(ms(h.value_at_percentile(50))), ms_text(ms(h.value_at_percentile(90))),
-             ms_text(ms(h.value_at_percentile(95))), ms_text(ms(h.value_at_percentile(99))),
-             ms_text(ms(h.value_at_percentile(99.9))),
+             lat(h.mean() / 1000.0), lat(ms(h.min())), lat(ms(h.max())),
+             lat(ms(h.value_at_percentile(50))), lat(ms(h.value_at_percentile(90))),
+             lat(ms(h.value_at_percentile(95))), lat(ms(h.value_at_percentile(99))),
+             lat(ms(h.value_at_percentile(99.9))),
              fmt::format("{:.1f}", static_cast<double>(s.requests) / seconds),
-             fmt::format("{:.1f}", static_cast<double>(s.failures) / seconds)});
+             fmt::format("{:.1f}", static_cast<double>(s.failures) / seconds), status_text(s)});
+}
+
+std::string threshold_value_text(const ThresholdVerdict& v) {
+  switch (v.threshold.metric) {
+    case Threshold::Metric::kRps:
+      return fmt::format("{:.1f} req/s", v.value);
+    case Threshold::Metric::kFailRatio:
+      return fmt::format("{:.4g} ({:.2f}% of {} requests)", v.value, v.value * 100, v.samples);
+    default:
+      return fmt::format("{} ms over {} responses", ms_text(v.value * 1000.0), v.samples);
+  }
 }
 
 double seconds_of(const LoadResult& r) {
@@ -74,6 +120,20 @@ std::vector<ThresholdVerdict> judge(const std::vector<Threshold>& thresholds,
   const HdrHistogram& h = total.latency;
   std::vector<ThresholdVerdict> verdicts;
   for (const auto& t : thresholds) {
+    if (t.is_latency() && h.count() == 0) {
+      ThresholdVerdict no_data{t, 0, true, false, "", 0};
+      no_data.why =
+          total.requests == 0
+              ? std::string("no request was made, so no latency was measured")
+              : fmt::format("none of the {} requests got a response, so no latency was measured",
+                            total.requests);
+      verdicts.push_back(no_data);
+      continue;
+    }
+    if (t.metric == Threshold::Metric::kFailRatio && total.requests == 0) {
+      verdicts.push_back({t, 0, true, false, "no request was made, so there is no ratio", 0});
+      continue;
+    }
     double v = 0;
     auto pct = [&](double p) { return static_cast<double>(h.value_at_percentile(p)) / 1e6; };
     switch (t.metric) {
@@ -105,7 +165,8 @@ std::vector<ThresholdVerdict> judge(const std::vector<Threshold>& thresholds,
         v = total.requests ? static_cast<double>(total.failures) / total.requests : 0;
         break;
     }
-    verdicts.push_back({t, v, t.triggered(v)});
+    verdicts.push_back(
+        {t, v, t.triggered(v), true, "", t.is_latency() ? h.count() : total.requests});
   }
   return verdicts;
 }
@@ -125,7 +186,8 @@ void print_tables(std::FILE* out, const LoadResult& result, bool open_model) {
            {"p99", true},
            {"p99.9", true},
            {"req/s", true},
-           {"failures/s", true}});
+           {"failures/s", true},
+           {"Status codes"}});
   for (const auto& s : result.stats.requests) add_row(t, s, s.method, seconds);
   RequestStats total = result.stats.total();
   add_row(t, total, "", seconds);
@@ -156,10 +218,10 @@ void print_verdicts(std::FILE* out, const std::vector<ThresholdVerdict>& verdict
   if (verdicts.empty()) return;
   fmt::print(out, "\nThresholds\n");
   for (const auto& v : verdicts) {
-    std::string value = v.threshold.is_latency()
-                            ? format_duration(Nanos(static_cast<int64_t>(v.value * 1e9)))
-                            : fmt::format("{:.4g}", v.value);
-    fmt::print(out, "  {}  {} (is {})\n", v.failed ? "FAILED" : "ok    ", v.threshold.text, value);
+    std::string detail = v.measured ? fmt::format("{} is {}", metric_name(v.threshold.metric),
+                                                  threshold_value_text(v))
+                                    : fmt::format("no data: {}", v.why);
+    fmt::print(out, "  {}  {}  ({})\n", v.failed ? "FAILED" : "ok    ", v.threshold.text, detail);
   }
 }
 
@@ -177,7 +239,9 @@ nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
                           {"body_bytes", s.body_bytes},
                           {"rps", s.requests / seconds},
                           {"failures_per_s", s.failures / seconds},
+                          {"responses", s.latency.count()},
                           {"latency_ms", latency_json(s.latency)},
+                          {"percentiles_ms", percentiles_json(s.latency)},
                           {"service_time_ms", latency_json(s.service)},
                           {"status_codes", codes}};
   };
@@ -192,6 +256,12 @@ nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
     for (const auto& c : run.user_classes)
       j["user_classes"].push_back({{"name", c.name}, {"weight", c.weight}, {"users", c.users}});
   }
+  if (!run.stages.empty()) {
+    j["stages"] = nlohmann::json::array();
+    for (const auto& st : run.stages)
+      j["stages"].push_back(
+          {{"end_s", st.end_s}, {"users", st.users}, {"spawn_rate", st.spawn_rate}});
+  }
   j["url"] = run.url;
   j["method"] = run.method;
   j["connections"] = run.connections;
@@ -201,6 +271,20 @@ nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
   j["rate"] = run.rate;
   j["pipeline"] = run.pipeline;
   j["elapsed_s"] = seconds;
+  // Wall-clock start and end of the measured window (UTC, ISO 8601 with milliseconds).
+  auto iso = [](std::chrono::system_clock::time_point t) {
+    auto ms_since = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+    std::time_t secs = static_cast<std::time_t>(ms_since.count() / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
+                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                       ms_since.count() % 1000);
+  };
+  j["started_at"] = iso(result.started_at);
+  j["ended_at"] =
+      iso(result.started_at +
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(result.elapsed));
   j["totals"] = stats_json(total);
   j["totals"]["fail_ratio"] =
       total.requests ? static_cast<double>(total.failures) / total.requests : 0.0;
@@ -216,16 +300,33 @@ nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
   for (const auto& s : result.history) j["history"].push_back(history_json(s));
   j["thresholds"] = nlohmann::json::array();
   for (const auto& v : verdicts)
-    j["thresholds"].push_back({{"expression", v.threshold.text},
-                               {"value", v.threshold.is_latency() ? v.value * 1000.0 : v.value},
-                               {"unit", v.threshold.is_latency() ? "ms" : ""},
-                               {"failed", v.failed}});
+    j["thresholds"].push_back(
+        {{"expression", v.threshold.text},
+         {"metric", metric_name(v.threshold.metric)},
+         {"value", v.measured
+                       ? nlohmann::json(v.threshold.is_latency() ? v.value * 1000.0 : v.value)
+                       : nlohmann::json(nullptr)},
+         {"unit", threshold_unit(v.threshold)},
+         {"limit", v.threshold.is_latency() ? v.threshold.limit * 1000.0 : v.threshold.limit},
+         {"samples", v.samples},
+         {"failed", v.failed},
+         {"reason", v.why}});
   return j;
 }
 
-std::string live_line(const SecondSample& s) {
-  return fmt::format("{:5.0f}s  {} req/s  {} fails  p50 {}ms  p99 {}ms", s.t, s.requests,
-                     s.failures, ms_text(s.p50_ms), ms_text(s.p99_ms));
+const char* threshold_unit(const Threshold& t) {
+  if (t.is_latency()) return "ms";
+  return t.metric == Threshold::Metric::kRps ? "req/s" : "ratio";
+}
+
+std::string live_line(const SecondSample& s, double total_s, bool scenario, size_t width) {
+  auto lat = [&](double v) { return s.responses ? ms_text(v) + "ms" : std::string("-"); };
+  std::string line = fmt::format("{:.0f}s/{:.0f}s  {} req/s  {} fails  p50 {}  p99 {}", s.t,
+                                 total_s, s.requests, s.failures, lat(s.p50_ms), lat(s.p99_ms));
+  if (scenario) line += fmt::format("  {} users", s.users);
+  // The last column stays free: writing into it makes some terminals wrap at once.
+  if (width > 1 && line.size() > width - 1) line.resize(width - 1);
+  return line;
 }
 
 }  // namespace netres::load

@@ -14,8 +14,14 @@ namespace netres::load {
 
 struct ThresholdVerdict {
   Threshold threshold;
-  double value = 0;  // seconds for latencies
+  double value = 0;  // seconds for latencies; meaningless when `measured` is false
   bool failed = false;
+  // False when there was nothing to compare: a latency threshold without a single response,
+  // a fail_ratio without a single request. Such a threshold fails: a gate must not pass a
+  // service that never answered. `why` then says what was missing.
+  bool measured = true;
+  std::string why;
+  uint64_t samples = 0;  // the responses (latencies) or requests (rps, fail_ratio) it is over
 };
 
 // Judged on all requests together (the "Aggregated" row).
@@ -42,13 +48,23 @@ struct RunDescription {
   unsigned users = 0;     // peak users
   double spawn_rate = 0;  // 0: all at once (or the stages' own rates)
   std::vector<UserClassShare> user_classes{};
+  struct StageShape {
+    double end_s = 0;  // seconds from the start at which the stage ends
+    unsigned users = 0;
+    double spawn_rate = 0;
+  };
+  std::vector<StageShape> stages{};
 };
 
 void print_tables(std::FILE* out, const LoadResult& result, bool open_model);
 void print_verdicts(std::FILE* out, const std::vector<ThresholdVerdict>& verdicts);
 nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
                        const std::vector<ThresholdVerdict>& verdicts);
-// "12.0s  20345 req/s  0 fails  p50 1.20ms  p99 5.31ms": the live line.
-std::string live_line(const SecondSample& s);
+// "12s/60s  20345 req/s  0 fails  p50 1.20ms  p99 5.31ms" (and "  40 users" in scenario mode):
+// the live line, cut to `width` columns (0: no limit) so a narrow terminal does not wrap it into
+// a stack of lines.
+std::string live_line(const SecondSample& s, double total_s, bool scenario, size_t width = 0);
+// The unit a threshold's value is in ("ms", "req/s", "ratio").
+const char* threshold_unit(const Threshold& t);
 
 }  // namespace netres::load

@@ -70,19 +70,24 @@ constexpr int kWindowSeconds = 10;
 struct SecondSample {
   double t = 0;        // seconds since the start, at the end of the interval
   unsigned users = 0;  // virtual users (connections in quick mode) at the end of the interval
-  // This interval alone.
+  // This interval alone. The latency figures mean something only when `responses` > 0 (a
+  // second in which every request failed before a response has none: reports show a gap).
   uint64_t requests = 0;
   uint64_t failures = 0;
   uint64_t body_bytes = 0;
+  uint64_t responses = 0;
   double p50_ms = 0;
+  double p95_ms = 0;
   double p99_ms = 0;
   // Latency percentiles (kLocustPercentiles) over the last kWindowSeconds intervals, as
   // locust's "current response time percentiles" in _stats_history.csv.
   std::array<double, kLocustPercentiles.size()> window_ms{};
+  uint64_t window_responses = 0;
   // Everything since the start (the "Total ..." columns of _stats_history.csv).
   uint64_t total_requests = 0;
   uint64_t total_failures = 0;
   uint64_t total_body_bytes = 0;
+  uint64_t total_responses = 0;
   double total_p50_ms = 0;
   double total_avg_ms = 0;
   double total_min_ms = 0;

@@ -3,11 +3,20 @@
 misbehaving server (tests/fixtures/bad_http_server.py): failures counted by reason, runs end on
 time, and the open model's latencies show a stalling server. Loopback only."""
 import collections
+import fcntl
 import json
 import os
+import pty
+import re
+import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import tempfile
+import termios
+import threading
 import time
 import unittest
 
@@ -136,6 +145,50 @@ class AgainstNginx(unittest.TestCase):
         self.assertTrue(j["thresholds"][0]["failed"])
         self.assertEqual(len(j["history"]) >= 1, True)
 
+    def test_table_says_which_status_codes_came_back(self):
+        r = run_load(self.nginx.url("/missing"), "-c", "1", "-t", "1", "-d", "1s")
+        self.assertEqual(r.returncode, 1)
+        header, row = r.stdout.splitlines()[0], r.stdout.splitlines()[1]
+        self.assertTrue(header.endswith("Status codes"), header)
+        n = int(row.split()[2])
+        self.assertGreater(n, 0)
+        self.assertTrue(row.endswith("404:%d" % n), row)
+
+    def test_live_line_shows_elapsed_of_total_and_fits_the_terminal(self):
+        """Run on a pseudo-terminal 32 columns wide: every redraw of the live line is cut to
+        31 columns (no wrapping into a stack of lines) and starts with elapsed/total."""
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 32, 0, 0))
+        try:
+            proc = subprocess.Popen([harness.NETRES, "load", self.nginx.url("/index.html"), "-c",
+                                     "2", "-t", "1", "-d", "3s", "--json"],
+                                    stdout=subprocess.PIPE, stderr=slave, text=True)
+            os.close(slave)
+            slave = None
+            out, _ = proc.communicate(timeout=30)
+            seen = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the terminal's last writer has gone
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(json.loads(out)["totals"]["failures"], 0)
+        text = seen.decode()
+        self.assertNotIn("\n", text.replace("\r\n", ""))
+        lines = [x for x in text.split("\r\x1b[K") if x]
+        self.assertGreaterEqual(len(lines), 2, repr(text))
+        for line in lines:
+            self.assertLessEqual(len(line), 31, repr(line))
+            self.assertRegex(line, r"^[12]s/3s  \d+ req/s", repr(line))
+
     def test_ctrl_c_ends_early_with_a_report(self):
         self.nginx.truncate_log()
         started = time.monotonic()
@@ -201,6 +254,40 @@ class AgainstBadServer(unittest.TestCase):
         self.assertEqual([f["reason"] for f in j["failures"]], ["connection refused"])
         self.assertEqual(j["totals"]["failures"], j["totals"]["requests"])
 
+    def test_latency_threshold_fails_when_nothing_was_answered(self):
+        """A CI gate must not pass a dead service: refused connections and responses that
+        stall past the timeout leave no latency to compare, and the threshold fails saying so."""
+        refused = "http://127.0.0.1:%d/" % nginx_load.free_port()
+        for url, extra in ((refused, []), (self.server.url("/stall"), ["--timeout", "300ms"])):
+            r, j = load_json(url, "-c", "2", "-t", "1", "-d", "1s", "--fail-if", "p99>200ms",
+                             "--fail-if", "avg<10s", "--fail-if", "rps<1000000", *extra)
+            self.assertEqual(r.returncode, 1, url)
+            self.assertGreater(j["totals"]["requests"], 0, url)
+            p99, avg, rps = j["thresholds"]
+            for t in (p99, avg):
+                self.assertTrue(t["failed"], t)
+                self.assertIsNone(t["value"], t)
+                self.assertEqual(t["unit"], "ms")
+                self.assertIn("got a response", t["reason"])
+            self.assertTrue(rps["failed"])
+            self.assertEqual(rps["unit"], "req/s")
+            self.assertGreater(rps["value"], 0)
+            self.assertIsNone(j["totals"]["latency_ms"]["p99"])
+            # The table: dashes for latencies never measured, and the verdicts say why.
+            r = run_load(url, "-c", "1", "-t", "1", "-d", "1s", "--fail-if", "p99>200ms",
+                         "--fail-if", "rps<1000000", *extra)
+            self.assertEqual(r.returncode, 1)
+            row = [x for x in r.stdout.splitlines() if "Aggregated" in x][0].split()
+            self.assertEqual(row[3:11], ["-"] * 8, row)
+            self.assertRegex(r.stdout, r"FAILED  p99>200ms  \(no data: none of the \d+ requests "
+                                       r"got a response")
+            self.assertRegex(r.stdout, r"FAILED  rps<1000000  \(rps is [\d.]+ req/s\)")
+        # With responses: the value and its unit.
+        r = run_load(self.server.url("/ok"), "-c", "1", "-t", "1", "-d", "1s", "--fail-if",
+                     "p99>10s")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertRegex(r.stdout, r"ok      p99>10s  \(p99 is [\d.]+ ms over \d+ responses\)")
+
     def test_in_flight_at_deadline_is_cancelled_not_dropped(self):
         # A 5 s timeout outlives the 2 s drain: both stalled requests are reported cancelled.
         r, j = load_json(self.server.url("/stall"), "-c", "2", "-t", "1", "-d", "1s")
@@ -242,6 +329,160 @@ class AgainstBadServer(unittest.TestCase):
         self.assertLess(service["p90"], 100)
         self.assertGreater(j["totals"]["requests"], 400)
         self.assertLessEqual(j["totals"]["requests"], 601)
+
+
+def make_certificates(directory):
+    """Three certificates made with the openssl command: self-signed for localhost, one for
+    another name, and one for localhost that expired in 2020. Returns {kind: (cert, key)}."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+    key_args = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("req", "-x509", *key_args, "-keyout", "self.key", "-out", "self.pem", "-days", "2",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
+    run("req", "-x509", *key_args, "-keyout", "wrong.key", "-out", "wrong.pem", "-days", "2",
+        "-subj", "/CN=wrong.example", "-addext", "subjectAltName=DNS:wrong.example")
+    # openssl req cannot date a certificate in the past; openssl ca can.
+    os.mkdir(os.path.join(directory, "db"))
+    open(os.path.join(directory, "db", "index.txt"), "w").close()
+    with open(os.path.join(directory, "db", "serial"), "w") as f:
+        f.write("01\n")
+    with open(os.path.join(directory, "ca.cnf"), "w") as f:
+        f.write("[ca]\ndefault_ca = d\n[d]\ndatabase = db/index.txt\nnew_certs_dir = db\n"
+                "serial = db/serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\n"
+                "unique_subject = no\n[p]\ncommonName = supplied\n")
+    run("req", "-new", *key_args, "-keyout", "expired.key", "-out", "expired.csr", "-subj",
+        "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
+    run("ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile", "expired.key", "-in",
+        "expired.csr", "-out", "expired.pem", "-notext", "-startdate", "20200101000000Z",
+        "-enddate", "20200102000000Z")
+    return {k: (os.path.join(directory, k + ".pem"), os.path.join(directory, k + ".key"))
+            for k in ("self", "wrong", "expired")}
+
+
+def wait_for_port(port, proc, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError("server on port %d exited" % port)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("nothing listens on 127.0.0.1:%d" % port)
+
+
+# This file's own loopback ports (the verb's range 18400-18499).
+TLS_PORT = 18410
+H2_PORT = 18411
+
+
+def kill_listener(port):
+    """A server left behind by an interrupted run of this file would hold the port."""
+    r = subprocess.run(["ss", "-Hltnp", "sport = :%d" % port], capture_output=True, text=True)
+    for pid in set(re.findall(r"pid=(\d+)", r.stdout)):
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class TlsFailureReasons(unittest.TestCase):
+    """openssl s_server (bound to 127.0.0.1) with each bad certificate: the failure says which
+    check failed and how to get past it."""
+
+    @classmethod
+    def setUpClass(cls):
+        kill_listener(TLS_PORT)
+        cls.tmp = tempfile.mkdtemp(prefix="netres-tls-")
+        cls.certs = make_certificates(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def reason(self, kind, host, trust):
+        cert, key = self.certs[kind]
+        server = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % TLS_PORT,
+                                   "-cert", cert, "-key", key, "-www", "-quiet"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(TLS_PORT, server)
+            env = dict(os.environ, SSL_CERT_FILE=cert) if trust else None
+            r, j = load_json("https://%s:%d/" % (host, TLS_PORT), "-c", "1", "-t", "1", "-d",
+                             "1s", env=env)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        self.assertEqual(r.returncode, 1, j)
+        reasons = [f["reason"] for f in j["failures"]]
+        self.assertEqual(len(reasons), 1, reasons)
+        self.assertEqual(j["failures"][0]["count"], j["totals"]["requests"])
+        return reasons[0]
+
+    def test_self_signed(self):
+        reason = self.reason("self", "localhost", trust=False)
+        self.assertIn("certificate verify failed: self-signed certificate", reason)
+        self.assertIn("--insecure", reason)
+        self.assertIn("SSL_CERT_FILE", reason)
+
+    def test_name_mismatch(self):
+        reason = self.reason("wrong", "localhost", trust=True)
+        self.assertIn("name mismatch, the certificate is not for localhost", reason)
+        self.assertIn("--insecure", reason)
+
+    def test_expired(self):
+        reason = self.reason("expired", "localhost", trust=True)
+        self.assertIn("certificate expired", reason)
+        self.assertIn("--insecure", reason)
+
+
+class Http2OnlyServer(unittest.TestCase):
+    """A server that speaks only HTTP/2 answers an HTTP/1.1 request with its SETTINGS frame and
+    a GOAWAY, as nghttpd --no-tls does: the failure names HTTP/2, not a "bad status line"."""
+
+    def setUp(self):
+        kill_listener(H2_PORT)
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", H2_PORT))
+        self.listener.listen(16)
+        self.listener.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def tearDown(self):
+        self.stop.set()
+        self.thread.join(timeout=10)
+        self.listener.close()
+
+    def serve(self):
+        settings = bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])  # empty SETTINGS, stream 0
+        goaway = bytes([0, 0, 8, 7, 0, 0, 0, 0, 0]) + bytes(4) + (1).to_bytes(4, "big")
+        deadline = time.monotonic() + 60
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(1)
+                try:
+                    conn.recv(4096)
+                    conn.sendall(settings + goaway)
+                except OSError:
+                    pass
+
+    def test_named_as_http2(self):
+        r, j = load_json("http://127.0.0.1:%d/" % H2_PORT, "-c", "1", "-t", "1", "-d", "1s")
+        self.assertEqual(r.returncode, 1)
+        reasons = [f["reason"] for f in j["failures"]]
+        self.assertEqual(len(reasons), 1, reasons)
+        self.assertIn("answered with HTTP/2 frames", reasons[0])
 
 
 if __name__ == "__main__":
