@@ -107,6 +107,23 @@ TEST(HttpResponseParser, PipelinedResponsesStopAtTheBoundary) {
   EXPECT_EQ(used + used2, two.size());
 }
 
+// An HTTP/2-only server's answer to an HTTP/1.1 request: its SETTINGS frame (and a GOAWAY).
+TEST(HttpResponseParser, Http2FramesAreNamed) {
+  const std::string settings("\0\0\0\x04\0\0\0\0\0", 9);
+  const std::string goaway =
+      std::string("\0\0\x08\x07\0\0\0\0\0", 9) + std::string(7, '\0') + "\x01";
+  for (const std::string& answer : {settings + goaway, goaway}) {
+    HttpResponseParser p;
+    size_t used = 0;
+    ASSERT_EQ(p.feed(answer, used), Status::kError);
+    EXPECT_NE(p.error().find("HTTP/2 frames"), std::string::npos) << p.error();
+  }
+  HttpResponseParser p;
+  size_t used = 0;
+  ASSERT_EQ(p.feed(std::string("\0\x01garbage\r\n", 11), used), Status::kError);
+  EXPECT_EQ(p.error(), "binary data where the status line should be");
+}
+
 TEST(HttpResponseParser, BodyUntilClose) {
   Parsed r = parse("HTTP/1.1 200 OK\r\n\r\nsome body", true);
   EXPECT_EQ(r.status, Status::kComplete);

@@ -257,7 +257,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
-  var COLORS = { requests: "#2563eb", failures: "#dc2626", p50: "#059669", p95: "#0d9488",
+  var COLORS = { requests: "#2563eb", failures: "#dc2626", p50: "#059669", p95: "#0284c7",
                  p99: "#d97706", window99: "#7c3aed", users: "#0891b2", planned: "#64748b" };
   var charts = [];
   var tables = 0;
@@ -357,7 +357,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
       var yMax = 0;
       c.series.forEach(function (se) {
         if (!!se.right !== isRight) return;
-        se.values.forEach(function (v) { if (has(v)) yMax = Math.max(yMax, v); });
+        (se.values || []).forEach(function (v) { if (has(v)) yMax = Math.max(yMax, v); });
         (se.points || []).forEach(function (p) { yMax = Math.max(yMax, num(p[1])); });
       });
       var step = niceStep(yMax, width < 480 ? 3 : 4);
@@ -441,17 +441,23 @@ constexpr std::string_view kReportPageScript = R"page(<script>
     c.holder.appendChild(svg);
   }
 
-  // The users the stages ask for over time: ramps at their spawn rates, steps when at once.
+  // The users the stages ask for over time: at once, or one at the stage's start and then one
+  // every 1/spawn_rate seconds (the line joins the corners of that staircase).
   function plannedUsers(stages) {
     var pts = [[0, 0]], users = 0, t0 = 0;
     stages.forEach(function (st) {
       var target = num(st.users), end = num(st.end_s), rate = num(st.spawn_rate);
       if (target !== users) {
-        var ramp = rate > 0 ? Math.abs(target - users) / rate : 0;
-        var reach = Math.min(end, t0 + ramp);
-        var v = rate > 0 && reach < t0 + ramp ? users + Math.sign(target - users) * rate * (reach - t0) : target;
-        pts.push([reach, v]);
-        users = v;
+        var dir = Math.sign(target - users), n = Math.abs(target - users);
+        if (rate > 0 && n > 1) {
+          var done = Math.min(n, 1 + Math.floor((end - t0) * rate + 1e-9));
+          pts.push([t0, users + dir]);
+          users += dir * done;
+          pts.push([Math.min(end, t0 + (done - 1) / rate), users]);
+        } else {
+          pts.push([t0, target]);
+          users = target;
+        }
       }
       pts.push([end, users]);
       t0 = end;

@@ -204,6 +204,17 @@ class Reports(unittest.TestCase):
                 self.assertRegex(svg, r"<polyline [^>]*points=\"[\d.]+,[\d.]+ [\d.]+,[\d.]+")
             self.assertIn("Drawn from the embedded results: 3 charts", dom)
             self.assertIn("/index.html", dom)  # the stats table
+            # Axis titles; failures on their own (right) axis; a p95 line; locust's percentile
+            # table per name; the run's start and end; a run block for quick mode only.
+            self.assertEqual(len(re.findall(r'<text class="axis-title"', dom)), 7)
+            self.assertIn("failures per second</text>", dom)
+            self.assertIn("p95 (that second)", dom)
+            self.assertIn("<th class=\"num\">66%</th>", dom)
+            self.assertIn("<th class=\"num\">99.9%</th>", dom)
+            self.assertIn("Started (UTC)", dom)
+            self.assertIn(self.j["started_at"], dom)
+            self.assertIn("<dt>Connections</dt>", dom)
+            self.assertNotIn("<dt>Users (at most)</dt>", dom)
 
             # The same page with other data: scenario-mode fields, no history, hostile names.
             with open(self.html, encoding="utf-8") as f:
@@ -211,7 +222,11 @@ class Reports(unittest.TestCase):
             other = dict(self.j, mode="scenario", scenario="shop.yaml", host="http://127.0.0.1:1",
                          users=5, user_classes=[{"name": "shopper", "weight": 3, "users": 4}],
                          history=[], thresholds=[{"expression": "p99>1ms", "value": 2.5,
-                                                  "unit": "ms", "failed": True}],
+                                                  "unit": "ms", "failed": True},
+                                                 {"expression": "p50>1ms", "value": None,
+                                                  "unit": "ms", "failed": True,
+                                                  "reason": "none of the 3 requests got a "
+                                                            "response"}],
                          failures=[{"method": "GET", "name": "</script><b id=injected>x</b>",
                                     "reason": "HTTP 500", "count": 3}])
             text = json.dumps(other)
@@ -230,6 +245,32 @@ class Reports(unittest.TestCase):
             self.assertIn("FAILED", dom)
             self.assertNotIn('id="injected"', dom)  # names are text, never markup
             self.assertIn("&lt;/script&gt;&lt;b id=injected&gt;", dom)
+            self.assertNotIn("<dt>Connections</dt>", dom)  # a scenario has users, not connections
+            self.assertIn("<dt>Users (at most)</dt>", dom)
+            self.assertIn("no data: none of the 3 requests", dom)
+
+            # A scenario with stages, and a second in which nothing was answered: the planned
+            # users are drawn with the stage ends, and the latency lines have a gap there
+            # instead of dropping to 0.
+            history = [dict(h) for h in self.j["history"]]
+            history[1].update(p50_ms=None, p95_ms=None, p99_ms=None, responses=0)
+            staged = dict(other, history=history, stages=[
+                {"end_s": 1.0, "users": 4, "spawn_rate": 4.0},
+                {"end_s": 3.0, "users": 0, "spawn_rate": 0.0}])
+            text = json.dumps(staged)
+            for c, e in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+                text = text.replace(c, e)
+            with open(other_path, "w", encoding="utf-8") as f:
+                f.write(page[:start] + text + page[end:])
+            dom = dump_dom(other_path)
+            self.assertRegex(dom, r'<body[^>]*data-rendered="ok"', dom[:2000])
+            self.assertRegex(dom, r'<body[^>]*data-charts="3"')
+            self.assertIn("stages (planned users)", dom)
+            self.assertEqual(len(re.findall(r'class="stage-mark"', dom)), 2)
+            series = re.findall(r'<g class="series"><title>([^<]*)</title>(.*?)</g>', dom, re.S)
+            by_label = {label: body.count("<polyline") for label, body in series}
+            self.assertEqual(by_label["p50 (that second)"], 2, by_label)  # the gap splits it
+            self.assertEqual(by_label["requests/s"], 1, by_label)
 
             shot = os.environ.get("NETRES_REPORT_SCREENSHOT")
             if shot:  # for people: keep a picture of the page
