@@ -48,7 +48,8 @@ class StopSignals {
 
 class SessionHandler : public PacketHandler {
  public:
-  SessionHandler(const PcapSource& source, PcapWriter* writer, const PacketCallback& on_packet)
+  SessionHandler(const PcapSource& source, QueuedPcapWriter* writer,
+                 const PacketCallback& on_packet)
       : source_(source), writer_(writer), on_packet_(on_packet), linktype_(source.linktype()) {}
 
   void on_packet(const pcap_pkthdr& h, const uint8_t* bytes) override {
@@ -73,7 +74,7 @@ class SessionHandler : public PacketHandler {
 
  private:
   const PcapSource& source_;
-  PcapWriter* writer_;
+  QueuedPcapWriter* writer_;
   const PacketCallback& on_packet_;
   int linktype_;
   PacketView view_;
@@ -102,7 +103,17 @@ CaptureSession::CaptureSession(CaptureOptions options)
     w.packet_buffered = options_.packet_buffered;
     w.format = options_.write_format;
     if (source_.is_live()) w.interface_name = source_.name();
-    writer_ = std::make_unique<PcapWriter>(w);
+    WriteQueueOptions q;
+    uint64_t queue = options_.write_queue_size;
+    if (queue == 0) {
+      // libpcap's default kernel buffer is 2 MiB.
+      const uint64_t ring = options_.live.buffer_size > 0 ? options_.live.buffer_size : 2 << 20;
+      queue = std::max<uint64_t>(64 << 20, 2 * ring);
+    }
+    q.max_buffers = std::max<uint64_t>(2, queue / q.buffer_size);
+    // Reading a file, waiting for the disk loses nothing: never drop.
+    q.lossless = !source_.is_live();
+    writer_ = std::make_unique<QueuedPcapWriter>(w, q);
   }
 }
 
@@ -150,6 +161,15 @@ CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
     } catch (...) {
       handler.error_ = std::current_exception();
     }
+    if (writer_ && !handler.error_) {
+      try {
+        // -U: what this batch captured goes to the writer thread now, to be flushed.
+        if (options_.packet_buffered) writer_->submit();
+        writer_->check();  // a full disk stops the capture even when no packet comes
+      } catch (...) {
+        handler.error_ = std::current_exception();
+      }
+    }
     if (handler.error_) break;
     if (!source_.is_live() && source_.at_end()) break;
     if (ticking && Clock::now() >= next_tick) {
@@ -162,9 +182,10 @@ CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
         break;
       }
     }
-    // Live captures in a quiet moment: push what is buffered so the file is current.
+    // Once a second, live, what is buffered goes to the writer thread, which flushes it once it
+    // has caught up: on a quiet link the file is at most a second behind.
     if (writer_ && source_.is_live() && Clock::now() - last_flush >= std::chrono::seconds(1)) {
-      writer_->flush();
+      writer_->submit();
       last_flush = Clock::now();
     }
   }
@@ -179,6 +200,7 @@ CaptureResult CaptureSession::run(const PacketCallback& on_packet) {
       if (!error) error = std::current_exception();
     }
     result.written = writer_->packets_written();
+    result.dropped_write_queue = writer_->dropped();
     result.files = writer_->files();
   }
   result.error = error;

@@ -15,6 +15,7 @@
 #include "capture/packet_view.h"
 #include "capture/pcap_source.h"
 #include "capture/pcap_writer.h"
+#include "capture/write_queue.h"
 
 namespace netres::capture {
 
@@ -31,11 +32,16 @@ struct CaptureOptions {
   std::chrono::nanoseconds rotate_interval{};
   bool packet_buffered = false;
   CaptureFileFormat write_format = CaptureFileFormat::kPcap;
+  // Memory for packets waiting for the writer thread (live: when it is full, packets are dropped
+  // and counted); 0: the default, 64 MiB or twice the kernel buffer if that is more.
+  uint64_t write_queue_size = 0;
 };
 
 struct CaptureResult {
   uint64_t captured = 0;  // packets that passed the filter and were handled
   uint64_t written = 0;   // of those, packets in the -w files
+  // Of those, packets the writer thread had no room for (live only; the disk was too slow).
+  uint64_t dropped_write_queue = 0;
   std::vector<std::string> files;
   std::optional<PcapStats> stats;  // live only
   bool interrupted = false;        // SIGINT / SIGTERM ended the run
@@ -69,7 +75,7 @@ class CaptureSession {
  private:
   CaptureOptions options_;
   PcapSource source_;
-  std::unique_ptr<PcapWriter> writer_;
+  std::unique_ptr<QueuedPcapWriter> writer_;
   std::chrono::nanoseconds tick_interval_{};
   TickCallback on_tick_;
 };

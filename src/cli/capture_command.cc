@@ -33,6 +33,7 @@ struct CaptureFlags {
   std::string rotate;
   bool packet_buffered = false;
   bool pcapng = false;
+  std::string write_queue;
   bool print = false;
   bool json = false;
   bool hex = false;
@@ -66,6 +67,11 @@ capture::CaptureOptions to_options(const CaptureFlags& f) {
   o.packet_buffered = f.packet_buffered;
   if (f.pcapng && f.write_file.empty())
     throw UsageError("--pcapng is a format for -w: give -w too");
+  if (!f.write_queue.empty()) {
+    if (f.write_file.empty()) throw UsageError("--write-queue is memory for -w: give -w too");
+    o.write_queue_size = parse_size(f.write_queue, "--write-queue");
+    if (o.write_queue_size < (2u << 20)) throw UsageError("--write-queue: at least 2M");
+  }
   o.write_format = f.pcapng ? capture::CaptureFileFormat::kPcapng
                             : capture::PcapWriter::format_for_path(f.write_file);
   return o;
@@ -115,6 +121,10 @@ int run_capture(const CaptureFlags& flags) {
     fmt::print(stderr, "{} packets received by filter\n", result.stats->received);
     fmt::print(stderr, "{} packets dropped by kernel\n", result.stats->dropped_kernel);
     fmt::print(stderr, "{} packets dropped by interface\n", result.stats->dropped_interface);
+    // The writer thread's queue was full (the disk slower than the link): like the kernel's
+    // drops, counted rather than hidden.
+    if (!flags.write_file.empty())
+      fmt::print(stderr, "{} packets dropped by write queue\n", result.dropped_write_queue);
   }
   if (!result.files.empty()) {
     fmt::print(
@@ -155,6 +165,9 @@ void add_capture_command(CLI::App& app, Action& action) {
   sub->add_flag("-U,--packet-buffered", flags->packet_buffered,
                 "with -w: flush the file after every packet");
   sub->add_flag("--pcapng", flags->pcapng, "with -w: write pcapng whatever the file's name");
+  sub->add_option("--write-queue", flags->write_queue,
+                  "with -w: memory for packets waiting for the disk; live, packets are dropped "
+                  "and counted when it is full (default 64M, or twice -B if more)");
   sub->add_flag("--print", flags->print, "with -w: print packets too");
   sub->add_flag("--json", flags->json, "print one JSON object per packet (see docs/capture.md)");
   sub->add_flag("-x,--hex", flags->hex, "print each packet's bytes in hex and ASCII");
