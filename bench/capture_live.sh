@@ -5,6 +5,9 @@
 # while iperf3 runs; after iperf3 ends it gets SIGINT, and we read its own counts (captured,
 # received by filter, dropped by kernel), count the records in the file it wrote (capinfos),
 # compare with the interface counters and iperf3, and take its CPU time (/usr/bin/time).
+# netres also counts what its writer thread's queue had no room for ("dropped by write queue");
+# drops below are the kernel's plus those, so that both tools are charged for every packet
+# that reached the interface and not the file.
 # Scenarios: TCP and UDP (64-byte datagrams, -b 0) x snaplen 262144 and 96 x the default kernel
 # buffer and a 64 MiB one; ROUNDS rounds alternating which tool goes first.
 # Run as: flock /tmp/netres-bench.lock bench/capture_live.sh [build-dir]  (capture.sh calls it)
@@ -95,7 +98,7 @@ wire_packets() {  # packets both ways through the capture interface so far
 stat_of() { awk -v what="$2" '$0 ~ "^[0-9]+ " what "$" {print $1}' "$1" | tail -1; }
 
 results=$work/results.tsv
-printf 'traffic\tsnaplen\tbuffer\ttool\tround\tiperf3_sent\twire\tcaptured\treceived\tdropped\twritten\tcpu\tload1\n' \
+printf 'traffic\tsnaplen\tbuffer\ttool\tround\tiperf3_sent\twire\tcaptured\treceived\tdropped\tqdropped\twritten\tcpu\tload1\n' \
   > "$results"
 
 # run_one TOOL TRAFFIC SNAPLEN BUFFER ROUND: one capture during one iperf3 run; appends a row.
@@ -153,11 +156,13 @@ run_one() {
     sent=$(jq '.end.sum_sent.bytes' "$work/iperf3.json")
   fi
   written=$(capinfos -c -M -T -r "$file" | cut -f2)
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$traffic" "$snaplen" "$buffer" \
+  local qdropped
+  qdropped=$(stat_of "$err" 'packets dropped by write queue')
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$traffic" "$snaplen" "$buffer" \
     "$tool" "$round" "$sent" "$((after - before))" "$(stat_of "$err" 'packets captured')" \
     "$(stat_of "$err" 'packets received by filter')" "$(stat_of "$err" 'packets dropped by kernel')" \
-    "$written" "$(awk '{print $1 + $2}' "$cpu")" "$load1" >> "$results"
-  tail -1 "$results" | awk -F'\t' '{printf "  %-4s s=%-6s B=%-7s %-7s r%s  wire %9d  captured %9d  dropped %9d  written %9d  cpu %5.2f s  load %s\n", $1, $2, $3, $4, $5, $7, $8, $10, $11, $12, $13}'
+    "${qdropped:-0}" "$written" "$(awk '{print $1 + $2}' "$cpu")" "$load1" >> "$results"
+  tail -1 "$results" | awk -F'\t' '{printf "  %-4s s=%-6s B=%-7s %-7s r%s  wire %9d  captured %9d  dropped %9d + queue %7d  written %9d  cpu %5.2f s  load %s\n", $1, $2, $3, $4, $5, $7, $8, $10, $11, $12, $13, $14}'
   rm -f "$file"
 }
 
@@ -182,7 +187,7 @@ cp "$results" "${LIVE_RESULTS:-/dev/null}" 2> /dev/null || true
 import csv, sys
 from collections import defaultdict
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-keys = ["iperf3_sent", "wire", "captured", "received", "dropped", "written", "cpu"]
+keys = ["iperf3_sent", "wire", "captured", "received", "dropped", "qdropped", "written", "cpu"]
 tot = defaultdict(lambda: defaultdict(float))
 loads = defaultdict(list)
 for r in rows:
@@ -191,8 +196,8 @@ for r in rows:
         tot[k][f] += float(r[f] or 0)
     tot[k]["runs"] += 1
     loads[k].append(r["load1"])
-print("== totals over the rounds (drop % = dropped / received by filter; sent: iperf3's packets"
-      " for UDP, GB for TCP)")
+print("== totals over the rounds (dropped = by kernel + by netres's write queue; drop % = dropped"
+      " / received by filter; sent: iperf3's packets for UDP, GB for TCP)")
 print(f"  {'scenario':<28} {'tool':<8} {'sent':>10} {'wire':>10} {'captured':>10} {'written':>10}"
       f" {'dropped':>10} {'drop %':>7} {'CPU s':>6} {'us/pkt':>6}  load1")
 scen = sorted({k[:3] for k in tot}, key=lambda s: (s[0], -int(s[1]), s[2] != "default", s[2]))
@@ -203,11 +208,12 @@ for s in scen:
             continue
         sent = t["iperf3_sent"] / 1e9 if s[0] == "tcp" else t["iperf3_sent"]
         sent_s = f"{sent:.1f} GB" if s[0] == "tcp" else f"{sent:.0f}"
-        drop = 100 * t["dropped"] / t["received"] if t["received"] else 0
+        dropped = t["dropped"] + t["qdropped"]
+        drop = 100 * dropped / t["received"] if t["received"] else 0
         us = 1e6 * t["cpu"] / t["written"] if t["written"] else 0
         name = f"{s[0]} -s {s[1]} -B {s[2]}{'' if s[2] == 'default' else 'M'}"
         print(f"  {name:<28} {tool:<8} {sent_s:>10} {t['wire']:>10.0f} {t['captured']:>10.0f}"
-              f" {t['written']:>10.0f} {t['dropped']:>10.0f} {drop:>6.2f}% {t['cpu']:>6.2f}"
+              f" {t['written']:>10.0f} {dropped:>10.0f} {drop:>6.2f}% {t['cpu']:>6.2f}"
               f" {us:>6.2f}  {' '.join(loads[s + (tool,)])}")
     n, d = tot.get(s + ("netres",)), tot.get(s + ("tcpdump",))
     if n and d:
@@ -216,9 +222,34 @@ for s in scen:
         ncpu = n["cpu"] / n["written"] if n["written"] else 0
         dcpu = d["cpu"] / d["written"] if d["written"] else 0
         print(f"  {'':<28} netres/tcpdump: captured {ratio(n['captured'], d['captured'])},"
-              f" drops {ratio(n['dropped'], d['dropped'])}, CPU per packet {ratio(ncpu, dcpu)}")
+              f" drops {ratio(n['dropped'] + n['qdropped'], d['dropped'] + d['qdropped'])},"
+              f" CPU per packet {ratio(ncpu, dcpu)}")
     for tool in ("netres", "tcpdump"):
         t = tot.get(s + (tool,))
-        if t and t["written"] != t["captured"]:
-            print(f"  !! {tool}: wrote {t['written']:.0f} records but reported {t['captured']:.0f} captured")
+        if t and t["written"] != t["captured"] - t["qdropped"]:
+            print(f"  !! {tool}: wrote {t['written']:.0f} records but reported"
+                  f" {t['captured']:.0f} captured, {t['qdropped']:.0f} dropped by its queue")
+
+# Run by run: the target is netres's drops no higher than tcpdump's in every round.
+print("== drop % per round (kernel + queue; min / median / max over the rounds; the round's pair"
+      " ran back to back)")
+for s in scen:
+    by_round = defaultdict(dict)
+    for r in rows:
+        if (r["traffic"], r["snaplen"], r["buffer"]) != s:
+            continue
+        rec = float(r["received"] or 0)
+        by_round[r["round"]][r["tool"]] = (
+            100 * (float(r["dropped"] or 0) + float(r["qdropped"] or 0)) / rec if rec else 0.0)
+    if not any(v.get("netres") or v.get("tcpdump") for v in by_round.values()):
+        continue
+    name = f"{s[0]} -s {s[1]} -B {s[2]}{'' if s[2] == 'default' else 'M'}"
+    pairs = [(k, v.get("netres", 0.0), v.get("tcpdump", 0.0)) for k, v in sorted(by_round.items())]
+    text = ", ".join(f"r{k} {a:.1f}% vs {b:.1f}%" for k, a, b in pairs)
+    met = sum(1 for _, a, b in pairs if a <= b)
+    def mmm(xs):
+        xs = sorted(xs)
+        return f"{xs[0]:.1f} / {xs[len(xs) // 2]:.1f} / {xs[-1]:.1f}"
+    print(f"  {name:<28} netres vs tcpdump: {text}; netres <= tcpdump in {met} of {len(pairs)};"
+          f" netres {mmm([a for _, a, _ in pairs])}, tcpdump {mmm([b for _, _, b in pairs])}")
 PY

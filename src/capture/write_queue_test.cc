@@ -27,7 +27,7 @@ class Collect : public PacketHandler {
     lengths.push_back(h.caplen);
     micros.push_back(h.ts.tv_usec);
     ok.push_back(h.caplen < 2 || (bytes[0] == static_cast<uint8_t>(h.ts.tv_usec) &&
-                                   bytes[h.caplen - 1] == static_cast<uint8_t>(h.caplen)));
+                                  bytes[h.caplen - 1] == static_cast<uint8_t>(h.caplen)));
   }
   std::vector<uint32_t> lengths;
   std::vector<long> micros;
