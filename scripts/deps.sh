@@ -7,12 +7,12 @@ set -euo pipefail
 
 build=(
   cmake ninja-build g++ pkg-config
-  libpcap-dev libssh-dev libc-ares-dev libasio-dev libssl-dev libnl-route-3-dev
+  libpcap-dev libssh-dev libasio-dev libssl-dev libnl-route-3-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
 )
 test=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
-  iproute2 iptables netbase nmap dnsmasq-base tcpdump tshark python3-scapy openssh-server openssh-client nginx-light procps
+  iproute2 iptables netbase nmap dnsmasq-base unbound bind9-dnsutils tcpdump tshark python3-scapy openssh-server openssh-client nginx-light procps
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust

@@ -22,7 +22,7 @@ namespace {
 
 using resolve::ResolveRow;
 
-constexpr int kMaxConcurrency = 30000;  // c-ares ids are 16 bits; leave it room to pick them
+constexpr int kMaxConcurrency = 30000;  // DNS ids are 16 bits; leave room to pick them at random
 
 struct ResolveFlags {
   std::vector<std::string> names;
@@ -33,6 +33,7 @@ struct ResolveFlags {
   int retries = 2;
   int concurrency = 1000;
   bool json = false;
+  bool stats = false;
 };
 
 std::string answers_cell(const ResolveRow& row) {
@@ -73,7 +74,9 @@ resolve::ResolveOptions to_options(const ResolveFlags& f) {
     auto type = resolve::parse_query_type(text);
     if (!type)
       throw UsageError(
-          fmt::format("bad --type '{}': expected A, AAAA, CNAME, MX, TXT, NS or PTR", text));
+          fmt::format("bad --type '{}': expected A, AAAA, CNAME, MX, TXT, NS, PTR, SOA, SRV, CAA, "
+                      "NAPTR, HTTPS, SVCB or TYPE<1-65535>",
+                      text));
     if (std::find(o.types.begin(), o.types.end(), *type) == o.types.end()) o.types.push_back(*type);
   }
   o.resolver.servers = f.servers;
@@ -146,6 +149,16 @@ int run_resolve(const ResolveFlags& flags) {
        fmt::format("{} names, {} ok, {} failed, {} queries in {} ({:.0f} queries/s)", summary.names,
                    summary.ok, summary.failed, summary.queries, format_duration(summary.elapsed),
                    seconds > 0 ? summary.queries / seconds : 0.0));
+  if (flags.stats) {
+    const resolve::ResolverStats& e = summary.engine;
+    auto ms = [](Nanos d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    warn("resolve",
+         fmt::format("engine: {} sent, {} retransmitted, {} late or duplicate replies, {} "
+                     "mismatched, {} over TCP, {} window cuts, {} sends deferred, srtt {:.2f} ms, "
+                     "rto {:.1f} ms",
+                     e.sent, e.retransmitted, e.late_replies, e.mismatched, e.tcp_fallbacks,
+                     e.window_cuts, e.send_blocked, ms(e.srtt), ms(e.rto)));
+  }
   return summary.failed > 0 ? kExitFailed : kExitOk;
 }
 
@@ -158,7 +171,10 @@ void add_resolve_command(CLI::App& app, Action& action) {
   sub->add_option("names", flags->names, "Names or IP addresses (none: read -f or stdin)");
   sub->add_option("-f,--file", flags->file,
                   "Read names from FILE, one per line, '#' comments ('-' = stdin)");
-  sub->add_option("-t,--type", flags->types, "Record types: A, AAAA, CNAME, MX, TXT, NS, PTR")
+  sub->add_option(
+         "-t,--type", flags->types,
+         "Record types: A, AAAA, CNAME, MX, TXT, NS, PTR, SOA, SRV, CAA, NAPTR, HTTPS, SVCB, "
+         "TYPE<n>")
       ->delimiter(',')
       ->allow_extra_args(false)  // one value per -t, so names after it stay names
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
@@ -171,6 +187,8 @@ void add_resolve_command(CLI::App& app, Action& action) {
   sub->add_option("-c,--concurrency", flags->concurrency, "Queries in flight at once")
       ->capture_default_str();
   sub->add_flag("--json", flags->json, "NDJSON: one object per name and type");
+  sub->add_flag("--stats", flags->stats,
+                "One more stderr line: datagrams sent, retransmissions, late replies, RTT");
   sub->footer(
       "Exit codes: 0 every name resolved; 1 some name failed (NXDOMAIN, SERVFAIL, timeout, no "
       "records); 2 bad input; 3 runtime error. See docs/resolve.md.");

@@ -96,6 +96,7 @@ ResolveSummary resolve_names(const std::vector<std::string>& names, const Resolv
       });
   deliver_ready();  // names with no queries at all (none today) would otherwise stay behind
   summary.elapsed = std::chrono::steady_clock::now() - started;
+  summary.engine = resolver.stats();
   return summary;
 }
 

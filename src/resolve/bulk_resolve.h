@@ -54,6 +54,7 @@ struct ResolveSummary {
   size_t queries = 0;
   Nanos elapsed{0};
   std::string servers;
+  ResolverStats engine;  // the transport's counters (retransmissions, late replies, ...)
 };
 
 // Checks every name (UsageError on a bad one), then resolves them all. `on_rows` gets the rows

@@ -26,7 +26,8 @@ using namespace std::chrono_literals;
 // Answers on 127.0.0.1 by the first label of the question:
 //   "nx..." -> NXDOMAIN, "sf..." -> SERVFAIL, "junk..." -> a garbled reply, "cn..." -> a CNAME to
 //   "t.test" plus its A record, "none..." -> NOERROR without records, anything else -> an A
-//   record 10.0.0.N (N = the label length) for A queries and NODATA for other types.
+//   record 10.0.0.N (N = the label length) for A queries and NODATA for other types. "drop..."
+//   names lose their first query; "dup..." names are answered twice.
 // With `silent` it reads nothing, so every query times out.
 class FakeDnsServer {
  public:
@@ -92,6 +93,9 @@ class FakeDnsServer {
         add_a(label_len);
       }
       sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
+      // "dup..." names get every answer twice, as a network that duplicates datagrams would.
+      if (label.starts_with("dup"))
+        sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
     }
   }
 
@@ -245,6 +249,69 @@ TEST(BulkResolve, RetriesRecoverLostQueries) {
   options.resolver.timeout = 100ms;
   summary = resolve_names(names, options, [](auto&) {});
   EXPECT_EQ(summary.failed, 40u);
+}
+
+// Once the engine has measured the server's RTT, a lost query is resent after a few RTTs, not
+// after the whole --timeout.
+TEST(Resolver, LostQueryIsResentAfterTheMeasuredRtt) {
+  FakeDnsServer server;
+  ResolverConfig config = config_for(server);
+  config.timeout = 5s;
+  config.tries = 2;
+  Resolver resolver(config);
+  std::vector<Query> warm;
+  for (int i = 0; i < 30; ++i) warm.push_back({"w" + std::to_string(i) + ".test", kTypeA});
+  size_t ok = 0;
+  resolver.run(warm, [&](size_t, QueryOutcome&& o) { ok += o.status == "NOERROR"; });
+  ASSERT_EQ(ok, 30u);
+  EXPECT_GT(resolver.stats().srtt, 0ns);
+  EXPECT_LT(resolver.stats().rto, 1s);
+
+  std::vector<Query> lossy;
+  for (int i = 0; i < 20; ++i) lossy.push_back({"drop" + std::to_string(i) + ".test", kTypeA});
+  ok = 0;
+  Nanos slowest{0};
+  resolver.run(lossy, [&](size_t, QueryOutcome&& o) {
+    ok += o.status == "NOERROR";
+    EXPECT_EQ(o.sends, 2);
+    slowest = std::max(slowest, o.duration);
+  });
+  EXPECT_EQ(ok, 20u);
+  EXPECT_EQ(resolver.stats().retransmitted, 20u);
+  // A fixed timeout would have waited 5 s; the RTO on loopback is tens of milliseconds. The
+  // bound is loose on purpose: the machine may be busy.
+  EXPECT_LT(slowest, 2500ms);
+}
+
+TEST(Resolver, DuplicateRepliesAreDropped) {
+  FakeDnsServer server;
+  Resolver resolver(config_for(server));
+  std::vector<Query> queries;
+  for (int i = 0; i < 30; ++i) queries.push_back({"dup" + std::to_string(i) + ".test", kTypeA});
+  std::vector<int> seen(queries.size());
+  resolver.run(queries, [&](size_t index, QueryOutcome&& o) {
+    ++seen[index];
+    EXPECT_EQ(o.status, "NOERROR");
+  });
+  EXPECT_EQ(seen, std::vector<int>(queries.size(), 1));
+  // The second copies arrive after their query is done (or while it is): none is taken for an
+  // answer to another query.
+  EXPECT_EQ(resolver.stats().mismatched, 0u);
+  EXPECT_GE(resolver.stats().late_replies, 1u);
+  EXPECT_EQ(resolver.stats().sent, 30u);
+}
+
+TEST(ParseResolvConf, NameserversInOrder) {
+  auto servers = parse_resolv_conf(
+      "# comment\nsearch example.test\nnameserver 10.0.0.53\nnameserver ::1\n"
+      "nameserver not-an-address\noptions ndots:2\n  nameserver   192.0.2.1  # trailing\n"
+      "nameserver fe80::1%no-such-interface\n");
+  ASSERT_EQ(servers.size(), 3u);
+  EXPECT_EQ(servers[0].text, "10.0.0.53:53");
+  EXPECT_EQ(servers[1].text, "[::1]:53");
+  EXPECT_EQ(servers[1].family, AF_INET6);
+  EXPECT_EQ(servers[2].text, "192.0.2.1:53");
+  EXPECT_TRUE(parse_resolv_conf("").empty());
 }
 
 TEST(BulkResolve, BadNameIsUsageError) {

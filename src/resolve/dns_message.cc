@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "resolve/dns_name.h"
 
@@ -28,8 +29,18 @@ std::string type_name(uint16_t type) {
       return "TXT";
     case kTypeAaaa:
       return "AAAA";
+    case kTypeSrv:
+      return "SRV";
+    case kTypeNaptr:
+      return "NAPTR";
     case kTypeOpt:
       return "OPT";
+    case kTypeSvcb:
+      return "SVCB";
+    case kTypeHttps:
+      return "HTTPS";
+    case kTypeCaa:
+      return "CAA";
     default:
       return fmt::format("TYPE{}", type);
   }
@@ -39,11 +50,22 @@ std::optional<uint16_t> parse_query_type(std::string_view text) {
   std::string upper(text);
   for (char& c : upper)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  static constexpr uint16_t kAllowed[] = {kTypeA,   kTypeAaaa, kTypeCname, kTypeMx,
-                                          kTypeTxt, kTypeNs,   kTypePtr};
+  static constexpr uint16_t kAllowed[] = {kTypeA,     kTypeAaaa,  kTypeCname, kTypeMx,  kTypeTxt,
+                                          kTypeNs,    kTypePtr,   kTypeSoa,   kTypeSrv, kTypeCaa,
+                                          kTypeNaptr, kTypeHttps, kTypeSvcb};
   for (uint16_t t : kAllowed)
     if (type_name(t) == upper) return t;
-  return std::nullopt;
+  // RFC 3597's generic form: TYPE65400 for a type we have no name for (or one we do).
+  std::string_view digits(upper);
+  if (!digits.starts_with("TYPE") || digits.size() < 5 || digits.size() > 9) return std::nullopt;
+  digits.remove_prefix(4);
+  unsigned value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value < 1 || value > 65535 || value == kTypeOpt) return std::nullopt;
+  return static_cast<uint16_t>(value);
 }
 
 std::string rcode_name(int rcode) {
@@ -149,13 +171,32 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// RFC 3597's generic form as dig prints it: uppercase hex in groups of 28 bytes.
 void append_hex_rdata(std::span<const uint8_t> rdata, std::string& out) {
   out += fmt::format("\\# {}", rdata.size());
-  if (!rdata.empty()) out += ' ';
-  for (uint8_t b : rdata) out += fmt::format("{:02x}", b);
+  for (size_t i = 0; i < rdata.size(); ++i) {
+    if (i % 28 == 0) out += ' ';
+    out += fmt::format("{:02X}", rdata[i]);
+  }
 }
 
-// TXT character-strings, each quoted with '"' and '\' escaped and unprintables as \DDD.
+// One character-string's bytes in double quotes, '"' and '\' escaped, unprintables as \DDD.
+void append_quoted(std::span<const uint8_t> bytes, std::string& out) {
+  out += '"';
+  for (uint8_t c : bytes) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("\\{:03d}", c);
+    }
+  }
+  out += '"';
+}
+
+// TXT character-strings, each quoted, space separated.
 const char* render_txt(std::span<const uint8_t> rdata, std::string& out) {
   if (rdata.empty()) return "empty TXT record";
   size_t i = 0;
@@ -163,20 +204,118 @@ const char* render_txt(std::span<const uint8_t> rdata, std::string& out) {
     size_t len = rdata[i];
     if (rdata.size() - i - 1 < len) return "TXT string runs past its record";
     if (!out.empty()) out += ' ';
-    out += '"';
-    for (size_t k = i + 1; k < i + 1 + len; ++k) {
-      uint8_t c = rdata[k];
-      if (c == '"' || c == '\\') {
-        out += '\\';
-        out += static_cast<char>(c);
-      } else if (c >= 0x20 && c < 0x7f) {
-        out += static_cast<char>(c);
-      } else {
-        out += fmt::format("\\{:03d}", c);
-      }
-    }
-    out += '"';
+    append_quoted(rdata.subspan(i + 1, len), out);
     i += 1 + len;
+  }
+  return nullptr;
+}
+
+// One length-prefixed character-string from the reader, quoted.
+bool read_quoted(Reader& r, size_t end, std::string& out) {
+  uint8_t len;
+  if (r.pos() >= end || !r.u8(len) || end - r.pos() < len) return false;
+  append_quoted({r.at(r.pos()), len}, out);
+  r.seek(r.pos() + len);
+  return true;
+}
+
+const char* kSvcKeys[] = {"mandatory", "alpn", "no-default-alpn", "port",
+                          "ipv4hint",  "ech",  "ipv6hint"};
+
+std::string svc_key_name(uint16_t key) {
+  if (key < std::size(kSvcKeys)) return kSvcKeys[key];
+  return fmt::format("key{}", key);
+}
+
+std::string base64(std::span<const uint8_t> bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t v = static_cast<uint32_t>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) v |= static_cast<uint32_t>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) v |= bytes[i + 2];
+    out += kAlphabet[v >> 18 & 63];
+    out += kAlphabet[v >> 12 & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[v >> 6 & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[v & 63] : '=';
+  }
+  return out;
+}
+
+// SVCB/HTTPS SvcParams (RFC 9460) in dig's presentation: key=value, values of lists comma
+// separated, alpn ids with ',' and '\' escaped and then quoted as a character-string.
+const char* render_svc_params(std::span<const uint8_t> params, std::string& out) {
+  size_t i = 0;
+  auto u16 = [&](size_t at) { return static_cast<uint16_t>(params[at] << 8 | params[at + 1]); };
+  while (i < params.size()) {
+    if (params.size() - i < 4) return "truncated SvcParam";
+    uint16_t key = u16(i);
+    uint16_t len = u16(i + 2);
+    i += 4;
+    if (params.size() - i < len) return "SvcParam value runs past its record";
+    std::span<const uint8_t> v = params.subspan(i, len);
+    i += len;
+    out += ' ';
+    out += svc_key_name(key);
+    switch (key) {
+      case 0: {  // mandatory: a list of keys
+        if (len == 0 || len % 2) return "bad mandatory SvcParam";
+        out += '=';
+        for (size_t k = 0; k < len; k += 2) {
+          if (k) out += ',';
+          out += svc_key_name(static_cast<uint16_t>(v[k] << 8 | v[k + 1]));
+        }
+        break;
+      }
+      case 1: {  // alpn: length-prefixed ids
+        std::vector<uint8_t> joined;
+        size_t k = 0;
+        if (len == 0) return "empty alpn SvcParam";
+        while (k < len) {
+          size_t id_len = v[k];
+          if (id_len == 0 || len - k - 1 < id_len) return "bad alpn SvcParam";
+          if (!joined.empty()) joined.push_back(',');
+          for (size_t c = k + 1; c < k + 1 + id_len; ++c) {
+            if (v[c] == ',' || v[c] == '\\') joined.push_back('\\');
+            joined.push_back(v[c]);
+          }
+          k += 1 + id_len;
+        }
+        out += '=';
+        append_quoted(joined, out);
+        break;
+      }
+      case 2:  // no-default-alpn: no value
+        if (len != 0) return "bad no-default-alpn SvcParam";
+        break;
+      case 3:
+        if (len != 2) return "bad port SvcParam";
+        out += fmt::format("={}", static_cast<uint16_t>(v[0] << 8 | v[1]));
+        break;
+      case 4:
+      case 6: {
+        size_t size = key == 4 ? 4 : 16;
+        if (len == 0 || len % size) return "bad address hint SvcParam";
+        out += '=';
+        for (size_t k = 0; k < len; k += size) {
+          char text[INET6_ADDRSTRLEN];
+          inet_ntop(key == 4 ? AF_INET : AF_INET6, v.data() + k, text, sizeof text);
+          if (k) out += ',';
+          out += text;
+        }
+        break;
+      }
+      case 5:
+        out += '=' + base64(v);
+        break;
+      default:
+        if (len > 0) {
+          out += '=';
+          append_quoted(v, out);
+        }
+        break;
+    }
   }
   return nullptr;
 }
@@ -219,6 +358,68 @@ const char* read_record(Reader& r, DnsRecord& rec) {
     case kTypeTxt:
       if (const char* err = render_txt(rdata, rec.data)) return err;
       break;
+    case kTypeSoa: {
+      std::string mname, rname;
+      if (const char* err = r.name(mname)) return err;
+      if (const char* err = r.name(rname)) return err;
+      if (r.pos() > end) return "SOA names run past their record";
+      uint32_t v[5];
+      for (uint32_t& x : v)
+        if (end - r.pos() < 4 || !r.u32(x)) return "truncated SOA record";
+      if (r.pos() != end) return "SOA record longer than its fields";
+      rec.data = fmt::format("{} {} {} {} {} {} {}", mname, rname, v[0], v[1], v[2], v[3], v[4]);
+      break;
+    }
+    case kTypeSrv: {
+      uint16_t priority, weight, port;
+      if (rdlength < 7 || !r.u16(priority) || !r.u16(weight) || !r.u16(port))
+        return "truncated SRV record";
+      std::string target;
+      if (const char* err = r.name(target)) return err;
+      if (r.pos() != end) return "name does not fill its record";
+      rec.data = fmt::format("{} {} {} {}", priority, weight, port, target);
+      break;
+    }
+    case kTypeCaa: {
+      uint8_t flags, tag_len;
+      if (!r.u8(flags) || !r.u8(tag_len) || rdlength < 2u + tag_len || tag_len == 0)
+        return "truncated CAA record";
+      rec.data = fmt::format("{} ", flags);
+      for (size_t k = 0; k < tag_len; ++k) {
+        auto c = static_cast<char>(rdata[2 + k]);
+        if (!std::isalnum(static_cast<unsigned char>(c))) return "CAA tag not alphanumeric";
+        rec.data += c;
+      }
+      rec.data += ' ';
+      append_quoted(rdata.subspan(2 + tag_len), rec.data);
+      break;
+    }
+    case kTypeNaptr: {
+      uint16_t order, preference;
+      if (rdlength < 4 || !r.u16(order) || !r.u16(preference)) return "truncated NAPTR record";
+      rec.data = fmt::format("{} {}", order, preference);
+      for (int k = 0; k < 3; ++k) {
+        rec.data += ' ';
+        if (!read_quoted(r, end, rec.data)) return "truncated NAPTR record";
+      }
+      std::string replacement;
+      if (r.pos() >= end) return "truncated NAPTR record";
+      if (const char* err = r.name(replacement)) return err;
+      if (r.pos() != end) return "name does not fill its record";
+      rec.data += ' ' + replacement;
+      break;
+    }
+    case kTypeSvcb:
+    case kTypeHttps: {
+      uint16_t priority;
+      if (rdlength < 3 || !r.u16(priority)) return "truncated SVCB record";
+      std::string target;
+      if (const char* err = r.name(target)) return err;
+      if (r.pos() > end) return "SVCB target runs past its record";
+      rec.data = fmt::format("{} {}", priority, target);
+      if (const char* err = render_svc_params({r.at(r.pos()), end - r.pos()}, rec.data)) return err;
+      break;
+    }
     default:
       append_hex_rdata(rdata, rec.data);
       break;

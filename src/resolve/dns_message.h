@@ -20,7 +20,12 @@ enum RecordType : uint16_t {
   kTypeMx = 15,
   kTypeTxt = 16,
   kTypeAaaa = 28,
+  kTypeSrv = 33,
+  kTypeNaptr = 35,
   kTypeOpt = 41,
+  kTypeSvcb = 64,
+  kTypeHttps = 65,
+  kTypeCaa = 257,
 };
 
 enum Rcode : int {
@@ -34,7 +39,8 @@ enum Rcode : int {
 
 // "A", "AAAA", ... for known types, "TYPE<n>" otherwise (RFC 3597).
 std::string type_name(uint16_t type);
-// The record types a user may ask for (A, AAAA, CNAME, MX, TXT, NS, PTR), case-insensitive.
+// The record types a user may ask for, case-insensitive: A, AAAA, CNAME, MX, TXT, NS, PTR, SOA,
+// SRV, CAA, NAPTR, HTTPS, SVCB, and any other as TYPE<n> (1-65535, but not OPT's 41).
 std::optional<uint16_t> parse_query_type(std::string_view text);
 // "NOERROR", "NXDOMAIN", ... and "RCODE<n>" for the rest.
 std::string rcode_name(int rcode);
@@ -50,8 +56,11 @@ struct DnsRecord {
   uint16_t type = 0;
   uint16_t klass = 0;
   uint32_t ttl = 0;
-  // A/AAAA: the address; CNAME/NS/PTR: the target name; MX: "10 mail.example";
-  // TXT: each string quoted, space separated; anything else: RFC 3597 "\# <len> <hex>".
+  // As dig shows it, names without their trailing dot. A/AAAA: the address; CNAME/NS/PTR: the
+  // target; MX: "10 mail.example"; TXT: each string quoted, space separated; SOA: "mname rname
+  // serial refresh retry expire minimum"; SRV: "priority weight port target"; CAA: 'flags tag
+  // "value"'; NAPTR: 'order preference "flags" "services" "regexp" replacement'; SVCB/HTTPS:
+  // 'priority target key=value ...'; anything else: RFC 3597 "\# <len> <HEX>".
   std::string data;
 };
 

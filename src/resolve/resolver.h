@@ -1,6 +1,10 @@
-// The c-ares engine: many DNS queries in flight at once over one channel, driven by epoll, with
-// the number in flight held at the configured concurrency. Replies come back parsed, whatever
-// their rcode; a query that fails is an outcome, never an exception.
+// The DNS engine: many queries in flight at once over one connected UDP socket per server, driven
+// by epoll. Each server's retransmission timeout follows its measured round-trip time (RFC 6298:
+// smoothed RTT and variance, a floor of a few milliseconds, --timeout as the cap), and a
+// congestion window holds the number in flight below what the server can take (it halves on
+// loss and grows back per answer, never above --concurrency). Truncated replies are retried over
+// TCP. Replies come back parsed, whatever their rcode; a query that fails is an outcome, never
+// an exception.
 #pragma once
 
 #include <chrono>
@@ -23,11 +27,16 @@ struct ServerAddress {
   int family = 0;  // AF_INET or AF_INET6
   uint8_t address[16] = {};
   uint16_t port = 53;
-  std::string text;  // "127.0.0.1:5353", "[::1]:53"
+  uint32_t scope_id = 0;  // for link-local IPv6 servers from resolv.conf ("fe80::1%eth0")
+  std::string text;       // "127.0.0.1:5353", "[::1]:53"
 };
 
 // Parses "IP[:port]" / "[IPv6]:port" / bare IPv6, comma separated. Throws UsageError.
 std::vector<ServerAddress> parse_servers(std::string_view text);
+
+// The "nameserver" lines of a resolv.conf text, in order (port 53; IPv6 may carry "%iface").
+// Lines that do not parse are skipped, as the C library does.
+std::vector<ServerAddress> parse_resolv_conf(std::string_view text);
 
 struct Query {
   std::string name;  // a valid name (see dns_name.h); reverse names for PTR are built by callers
@@ -36,18 +45,33 @@ struct Query {
 
 struct QueryOutcome {
   // The rcode name for a parsed reply ("NOERROR", "NXDOMAIN", ...), or "timeout",
-  // "connrefused", "badreply" (unparseable), "error" (any other c-ares failure).
+  // "connrefused" (ICMP port unreachable, or TCP refused), "badreply" (unparseable), "error"
+  // (any other failure, e.g. a TCP fallback that broke off).
   std::string status;
   int rcode = -1;  // -1 when there was no usable reply
   std::optional<DnsMessage> reply;
-  std::string detail;  // why a reply was bad, or the c-ares error text
+  std::string detail;  // why a reply was bad, or the error text
   Nanos duration{0};   // from send to outcome, retries included
+  int sends = 0;       // datagrams sent for it (1 + retransmissions); a TCP fallback counts too
+};
+
+// What the engine saw in one run(): for tests, benchmarks and --verbose style diagnostics.
+struct ResolverStats {
+  size_t sent = 0;           // UDP datagrams, retransmissions included
+  size_t retransmitted = 0;  // of those, resends after a retransmission timeout
+  size_t late_replies = 0;   // replies to a query already answered or given up (dropped)
+  size_t mismatched = 0;     // replies whose question did not match their id (dropped)
+  size_t tcp_fallbacks = 0;  // truncated UDP replies retried over TCP
+  size_t window_cuts = 0;    // congestion events (the window halved)
+  size_t send_blocked = 0;   // sends deferred because the socket buffer was full
+  Nanos srtt{0};             // smoothed RTT of the first server at the end (0 if no sample)
+  Nanos rto{0};              // its retransmission timeout at the end
 };
 
 class Resolver {
  public:
   // Throws UsageError for a bad config (servers, timeout, tries, concurrency) and RuntimeError
-  // if c-ares cannot start.
+  // if the sockets cannot be made.
   explicit Resolver(const ResolverConfig& config);
   ~Resolver();
   Resolver(const Resolver&) = delete;
@@ -61,6 +85,9 @@ class Resolver {
   // completion order. `on_tick`, if set, is called about every 100 ms while work remains.
   void run(const std::vector<Query>& queries, const OnOutcome& on_outcome,
            const std::function<void()>& on_tick = {});
+
+  // Counters of the last run().
+  const ResolverStats& stats() const;
 
  private:
   struct Impl;

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""netres resolve against a real dnsmasq on 127.0.0.1 that the test starts (tests/fixtures/
-dnsmasq.py): every record type checked exactly through --json, NXDOMAIN, timeouts against a
-socket that never answers, bad input, names from stdin and files. No other server is queried.
+"""netres resolve against a real dnsmasq and a real unbound on 127.0.0.1 that the test starts
+(tests/fixtures/dnsmasq.py, unbound.py): every record type checked exactly through --json (the
+newer ones against dig's own rendering of the same answer), NXDOMAIN, timeouts against a socket
+that never answers (and what waiting costs in CPU), a closed port, loss and duplication through
+a relay, bad input, names from stdin and files. No other server is queried.
 """
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,7 +19,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
-from dnsmasq import Dnsmasq, SilentUdpServer, ns_rdata_hex  # noqa: E402
+from dnsmasq import Dnsmasq, LossyRelay, SilentUdpServer, closed_udp_port, ns_rdata_hex  # noqa: E402
+from unbound import Unbound  # noqa: E402
 
 TTL = 300
 RECORDS = [
@@ -137,6 +142,72 @@ class Resolve(unittest.TestCase):
         self.assertLess(took, 8)
         self.assertIn("20 names, 0 ok, 20 failed", r.stderr)
 
+    def test_waiting_costs_no_cpu(self):
+        # One name, a server that never answers: 3 attempts' worth of waiting (6 s). Before, this
+        # polled epoll with a zero timeout and burned 2.6 s of CPU; now it sleeps in epoll_wait.
+        with SilentUdpServer() as silent:
+            start = time.monotonic()
+            proc = subprocess.Popen(
+                [harness.NETRES, "resolve", "--server", silent.server, "--timeout", "2s",
+                 "--retries", "2", "-t", "A", "--json", "silent.test"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                out, err = proc.communicate(timeout=30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+            took = time.monotonic() - start
+            # communicate() reaped it: its CPU is in our children's rusage.
+        import resource
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.assertEqual(proc.returncode, 1, err)
+        self.assertEqual(json.loads(out)["status"], "timeout")
+        self.assertGreater(took, 5.5)  # the whole budget was waited out, not cut short
+        cpu = usage.ru_utime + usage.ru_stime - self.children_cpu_before
+        self.assertLess(cpu, 0.3, f"{cpu:.2f} s of CPU for a {took:.1f} s wait")
+
+    def setUp(self):
+        import resource
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.children_cpu_before = usage.ru_utime + usage.ru_stime
+
+    def test_closed_port_fails_every_query_at_once(self):
+        # Nothing listens: the kernel answers each datagram with an ICMP port unreachable. All 20
+        # queries in flight fail as "connrefused" at once, none waits out the 5 s timeout.
+        port = closed_udp_port()
+        names = [f"n{i}.test" for i in range(20)]
+        start = time.monotonic()
+        r, rows = self.rows("--timeout", "5s", "-t", "A", *names, server=f"127.0.0.1:{port}")
+        took = time.monotonic() - start
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertEqual([x["status"] for x in rows], ["connrefused"] * 20)
+        self.assertTrue(all(x["rcode"] is None for x in rows))
+        self.assertLess(took, 3)  # far under one 5 s timeout, with room for a loaded machine
+
+    def test_loss_and_duplicates_through_a_relay(self):
+        # Every 5th question loses its first datagram and every answer arrives twice. All names
+        # resolve, each exactly once, long before a 5 s timeout would have fired.
+        names = [f"h{i}.test" if i % 4 else "web.test" for i in range(200)]
+        with LossyRelay(self.dns.port, drop_every=5) as relay:
+            start = time.monotonic()
+            r, rows = self.rows("-t", "A", "--timeout", "5s", "--stats",
+                                stdin="\n".join(names) + "\n", server=relay.server)
+            took = time.monotonic() - start
+            dropped = relay.dropped
+        self.assertEqual([x["name"] for x in rows], names)
+        self.assertEqual(sum(x["status"] == "NXDOMAIN" for x in rows), 150)
+        self.assertEqual(sum(x["status"] == "NOERROR" for x in rows), 50)
+        self.assertGreaterEqual(dropped, 30)  # every 5th of 151 distinct questions
+        engine = re.search(r"engine: (\d+) sent, (\d+) retransmitted, (\d+) late", r.stderr)
+        self.assertIsNotNone(engine, r.stderr)
+        sent, retransmitted, late = map(int, engine.groups())
+        self.assertGreaterEqual(retransmitted, dropped)
+        self.assertEqual(sent, 200 + retransmitted)
+        self.assertGreaterEqual(late, 1)
+        # The first datagrams go out before any RTT is known (RTO 1 s); a fixed 5 s timeout per
+        # lost datagram is what this rules out.
+        self.assertLess(took, 4.5)
+
     def test_names_from_stdin(self):
         r, rows = self.rows("-t", "A", stdin="web.test\n# comment\n\nboth.test\n")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -179,7 +250,9 @@ class Resolve(unittest.TestCase):
         self.assert_usage_error(["bad_name!.test"], "bad character '!'")
         self.assert_usage_error(["a..test"], "empty label")
         self.assert_usage_error(["-f", "/nonexistent/names"], "cannot read names from '/nonexistent/names'")
-        self.assert_usage_error(["-t", "SOA", "web.test"], "bad --type 'SOA'")
+        self.assert_usage_error(["-t", "BOGUS", "web.test"], "bad --type 'BOGUS'")
+        self.assert_usage_error(["-t", "TYPE0", "web.test"], "bad --type 'TYPE0'")
+        self.assert_usage_error(["-t", "TYPE65536", "web.test"], "bad --type 'TYPE65536'")
         self.assert_usage_error(["--timeout", "soon", "web.test"], "bad --timeout 'soon'")
         self.assert_usage_error(["--concurrency", "0", "web.test"], "bad --concurrency")
         self.assert_usage_error([], "no names to resolve", stdin="# only a comment\n")
@@ -197,6 +270,135 @@ class Resolve(unittest.TestCase):
             f.write("web.test\n# fine\nexa mple.test\n")
             f.flush()
             self.assert_usage_error(["-f", f.name], f"{f.name}:3: bad name 'exa mple.test'")
+
+
+def dig_short(server, name, qtype):
+    """`dig +short` for one question to our own server, names without their trailing dot (the
+    form netres uses throughout)."""
+    host, port = server.rsplit(":", 1)
+    out = subprocess.run(["dig", "+short", "+norecurse", "+time=2", "+tries=1", "-p", port,
+                          f"@{host}", name, qtype],
+                         capture_output=True, text=True, timeout=20, check=True).stdout
+    lines = []
+    for line in out.splitlines():
+        text, quoted, i = [], False, 0
+        while i < len(line):
+            c = line[i]
+            if c == "\\" and quoted:
+                text.append(line[i:i + 2])
+                i += 2
+                continue
+            if c == '"':
+                quoted = not quoted
+            # A name's trailing dot: '.' ending a token that is not the root itself.
+            if (c == "." and not quoted and (i + 1 == len(line) or line[i + 1] == " ")
+                    and i > 0 and line[i - 1] != " "):
+                i += 1
+                continue
+            text.append(c)
+            i += 1
+        lines.append("".join(text))
+    return lines
+
+
+UNBOUND_DATA = [
+    "test. 300 IN SOA ns1.test. hostmaster.test. 2024010101 3600 900 604800 300",
+    "web.test. 300 IN A 10.1.2.3",
+    "_sip._tcp.test. 300 IN SRV 10 60 5060 sip.test.",
+    "_sip._tcp.test. 300 IN SRV 20 0 5061 sip2.test.",
+    'test. 300 IN CAA 0 issue "letsencrypt.org"',
+    'test. 300 IN CAA 128 iodef "mailto:sec@example.test"',
+    'naptr.test. 300 IN NAPTR 100 10 "U" "E2U+sip" "!^.*$!sip:info@example.test!" .',
+    'svc.test. 300 IN HTTPS 1 . alpn="h2,h3" ipv4hint=10.1.2.3 ipv6hint=fd00::5 port=8443',
+    "svc.test. 300 IN SVCB 0 web.test.",
+    'svc2.test. 300 IN SVCB 2 svc.test. mandatory=alpn alpn="h2" no-default-alpn ech=AAEC '
+    'key65333="hi"',
+    r"raw.test. 300 IN TYPE65400 \# 4 0a000001",
+    r"raw2.test. 300 IN TYPE65401 \# 40 000102030405060708090a0b0c0d0e0f101112131415161718191a1b"
+    "1c1d1e1f2021222324252627",
+    'txt.test. 300 IN TXT "a \\"quoted\\" string" "semi;colon"',
+]
+
+
+@unittest.skipUnless(os.path.exists("/usr/sbin/unbound"), "unbound not installed")
+class ResolveUnbound(unittest.TestCase):
+    """The newer record types, served by unbound, rendered as dig renders them."""
+    dns = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="netres-resolve-unbound-data-")
+        # A bulk zone too, from a file unbound includes: 2000 names for a lossless bulk run.
+        cls.bulk_file = os.path.join(cls.work, "bulk.conf")
+        with open(cls.bulk_file, "w") as f:
+            for i in range(2000):
+                f.write(f'local-data: "b{i}.bulk.test. 300 IN A 10.7.{i >> 8}.{i & 255}"\n')
+        os.chmod(cls.work, 0o755)
+        cls.dns = Unbound(UNBOUND_DATA, zones=("test.",), local_data_file=cls.bulk_file)
+        cls.dns.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.dns is not None:
+            cls.dns.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def rows(self, *args):
+        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "--json",
+                            *args], capture_output=True, text=True, timeout=60)
+        return r, [json.loads(line) for line in r.stdout.splitlines()]
+
+    @unittest.skipUnless(shutil.which("dig"), "dig not installed")
+    def test_types_render_as_dig_shows_them(self):
+        cases = [("test", "SOA"), ("_sip._tcp.test", "SRV"), ("test", "CAA"),
+                 ("naptr.test", "NAPTR"), ("svc.test", "HTTPS"), ("svc.test", "SVCB"),
+                 ("svc2.test", "SVCB"), ("raw.test", "TYPE65400"), ("raw2.test", "TYPE65401"),
+                 ("txt.test", "TXT"), ("web.test", "A")]
+        for name, qtype in cases:
+            with self.subTest(name=name, type=qtype):
+                r, rows = self.rows("-t", qtype, name)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(len(rows), 1)
+                row = rows[0]
+                self.assertEqual((row["status"], row["type"], row["ttl"]), ("NOERROR", qtype, 300))
+                self.assertTrue(all(a["type"] == qtype and a["ttl"] == 300 for a in row["answers"]))
+                want = dig_short(self.dns.server, name, qtype)
+                self.assertTrue(want)  # dig saw records: the comparison is not vacuous
+                # unbound rotates the order of an RRset between answers: compare as sets.
+                self.assertEqual(sorted(a["data"] for a in row["answers"]), sorted(want))
+
+    def test_exact_values_and_table(self):
+        r, rows = self.rows("-t", "SRV,SOA", "_sip._tcp.test")
+        self.assertEqual(sorted(a["data"] for a in rows[0]["answers"]),
+                         ["10 60 5060 sip.test", "20 0 5061 sip2.test"])
+        # SOA at a name below the apex: NODATA, with the SOA in the authority section only.
+        self.assertEqual((rows[1]["status"], rows[1]["answers"]), ("NOERROR", []))
+        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "-t", "caa",
+                            "test"], capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[1].split(None, 4)[:4],
+                         ["test", "CAA", "NOERROR", "300"])
+        self.assertEqual(sorted(r.stdout.splitlines()[1].split(None, 4)[4].split(", ")),
+                         ['0 issue "letsencrypt.org"', '128 iodef "mailto:sec@example.test"'])
+        r, rows = self.rows("-t", "HTTPS", "svc.test")
+        self.assertEqual(rows[0]["answers"][0]["data"],
+                         '1 . alpn="h2,h3" port=8443 ipv4hint=10.1.2.3 ipv6hint=fd00::5')
+        r, rows = self.rows("-t", "TYPE65400", "raw.test", "nope.test")
+        self.assertEqual(rows[0]["answers"][0]["data"], r"\# 4 0A000001")
+        self.assertEqual(rows[1]["status"], "NXDOMAIN")
+        self.assertEqual(r.returncode, 1)
+
+    def test_bulk_names_none_lost(self):
+        names = [f"b{i}.bulk.test" for i in range(2000)]
+        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "--json",
+                            "-t", "A", "-c", "1000", "--stats"],
+                           input="\n".join(names) + "\n", capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        self.assertEqual([x["name"] for x in rows], names)
+        self.assertEqual([x["answers"][0]["data"] for x in rows],
+                         [f"10.7.{i >> 8}.{i & 255}" for i in range(2000)])
 
 
 if __name__ == "__main__":
