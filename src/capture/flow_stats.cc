@@ -46,6 +46,7 @@ void FlowStats::add(const PacketView& view, int64_t second) {
   bool src_is_lo = true;
   if (!make_flow_key(view, flow, src_is_lo)) {
     ++totals_.non_ip_packets;
+    totals_.non_ip_bytes += bytes;
     return;
   }
   switch (by_) {

@@ -13,14 +13,15 @@ namespace netres::capture {
 
 struct FlowStatsOptions {
   Aggregation by = Aggregation::kFlow;
-  size_t max_entries = 100000;
-  bool keep_history = false;  // per-second rings for the 2/10/40 s rates (live)
+  size_t max_entries = 100000;  // FlowTable::kUnbounded (0): every key keeps its row
+  bool keep_history = false;    // per-second rings for the 2/10/40 s rates (live)
 };
 
 struct FlowTotals {
   uint64_t packets = 0;
   uint64_t bytes = 0;           // frame lengths on the wire, as tshark's conversation tables
   uint64_t non_ip_packets = 0;  // counted in the totals but in no row (ARP, LLDP, ...)
+  uint64_t non_ip_bytes = 0;
   int64_t first_second = 0, last_second = 0;
   int64_t peak_second = 0;  // the busiest whole second, all traffic
   uint64_t peak_bytes = 0;

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 namespace netres::capture {
 namespace {
@@ -45,7 +46,8 @@ size_t hash_flow_key(const FlowKey& k) {
 }
 
 bool make_flow_key(const PacketView& view, FlowKey& key, bool& src_is_lo) {
-  if (!view.is_ip()) return false;
+  // An IP header cut before its addresses has no key (src.version stays 0 then).
+  if (!view.is_ip() || view.src.version == 0 || view.dst.version == 0) return false;
   key = FlowKey{};
   key.version = view.src.version;
   key.proto = view.ip_protocol;
@@ -107,11 +109,12 @@ void FlowEntry::count(int direction, int64_t second, uint64_t bytes) {
 }
 
 FlowTable::FlowTable(size_t capacity, bool keep_history)
-    : capacity_(std::max<size_t>(capacity, 1)), keep_history_(keep_history) {
-  entries_.reserve(capacity_);
-  if (keep_history_) histories_.reserve(capacity_);
+    : capacity_(capacity), keep_history_(keep_history) {
+  // A bounded table gets its buckets once (load factor <= 1/2 when full); a growing one starts
+  // small and doubles them in grow_buckets().
   size_t buckets = 16;
-  while (buckets < capacity_ * 2) buckets <<= 1;
+  if (bounded())
+    while (buckets < capacity_ * 2) buckets <<= 1;
   buckets_.assign(buckets, FlowEntry::kNone);
   bucket_mask_ = static_cast<uint32_t>(buckets - 1);
 }
@@ -121,88 +124,118 @@ uint32_t FlowTable::bucket_of(const FlowKey& key) const {
 }
 
 void FlowTable::unlink_lru(uint32_t i) {
-  FlowEntry& e = entries_[i];
+  FlowEntry& e = at(i);
   if (e.lru_prev_ != FlowEntry::kNone)
-    entries_[e.lru_prev_].lru_next_ = e.lru_next_;
+    at(e.lru_prev_).lru_next_ = e.lru_next_;
   else
     lru_head_ = e.lru_next_;
   if (e.lru_next_ != FlowEntry::kNone)
-    entries_[e.lru_next_].lru_prev_ = e.lru_prev_;
+    at(e.lru_next_).lru_prev_ = e.lru_prev_;
   else
     lru_tail_ = e.lru_prev_;
   e.lru_prev_ = e.lru_next_ = FlowEntry::kNone;
 }
 
 void FlowTable::push_front_lru(uint32_t i) {
-  FlowEntry& e = entries_[i];
+  FlowEntry& e = at(i);
   e.lru_prev_ = FlowEntry::kNone;
   e.lru_next_ = lru_head_;
-  if (lru_head_ != FlowEntry::kNone) entries_[lru_head_].lru_prev_ = i;
+  if (lru_head_ != FlowEntry::kNone) at(lru_head_).lru_prev_ = i;
   lru_head_ = i;
   if (lru_tail_ == FlowEntry::kNone) lru_tail_ = i;
 }
 
 void FlowTable::unlink_bucket(uint32_t i) {
   // Chains are short (load factor <= 1/2), so walking one is O(1) on average.
-  uint32_t* link = &buckets_[bucket_of(entries_[i].key)];
-  while (*link != i) link = &entries_[*link].bucket_next_;
-  *link = entries_[i].bucket_next_;
+  uint32_t* link = &buckets_[at(i).hash_ & bucket_mask_];
+  while (*link != i) link = &at(*link).bucket_next_;
+  *link = at(i).bucket_next_;
+}
+
+void FlowTable::grow_buckets() {
+  size_t buckets = buckets_.size() * 2;
+  buckets_.assign(buckets, FlowEntry::kNone);
+  bucket_mask_ = static_cast<uint32_t>(buckets - 1);
+  for (uint32_t i = 0; i < size_; ++i) {
+    FlowEntry& e = at(i);
+    uint32_t& head = buckets_[e.hash_ & bucket_mask_];
+    e.bucket_next_ = head;
+    head = i;
+  }
 }
 
 const FlowEntry* FlowTable::find(const FlowKey& key) const {
-  for (uint32_t i = buckets_[bucket_of(key)]; i != FlowEntry::kNone; i = entries_[i].bucket_next_)
-    if (entries_[i].key == key) return &entries_[i];
+  for (uint32_t i = buckets_[bucket_of(key)]; i != FlowEntry::kNone; i = at(i).bucket_next_)
+    if (at(i).key == key) return &at(i);
   return nullptr;
 }
 
 const FlowTable::History* FlowTable::history(const FlowEntry& entry) const {
   if (!keep_history_) return nullptr;
-  return &histories_[static_cast<size_t>(&entry - entries_.data())];
+  return &histories_[entry.index_ >> kChunkBits][entry.index_ & (kChunk - 1)];
 }
 
 void FlowTable::count(FlowEntry& entry, int direction, int64_t second, uint64_t bytes) {
   entry.count(direction, second, bytes);
-  if (keep_history_) {
-    histories_[static_cast<size_t>(&entry - entries_.data())][static_cast<size_t>(direction)].add(
-        second, bytes);
-  }
+  if (keep_history_) history_at(entry.index_)[static_cast<size_t>(direction)].add(second, bytes);
 }
 
 const FlowEntry* FlowTable::least_recent() const {
-  return lru_tail_ == FlowEntry::kNone ? nullptr : &entries_[lru_tail_];
+  return lru_tail_ == FlowEntry::kNone ? nullptr : &at(lru_tail_);
+}
+
+// A fresh slot: the next unused one (allocating a chunk when the last is full), or, in a full
+// bounded table, the least recently used entry, whose counters go to the evicted aggregate.
+uint32_t FlowTable::new_slot() {
+  if (!bounded() || size_ < capacity_) {
+    if (size_ >= FlowEntry::kNone - 1) throw std::length_error("flow table: too many entries");
+    auto index = static_cast<uint32_t>(size_);
+    if ((index & (kChunk - 1)) == 0) {
+      // A small bounded table does not need a whole chunk.
+      size_t n = bounded() ? std::min<size_t>(kChunk, capacity_ - size_) : kChunk;
+      chunks_.emplace_back(new FlowEntry[n]);
+      if (keep_history_) histories_.emplace_back(new History[n]);
+    }
+    ++size_;
+    if (!bounded() && size_ * 2 > buckets_.size()) grow_buckets();
+    return index;
+  }
+  uint32_t index = lru_tail_;
+  FlowEntry& old = at(index);
+  for (size_t d = 0; d < 2; ++d) {
+    evicted_[d].packets += old.counters[d].packets;
+    evicted_[d].bytes += old.counters[d].bytes;
+  }
+  unlink_lru(index);
+  unlink_bucket(index);
+  old = FlowEntry{};
+  if (keep_history_) history_at(index) = History{};
+  ++evictions_;
+  return index;
 }
 
 FlowEntry& FlowTable::touch(const FlowKey& key, bool& created) {
-  uint32_t bucket = bucket_of(key);
-  for (uint32_t i = buckets_[bucket]; i != FlowEntry::kNone; i = entries_[i].bucket_next_) {
-    if (entries_[i].key == key) {
-      if (i != lru_head_) {
+  const auto hash = static_cast<uint32_t>(hash_flow_key(key));
+  for (uint32_t i = buckets_[hash & bucket_mask_]; i != FlowEntry::kNone; i = at(i).bucket_next_) {
+    if (at(i).key == key) {
+      // A growing table never evicts, so it keeps no recency order (saves two cache misses).
+      if (bounded() && i != lru_head_) {
         unlink_lru(i);
         push_front_lru(i);
       }
       created = false;
-      return entries_[i];
+      return at(i);
     }
   }
-  uint32_t index;
-  if (entries_.size() < capacity_) {
-    index = static_cast<uint32_t>(entries_.size());
-    entries_.emplace_back();
-    if (keep_history_) histories_.emplace_back();
-    ++size_;
-  } else {
-    index = lru_tail_;
-    unlink_lru(index);
-    unlink_bucket(index);
-    entries_[index] = FlowEntry{};
-    if (keep_history_) histories_[index] = History{};
-    ++evictions_;
-  }
-  FlowEntry& e = entries_[index];
+  uint32_t index = new_slot();  // may grow the buckets: the chain head is looked up after
+  FlowEntry& e = at(index);
   e.key = key;
-  e.bucket_next_ = buckets_[bucket];
-  buckets_[bucket] = index;
-  push_front_lru(index);
+  e.hash_ = hash;
+  e.index_ = index;
+  uint32_t& head = buckets_[hash & bucket_mask_];
+  e.bucket_next_ = head;
+  head = index;
+  if (bounded()) push_front_lru(index);
   created = true;
   return e;
 }

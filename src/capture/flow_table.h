@@ -1,11 +1,14 @@
-// FlowTable: a bounded map from a normalised FlowKey (a flow, a host, a port or a protocol) to
-// its counters, with an LRU list so that, when full, the least recently seen entry is evicted.
-// Entries live in one array reserved up front, so the packet path never allocates.
+// FlowTable: a map from a normalised FlowKey (a flow, a host, a port or a protocol) to its
+// counters, bounded (live captures: an LRU list evicts the least recently seen entry when full,
+// and what evicted entries counted is kept in one "other" aggregate) or growing (files: every
+// key keeps its row). Entries live in fixed-size chunks, so a reference to one stays valid while
+// the table grows and growing never copies the rows already there.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "capture/packet_view.h"
@@ -64,6 +67,7 @@ struct FlowEntry {
   // Protocol keys: everything in [0].
   std::array<DirectionCounters, 2> counters{};
   bool a_is_lo = true;  // flow keys: whether endpoint A is the key's `lo`
+  uint32_t hash_ = 0;   // low bits of hash_flow_key(key): rehashing and unlinking skip the hash
   int64_t first_second = 0, last_second = 0;
   // The busiest whole second so far, by bytes both ways.
   int64_t current_second = INT64_MIN;
@@ -78,23 +82,30 @@ struct FlowEntry {
  private:
   friend class FlowTable;
   uint32_t lru_prev_ = kNone, lru_next_ = kNone, bucket_next_ = kNone;
+  uint32_t index_ = kNone;  // its slot, for the parallel rate rings
 };
 
 class FlowTable {
  public:
-  // At most `capacity` (>= 1) entries; `keep_history` enables the per-second rate rings.
+  static constexpr size_t kUnbounded = 0;
+  // At most `capacity` entries (kUnbounded: grows as keys arrive, nothing is evicted);
+  // `keep_history` enables the per-second rate rings.
   FlowTable(size_t capacity, bool keep_history);
 
   // The entry for `key`, created (evicting the least recently used one when full) if needed,
   // and made the most recently used. `created` reports whether it is new (counters zero).
   FlowEntry& touch(const FlowKey& key, bool& created);
   const FlowEntry* find(const FlowKey& key) const;
-  // The entry the next insertion into a full table would evict; null when empty.
+  // The entry the next insertion into a full table would evict; null when empty or growing.
   const FlowEntry* least_recent() const;
 
   size_t size() const { return size_; }
-  size_t capacity() const { return capacity_; }
+  bool bounded() const { return capacity_ != kUnbounded; }
+  size_t capacity() const { return capacity_; }  // kUnbounded when growing
   uint64_t evictions() const { return evictions_; }
+  // The sum of the counters of every evicted entry ([0] and [1] as in FlowEntry), so the rows
+  // plus this add up to everything the table counted.
+  const std::array<DirectionCounters, 2>& evicted() const { return evicted_; }
   bool keeps_history() const { return keep_history_; }
 
   // Per-direction rate rings of an entry of this table; they live beside the entries, and only
@@ -104,27 +115,41 @@ class FlowTable {
   // Counts `bytes` into the entry (and its rate ring when kept).
   void count(FlowEntry& entry, int direction, int64_t second, uint64_t bytes);
 
-  // Visits entries from the most to the least recently used.
+  // Visits entries: bounded, from the most to the least recently used; growing, in the order
+  // they were created.
   template <typename F>
   void for_each(F&& f) const {
-    for (uint32_t i = lru_head_; i != FlowEntry::kNone; i = entries_[i].lru_next_) f(entries_[i]);
+    if (!bounded()) {
+      for (uint32_t i = 0; i < size_; ++i) f(at(i));
+      return;
+    }
+    for (uint32_t i = lru_head_; i != FlowEntry::kNone; i = at(i).lru_next_) f(at(i));
   }
 
  private:
+  static constexpr uint32_t kChunkBits = 12;  // 4096 entries (~600 KB) a chunk
+  static constexpr uint32_t kChunk = 1u << kChunkBits;
+
+  FlowEntry& at(uint32_t i) { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  const FlowEntry& at(uint32_t i) const { return chunks_[i >> kChunkBits][i & (kChunk - 1)]; }
+  History& history_at(uint32_t i) { return histories_[i >> kChunkBits][i & (kChunk - 1)]; }
   uint32_t bucket_of(const FlowKey& key) const;
+  uint32_t new_slot();
+  void grow_buckets();
   void unlink_lru(uint32_t index);
   void push_front_lru(uint32_t index);
   void unlink_bucket(uint32_t index);
 
   size_t capacity_;
   bool keep_history_;
-  std::vector<FlowEntry> entries_;  // reserved to capacity: references stay valid
-  std::vector<History> histories_;  // parallel to entries_ when keep_history_
-  std::vector<uint32_t> buckets_;   // heads of per-bucket chains through bucket_next_
+  std::vector<std::unique_ptr<FlowEntry[]>> chunks_;   // allocated as the table fills
+  std::vector<std::unique_ptr<History[]>> histories_;  // parallel to chunks_ when keep_history_
+  std::vector<uint32_t> buckets_;  // heads of per-bucket chains through bucket_next_
   uint32_t bucket_mask_ = 0;
   uint32_t lru_head_ = FlowEntry::kNone, lru_tail_ = FlowEntry::kNone;
   size_t size_ = 0;
   uint64_t evictions_ = 0;
+  std::array<DirectionCounters, 2> evicted_{};
 };
 
 }  // namespace netres::capture

@@ -118,6 +118,58 @@ TEST(FlowTableTest, StaysBoundedUnderManyKeysAndKeepsCountersOfSurvivors) {
   }
 }
 
+TEST(FlowTableTest, EvictedCountersAddUpWithTheRowsToEverythingCounted) {
+  FlowTable table(7, false);
+  bool created = false;
+  uint64_t bytes = 0, packets = 0;
+  for (uint32_t i = 0; i < 1000; ++i) {
+    FlowEntry& e = table.touch(key_n(static_cast<uint16_t>(i % 50)), created);
+    table.count(e, static_cast<int>(i % 2), i, i + 1);
+    bytes += i + 1;
+    ++packets;
+  }
+  uint64_t row_bytes = 0, row_packets = 0;
+  table.for_each([&](const FlowEntry& e) {
+    row_bytes += e.total_bytes();
+    row_packets += e.total_packets();
+  });
+  const auto& ev = table.evicted();
+  EXPECT_GT(table.evictions(), 0u);
+  EXPECT_EQ(row_bytes + ev[0].bytes + ev[1].bytes, bytes);
+  EXPECT_EQ(row_packets + ev[0].packets + ev[1].packets, packets);
+}
+
+TEST(FlowTableTest, UnboundedTableKeepsEveryKeyAcrossChunksAndRehashes) {
+  FlowTable table(FlowTable::kUnbounded, false);
+  EXPECT_FALSE(table.bounded());
+  bool created = false;
+  // Each key twice; 20000 keys span several 4096-entry chunks and bucket doublings.
+  FlowEntry* first = nullptr;
+  for (int round = 0; round < 2; ++round) {
+    for (uint32_t i = 0; i < 20000; ++i) {
+      FlowKey k = key_n(static_cast<uint16_t>(i));
+      k.hi_port = static_cast<uint16_t>(i >> 16);
+      FlowEntry& e = table.touch(k, created);
+      EXPECT_EQ(created, round == 0);
+      if (i == 0 && round == 0) first = &e;
+      table.count(e, round, i, i);
+    }
+  }
+  EXPECT_EQ(table.size(), 20000u);
+  EXPECT_EQ(table.evictions(), 0u);
+  EXPECT_EQ(table.least_recent(), nullptr);
+  EXPECT_EQ(first, table.find(key_n(0)));  // growing moved no entry
+  for (uint32_t i = 0; i < 20000; i += 997) {
+    const FlowEntry* e = table.find(key_n(static_cast<uint16_t>(i)));
+    ASSERT_NE(e, nullptr) << i;
+    EXPECT_EQ(e->counters[0].bytes, i);
+    EXPECT_EQ(e->counters[1].bytes, i);
+  }
+  size_t visited = 0;
+  table.for_each([&](const FlowEntry&) { ++visited; });
+  EXPECT_EQ(visited, 20000u);
+}
+
 TEST(FlowTableTest, RateRingsAreKeptOnlyWhenAskedAndResetOnEviction) {
   FlowTable plain(2, false);
   bool created = false;

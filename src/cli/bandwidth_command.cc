@@ -37,6 +37,7 @@ struct BandwidthFlags {
   std::string duration;
   uint64_t count = 0;
   size_t max_flows = 100000;
+  bool max_flows_given = false;  // files keep every row unless --max-flows is given
   bool no_promisc = false;
   std::string buffer_size;
   bool json = false;
@@ -155,18 +156,40 @@ nlohmann::json totals_json(Aggregation by, const FlowEntry& e) {
   return j;
 }
 
+// What evicted rows had counted, as one row, so the rows plus it add up to the totals.
+nlohmann::json other_json(Aggregation by, const capture::FlowTable& table) {
+  const auto& ev = table.evicted();
+  nlohmann::json j = {{"type", "other"},
+                      {"by", aggregation_name(by)},
+                      {"reason", "evicted"},
+                      {"entries", table.evictions()}};
+  if (by == Aggregation::kHost || by == Aggregation::kPort) {
+    j["packets_sent"] = ev[0].packets;
+    j["bytes_sent"] = ev[0].bytes;
+    j["packets_received"] = ev[1].packets;
+    j["bytes_received"] = ev[1].bytes;
+  }
+  j["packets"] = ev[0].packets + ev[1].packets;
+  j["bytes"] = ev[0].bytes + ev[1].bytes;
+  return j;
+}
+
 void print_totals(const FlowStats& stats, bool json, size_t limit) {
   const Aggregation by = stats.by();
   const auto& t = stats.totals();
+  const auto& ev = stats.table().evicted();
+  const bool evicted = stats.table().evictions() > 0;
   auto rows = stats.top(limit);
   if (json) {
     NdjsonWriter out(stdout);
     for (const FlowEntry* e : rows) out.write(totals_json(by, *e));
+    if (evicted) out.write(other_json(by, stats.table()));
     out.write({{"type", "summary"},
                {"by", aggregation_name(by)},
                {"packets", t.packets},
                {"bytes", t.bytes},
                {"non_ip_packets", t.non_ip_packets},
+               {"non_ip_bytes", t.non_ip_bytes},
                {"rows", stats.table().size()},
                {"evicted", stats.table().evictions()},
                {"first", t.first_second},
@@ -200,14 +223,32 @@ void print_totals(const FlowStats& stats, bool json, size_t limit) {
     cells.push_back(format_time(e->peak_second));
     table.add_row(std::move(cells));
   }
+  if (evicted) {
+    // Flow directions (A>B) do not sum across different flows; sent/received do.
+    std::vector<std::string> cells = {
+        fmt::format("other / evicted ({} {}s)", stats.table().evictions(), aggregation_name(by))};
+    if (by != Aggregation::kProto) {
+      bool sums = by != Aggregation::kFlow;
+      cells.push_back(sums ? std::to_string(ev[0].packets) : "-");
+      cells.push_back(sums ? std::to_string(ev[0].bytes) : "-");
+      cells.push_back(sums ? std::to_string(ev[1].packets) : "-");
+      cells.push_back(sums ? std::to_string(ev[1].bytes) : "-");
+    }
+    cells.push_back(std::to_string(ev[0].packets + ev[1].packets));
+    cells.push_back(std::to_string(ev[0].bytes + ev[1].bytes));
+    cells.push_back("-");
+    cells.push_back("-");
+    table.add_row(std::move(cells));
+  }
   table.print(stdout);
   fmt::print("\n{} packets, {} bytes ({}), {} {}s{}{}\n", t.packets, t.bytes, format_bytes(t.bytes),
              stats.table().size(), aggregation_name(by),
-             t.non_ip_packets ? fmt::format(", {} non-IP packets", t.non_ip_packets) : "",
-             stats.table().evictions()
-                 ? fmt::format(", {} evicted (--max-flows {})", stats.table().evictions(),
-                               stats.table().capacity())
-                 : "");
+             t.non_ip_packets
+                 ? fmt::format(", {} non-IP packets ({} bytes)", t.non_ip_packets, t.non_ip_bytes)
+                 : "",
+             evicted ? fmt::format(", {} evicted (--max-flows {})", stats.table().evictions(),
+                                   stats.table().capacity())
+                     : "");
   if (t.packets > 0) {
     fmt::print("busiest second: {} with {} bytes ({})\n", format_time(t.peak_second), t.peak_bytes,
                format_bits(static_cast<double>(t.peak_bytes) * 8) + "/s");
@@ -314,13 +355,15 @@ int run_bandwidth(const BandwidthFlags& f) {
   so.by = parse_by(f.by);
   if (f.max_flows < 1 || f.max_flows > 100'000'000)
     throw UsageError("--max-flows must be 1-100000000");
-  so.max_entries = f.max_flows;
   if (f.top < 1) throw UsageError("--top must be at least 1");
   Nanos interval = parse_duration(f.interval, "--interval");
   if (interval < std::chrono::milliseconds(100))
     throw UsageError("--interval must be at least 100ms");
   const bool live = f.read_file.empty();
   so.keep_history = live;
+  // A live capture is endless, so its table is bounded; a file is finite, and every flow in it
+  // gets its row (about 150 bytes each) unless the user asks for a bound.
+  so.max_entries = live || f.max_flows_given ? f.max_flows : capture::FlowTable::kUnbounded;
 
   capture::CaptureSession session(o);
   FlowStats stats(so);
@@ -348,7 +391,7 @@ int run_bandwidth(const BandwidthFlags& f) {
   if (stats.table().evictions() > 0) {
     warn("bandwidth",
          fmt::format("{} {}s evicted from the full table (--max-flows {}); their "
-                     "packets are in the totals only",
+                     "packets are in the 'other / evicted' row",
                      stats.table().evictions(), aggregation_name(stats.by()), f.max_flows));
   }
   if (result.stats && result.stats->dropped_kernel > 0) {
@@ -377,17 +420,19 @@ void add_bandwidth_command(CLI::App& app, Action& action) {
                   "live, not on a terminal or --json: print a snapshot this often (default 1s)");
   sub->add_option("--duration", flags->duration, "stop after this long, e.g. 30s");
   sub->add_option("-c,--count", flags->count, "stop after this many packets");
-  sub->add_option("--max-flows", flags->max_flows,
-                  "rows kept at most; when full the least recently seen is evicted (default "
-                  "100000)");
+  auto* max_flows = sub->add_option(
+      "--max-flows", flags->max_flows,
+      "rows kept at most; when full the least recently seen is evicted into one 'other' row "
+      "(live default 100000; files: no bound unless given)");
   sub->add_flag("-p,--no-promisc", flags->no_promisc,
                 "do not put the interface in promiscuous mode");
   sub->add_option("-B,--buffer-size", flags->buffer_size, "kernel capture buffer, e.g. 4M");
   sub->add_flag("--json", flags->json, "NDJSON output (see docs/bandwidth.md)");
   sub->add_option("filter", flags->filter_words,
                   "filter expression in tcpdump (pcap-filter) syntax");
-  sub->final_callback([&action, flags, top] {
+  sub->final_callback([&action, flags, top, max_flows] {
     flags->top_given = top->count() > 0;
+    flags->max_flows_given = max_flows->count() > 0;
     action = [flags] { return run_bandwidth(*flags); };
   });
 }

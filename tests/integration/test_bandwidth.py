@@ -67,6 +67,65 @@ def build_pcap(path):
     return pkts
 
 
+LIVE_DEFAULT_MAX_FLOWS = 100000
+
+
+def build_many_flows_pcap(path, singles=LIVE_DEFAULT_MAX_FLOWS + 1500, long_flows=150):
+    """More flows than the live table holds, written with struct (scapy would take minutes).
+    `long_flows` TCP and UDP conversations send at the start and again at the end of the file,
+    with every single-packet flow in between, so an LRU table of the live size would have
+    evicted them (and split each into two rows). Returns (packets, bytes, non-IP packets)."""
+    import struct
+
+    eth = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01"
+
+    def ip4(i):
+        return bytes([10, 64 + (i >> 16), (i >> 8) & 255, i & 255])
+
+    def frame(src, dst, proto, sport, dport, payload):
+        if proto == 6:
+            l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 1, 5 << 4, 0x18, 64240, 0, 0)
+        else:
+            l4 = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+        l4 += payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0x4000, 64, proto, 0, src,
+                         dst)
+        return eth + b"\x08\x00" + ip + l4
+
+    server = bytes([10, 250, 0, 1])
+    records = []
+    total = 0
+
+    def add(data):
+        nonlocal total
+        n = len(records)
+        records.append(struct.pack("<IIII", 1_700_000_000 + n // 20000, n % 20000 * 50,
+                                   len(data), len(data)) + data)
+        total += len(data)
+
+    def conversation(k, rounds):
+        proto = 6 if k % 2 == 0 else 17
+        c = ip4(200000 + k)
+        for r in range(rounds):
+            add(frame(c, server, proto, 20000 + k, 443, b"q" * (10 + r + k % 7)))
+            add(frame(server, c, proto, 443, 20000 + k, b"r" * (300 + k % 50)))
+
+    for k in range(long_flows):
+        conversation(k, 2)
+    for i in range(singles):
+        proto = 6 if i % 3 else 17
+        add(frame(ip4(i), server, proto, 1024 + i % 50000, 80 if proto == 6 else 53,
+                  b"x" * (i % 40)))
+    for k in range(long_flows):
+        conversation(k, 1)
+    arp = eth + b"\x08\x06" + bytes(28)
+    add(arp)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        f.write(b"".join(records))
+    return len(records), total, 1
+
+
 def parse_bytes(text):
     """tshark prints '1234 bytes' exactly, larger values as '43 kB' (rounded): (value, slack)."""
     m = re.fullmatch(r"(\d+) (bytes|kB|MB)", text)
@@ -74,16 +133,27 @@ def parse_bytes(text):
     return int(m.group(1)) * scale, scale
 
 
-def tshark_conversations(pcap, proto):
+def tshark_conversations(pcap, proto, timeout=60):
     """{frozenset(endpoints): {endpoint: (frames_from, bytes_from, slack)}} from -z conv."""
-    out = subprocess.run(["tshark", "-q", "-r", pcap, "-z", f"conv,{proto}", "-o",
-                          "tcp.desegment_tcp_streams:FALSE"], capture_output=True, text=True,
-                         check=True, timeout=60).stdout
+    return tshark_all_conversations(pcap, (proto,), timeout)[proto]
+
+
+def tshark_all_conversations(pcap, protos, timeout=60):
+    """{proto: conversations} for several protocols from one tshark pass over the file."""
+    cmd = ["tshark", "-q", "-r", pcap, "-o", "tcp.desegment_tcp_streams:FALSE"]
+    for proto in protos:
+        cmd += ["-z", f"conv,{proto}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         timeout=timeout).stdout
     row = re.compile(r"^(\S+)\s+<->\s+(\S+)\s+(\d+) (\d+ \w+)\s+(\d+) (\d+ \w+)\s+(\d+) (\d+ \w+)")
-    convs = {}
+    result = {proto: {} for proto in protos}
+    convs = None
     for line in out.splitlines():
+        if line.endswith(" Conversations"):
+            convs = result.get(line.split()[0].lower())
+            continue
         m = row.match(line)
-        if not m:
+        if not m or convs is None:
             continue
         a, b = m.group(1), m.group(2)
         # The "<-" columns count frames from B to A, the "->" columns A to B.
@@ -91,7 +161,7 @@ def tshark_conversations(pcap, proto):
         ab_bytes, ab_slack = parse_bytes(m.group(6))
         convs[frozenset((a, b))] = {a: (int(m.group(5)), ab_bytes, ab_slack),
                                     b: (int(m.group(3)), ba_bytes, ba_slack)}
-    return convs
+    return result
 
 
 def endpoint(addr, port):
@@ -136,6 +206,51 @@ class BandwidthTest(unittest.TestCase):
                     frames, nbytes, slack = conv[src]
                     self.assertEqual(r[pk], frames, f"{a} <-> {b} from {src}")
                     self.assertLess(abs(r[by] - nbytes), slack, f"{a} <-> {b} from {src}")
+
+    def test_file_with_more_flows_than_the_live_table_matches_tshark(self):
+        pcap = os.path.join(self.tmp.name, "many.pcap")
+        packets, nbytes, non_ip = build_many_flows_pcap(pcap)
+        r = netres("-r", pcap, "--json", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("evicted", r.stderr)
+        objs = [json.loads(line) for line in r.stdout.splitlines()]
+        summary = objs[-1]
+        rows = [o for o in objs if o["type"] == "flow"]
+        self.assertEqual(summary["type"], "summary")
+        self.assertEqual(summary["evicted"], 0)
+        self.assertEqual((summary["packets"], summary["bytes"]), (packets, nbytes))
+        self.assertGreater(len(rows), LIVE_DEFAULT_MAX_FLOWS)
+        self.assertEqual(sum(o["bytes"] for o in rows) + summary["non_ip_bytes"], nbytes)
+        self.assertEqual(summary["non_ip_packets"], non_ip)
+        mine = {}
+        for o in rows:
+            a, b = endpoint(o["a"], o["a_port"]), endpoint(o["b"], o["b_port"])
+            key = (o["proto"], frozenset((a, b)))
+            self.assertNotIn(key, mine, "a conversation split into two rows")
+            mine[key] = {a: (o["packets_a_to_b"], o["bytes_a_to_b"]),
+                         b: (o["packets_b_to_a"], o["bytes_b_to_a"])}
+        theirs = {}
+        for proto, convs in tshark_all_conversations(pcap, ("tcp", "udp"), 300).items():
+            for ends, sides in convs.items():
+                theirs[(proto, ends)] = {e: (v[0], v[1]) for e, v in sides.items()}
+                self.assertTrue(all(v[2] == 1 for v in sides.values()), "tshark rounded")
+        self.assertEqual(len(mine), len(theirs))
+        self.assertEqual(mine, theirs)
+
+        # A bound the user sets still holds, and the rows plus "other / evicted" add up.
+        r = netres("-r", pcap, "--json", "--max-flows", "1000", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("evicted", r.stderr)
+        objs = [json.loads(line) for line in r.stdout.splitlines()]
+        rows = [o for o in objs if o["type"] == "flow"]
+        other = [o for o in objs if o["type"] == "other"]
+        self.assertEqual(len(rows), 1000)
+        self.assertEqual(len(other), 1)
+        self.assertEqual(other[0]["reason"], "evicted")
+        self.assertEqual(other[0]["entries"], objs[-1]["evicted"])
+        self.assertEqual(sum(o["bytes"] for o in rows) + other[0]["bytes"]
+                         + objs[-1]["non_ip_bytes"], nbytes)
+        self.assertEqual(sum(o["packets"] for o in rows) + other[0]["packets"] + non_ip, packets)
 
     def test_tcp_initiator_is_a(self):
         rows, _ = self.rows("--by", "flow", "tcp")
@@ -191,13 +306,21 @@ class BandwidthTest(unittest.TestCase):
 
     def test_small_table_evicts_and_counts(self):
         rows, summary = self.rows("--max-flows", "4")
-        self.assertLessEqual(len(rows), 4)
+        self.assertLessEqual(len([o for o in rows if o["type"] == "flow"]), 4)
         self.assertGreater(summary["evicted"], 20)
         self.assertEqual(summary["packets"], len(self.pkts))
         r = netres("-r", self.pcap, "--max-flows", "4")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("evicted", r.stderr)
-        self.assertIn("evicted", r.stdout)
+        self.assertIn("other / evicted", r.stdout)
+        # The rows and the "other" row add up to the totals, in every view.
+        for view in ("flow", "host", "port"):
+            rows, summary = self.rows("--max-flows", "4", "--by", view)
+            other = [o for o in rows if o["type"] == "other"]
+            self.assertEqual(len(other), 1, view)
+            key = "bytes" if view == "flow" else "bytes_sent"
+            self.assertEqual(sum(o[key] for o in rows) + summary["non_ip_bytes"],
+                             summary["bytes"], view)
 
     def test_top_limits_offline_rows_to_the_busiest(self):
         everything, _ = self.rows()
