@@ -62,12 +62,25 @@ class Decoder {
 
  private:
   void truncated() { v_.truncated = true; }
+  // A header cut by the capture: the layer is present with the fields its bytes hold.
+  void partial(Layer layer) {
+    v_.layers |= layer;
+    v_.partial |= layer;
+    v_.truncated = true;
+  }
   void malformed(const char* what) {
     if (v_.malformed == nullptr) v_.malformed = what;
   }
 
   void ethernet(Bytes b) {
-    if (b.size() < 14) return truncated();
+    v_.link.captured = static_cast<uint8_t>(b.size() < 14 ? b.size() : 14);
+    if (b.size() < 14) {
+      if (b.size() < 6) return truncated();
+      partial(kLayerEthernet);
+      std::memcpy(v_.link.dst.bytes.data(), b.data(), 6);
+      if (b.size() >= 12) std::memcpy(v_.link.src.bytes.data(), b.data() + 6, 6);
+      return;
+    }
     v_.layers |= kLayerEthernet;
     std::memcpy(v_.link.dst.bytes.data(), b.data(), 6);
     std::memcpy(v_.link.src.bytes.data(), b.data() + 6, 6);
@@ -75,9 +88,10 @@ class Decoder {
     b = b.subspan(14);
     while (type == kEtherVlan || type == kEtherQinQ || type == kEtherQinQOld) {
       if (v_.link.vlan_count == LinkView::kMaxVlanTags) return malformed("too many vlan tags");
-      if (b.size() < 4) {
+      if (b.size() < 2) {
+        // The type after the tags is unknown: the Ethernet header counts as cut.
         v_.link.ethertype = type;
-        return truncated();
+        return partial(kLayerEthernet);
       }
       v_.layers |= kLayerVlan;
       VlanTag& tag = v_.link.vlans[v_.link.vlan_count++];
@@ -86,6 +100,10 @@ class Decoder {
       tag.priority = static_cast<uint8_t>(tci >> 13);
       tag.drop_eligible = (tci & 0x1000) != 0;
       tag.id = tci & 0x0fff;
+      if (b.size() < 4) {  // the tag's own fields are there, the type after it is not
+        v_.link.ethertype = type;
+        return partial(kLayerEthernet);
+      }
       type = be16(b.data() + 2);
       b = b.subspan(4);
     }
@@ -180,12 +198,37 @@ class Decoder {
     }
   }
 
+  // The fields of an IPv4 header cut after `b.size()` (< 20) bytes.
+  void ipv4_partial(Bytes b) {
+    Ipv4View& ip = v_.ipv4;
+    const size_t n = b.size();
+    partial(kLayerIpv4);
+    if (n >= 2) ip.tos = b[1];
+    if (n >= 4) ip.total_length = be16(b.data() + 2);
+    if (n >= 6) ip.id = be16(b.data() + 4);
+    if (n >= 8) {
+      uint16_t frag = be16(b.data() + 6);
+      ip.dont_fragment = (frag & 0x4000) != 0;
+      ip.more_fragments = (frag & 0x2000) != 0;
+      ip.fragment_offset = static_cast<uint16_t>((frag & 0x1fff) * 8);
+    }
+    if (n >= 9) ip.ttl = b[8];
+    if (n >= 10) v_.ip_protocol = ip.protocol = b[9];
+    if (n >= 12) ip.checksum = be16(b.data() + 10);
+    if (n >= 16) {
+      v_.src.version = 4;
+      std::memcpy(v_.src.bytes.data(), b.data() + 12, 4);
+    }
+  }
+
   void ipv4(Bytes b) {
-    if (b.size() < 20) return truncated();
+    if (b.empty()) return truncated();
     if ((b[0] >> 4) != 4) return malformed("ipv4 version");
     Ipv4View& ip = v_.ipv4;
     ip.header_length = static_cast<uint8_t>((b[0] & 0x0f) * 4);
     if (ip.header_length < 20) return malformed("ipv4 header length");
+    ip.captured = static_cast<uint8_t>(b.size() < 20 ? b.size() : 20);
+    if (b.size() < 20) return ipv4_partial(b);
     v_.layers |= kLayerIpv4;
     ip.tos = b[1];
     ip.total_length = be16(b.data() + 2);
@@ -219,11 +262,32 @@ class Decoder {
     transport(ip.protocol, payload, v_.ip_payload_length, ip.more_fragments);
   }
 
-  void ipv6(Bytes b) {
-    if (b.size() < 40) return truncated();
-    if ((b[0] >> 4) != 6) return malformed("ipv6 version");
-    v_.layers |= kLayerIpv6;
+  // The fields of an IPv6 header cut after `b.size()` (< 40) bytes.
+  void ipv6_partial(Bytes b) {
     Ipv6View& ip = v_.ipv6;
+    const size_t n = b.size();
+    partial(kLayerIpv6);
+    if (n >= 4) {
+      uint32_t first = be32(b.data());
+      ip.traffic_class = static_cast<uint8_t>(first >> 20);
+      ip.flow_label = first & 0xfffff;
+    }
+    if (n >= 6) ip.payload_length = be16(b.data() + 4);
+    if (n >= 7) v_.ip_protocol = ip.next_header = b[6];
+    if (n >= 8) ip.hop_limit = b[7];
+    if (n >= 24) {
+      v_.src.version = 6;
+      std::memcpy(v_.src.bytes.data(), b.data() + 8, 16);
+    }
+  }
+
+  void ipv6(Bytes b) {
+    if (b.empty()) return truncated();
+    if ((b[0] >> 4) != 6) return malformed("ipv6 version");
+    Ipv6View& ip = v_.ipv6;
+    ip.captured = static_cast<uint8_t>(b.size() < 40 ? b.size() : 40);
+    if (b.size() < 40) return ipv6_partial(b);
+    v_.layers |= kLayerIpv6;
     uint32_t first = be32(b.data());
     ip.traffic_class = static_cast<uint8_t>(first >> 20);
     ip.flow_label = first & 0xfffff;
@@ -247,7 +311,17 @@ class Decoder {
            next == kProtoDestOptions || next == kProtoAh) {
       if (ip.extension_count == Ipv6View::kMaxExtensionHeaders)
         return malformed("too many ipv6 extension headers");
-      if (rest.size() < 2) return truncated();
+      if (rest.size() < 2) {
+        if (rest.size() >= claimed) {
+          v_.ip_protocol = next;
+          return truncated();
+        }
+        if (rest.empty()) {  // cut right before it: what follows the chain is unknown
+          v_.ip_protocol = next;
+          return partial(kLayerIpv6);
+        }
+        return cut_extension(next, rest);
+      }
       size_t length;
       if (next == kProtoFragment) {
         length = 8;
@@ -257,10 +331,11 @@ class Decoder {
         length = (static_cast<size_t>(rest[1]) + 1) * 8;
       }
       if (length > claimed) return malformed("ipv6 extension header length");
-      if (rest.size() < length) return truncated();
+      if (rest.size() < length) return cut_extension(next, rest);
       ip.extensions[ip.extension_count++] = next;
       if (next == kProtoFragment) {
         ip.has_fragment_header = true;
+        ip.fragment_captured = 8;
         uint16_t off = be16(rest.data() + 2);
         ip.fragment_offset = static_cast<uint16_t>(off & 0xfff8);
         ip.more_fragments = (off & 1) != 0;
@@ -280,6 +355,24 @@ class Decoder {
     transport(next, rest, claimed, ip.has_fragment_header && ip.more_fragments);
   }
 
+  // An extension header the capture cut: listed, with the fragment fields whose bytes are there;
+  // what follows it is unknown.
+  void cut_extension(uint8_t type, Bytes rest) {
+    Ipv6View& ip = v_.ipv6;
+    partial(kLayerIpv6);
+    ip.extensions[ip.extension_count++] = type;
+    v_.ip_protocol = type;
+    if (type == kProtoFragment) {
+      ip.has_fragment_header = true;
+      ip.fragment_captured = static_cast<uint8_t>(rest.size());
+      if (rest.size() >= 4) {
+        uint16_t off = be16(rest.data() + 2);
+        ip.fragment_offset = static_cast<uint16_t>(off & 0xfff8);
+        ip.more_fragments = (off & 1) != 0;
+      }
+    }
+  }
+
   // `claimed` is what the IP header says follows it. A first fragment holds only part of the
   // transport segment, so lengths past its end are expected there and are not flagged.
   void transport(uint8_t protocol, Bytes b, uint32_t claimed, bool first_fragment) {
@@ -297,32 +390,47 @@ class Decoder {
     }
   }
 
+  // Field by field, so a header cut by the snap length still shows what was captured (the
+  // ports after 4 bytes, as tcpdump and tshark show them).
   void tcp(Bytes b, uint32_t claimed, bool first_fragment) {
-    if (b.size() < 20) return truncated();
+    const size_t n = b.size();
+    if (n < 2) return truncated();
     v_.layers |= kLayerTcp;
     TcpView& t = v_.tcp;
+    t.captured = static_cast<uint8_t>(n < 20 ? n : 20);
     t.src_port = be16(b.data());
-    t.dst_port = be16(b.data() + 2);
-    t.seq = be32(b.data() + 4);
-    t.ack = be32(b.data() + 8);
-    t.header_length = static_cast<uint8_t>((b[12] >> 4) * 4);
-    t.flags = static_cast<uint16_t>((b[12] & 1) << 8 | b[13]);
-    t.window = be16(b.data() + 14);
-    t.checksum = be16(b.data() + 16);
-    t.urgent = be16(b.data() + 18);
-    if (t.header_length < 20) return malformed("tcp header length");
-    if (t.header_length > claimed) {
-      if (first_fragment) return;
-      return malformed("tcp header length");
+    if (n >= 4) t.dst_port = be16(b.data() + 2);
+    if (n >= 8) t.seq = be32(b.data() + 4);
+    if (n >= 12) t.ack = be32(b.data() + 8);
+    if (n >= 13) t.header_length = static_cast<uint8_t>((b[12] >> 4) * 4);
+    if (n >= 14) t.flags = static_cast<uint16_t>((b[12] & 1) << 8 | b[13]);
+    if (n >= 16) t.window = be16(b.data() + 14);
+    if (n >= 18) t.checksum = be16(b.data() + 16);
+    if (n >= 20) t.urgent = be16(b.data() + 18);
+    if (n >= 13) {
+      if (t.header_length < 20) return malformed("tcp header length");
+      if (t.header_length > claimed) {
+        if (first_fragment) return;  // the rest of the header is in the next fragment
+        return malformed("tcp header length");
+      }
+      t.payload_length = claimed - t.header_length;
     }
-    if (b.size() < t.header_length) return truncated();
-    t.payload_length = claimed - t.header_length;
-    tcp_options(b.subspan(20, t.header_length - 20));
+    if (n < 20) return partial(kLayerTcp);
+    if (n < t.header_length) {
+      // Options cut: the whole ones are still decoded.
+      t.captured = static_cast<uint8_t>(n);
+      partial(kLayerTcp);
+      return tcp_options(b.subspan(20), false);
+    }
+    t.captured = t.header_length;
+    tcp_options(b.subspan(20, t.header_length - 20u), true);
     v_.payload = b.subspan(t.header_length);
     if (!first_fragment) http_request();
   }
 
-  void tcp_options(Bytes o) {
+  // `complete`: `o` holds the whole option area, so an option running past it is malformed;
+  // otherwise the capture cut it, and decoding stops there.
+  void tcp_options(Bytes o, bool complete) {
     TcpView& t = v_.tcp;
     size_t i = 0;
     while (i < o.size()) {
@@ -332,9 +440,18 @@ class Decoder {
         ++i;
         continue;
       }
-      if (i + 1 >= o.size()) return malformed("tcp option");
+      if (i + 1 >= o.size()) return complete ? malformed("tcp option") : void();
       uint8_t len = o[i + 1];
-      if (len < 2 || i + len > o.size()) return malformed("tcp option");
+      if (len < 2) return malformed("tcp option");
+      if (i + len > o.size()) {
+        if (complete) return malformed("tcp option");
+        // A timestamp option cut after its value still has the value (tshark shows it too).
+        if (kind == 8 && len == 10 && o.size() - i >= 6) {
+          t.has_timestamp = true;
+          t.ts_value = be32(o.data() + i + 2);
+        }
+        return;
+      }
       const uint8_t* p = o.data() + i;
       switch (kind) {
         case 2:
@@ -358,7 +475,7 @@ class Decoder {
           break;
         case 8:
           if (len != 10) return malformed("tcp option");
-          t.has_timestamp = true;
+          t.has_timestamp = t.has_ts_echo = true;
           t.ts_value = be32(p + 2);
           t.ts_echo = be32(p + 6);
           break;
@@ -370,14 +487,17 @@ class Decoder {
   }
 
   void udp(Bytes b, uint32_t claimed, bool first_fragment) {
-    if (b.size() < 8) return truncated();
+    const size_t n = b.size();
+    if (n < 2) return truncated();
     v_.layers |= kLayerUdp;
     UdpView& u = v_.udp;
+    u.captured = static_cast<uint8_t>(n < 8 ? n : 8);
     u.src_port = be16(b.data());
-    u.dst_port = be16(b.data() + 2);
-    u.length = be16(b.data() + 4);
-    u.checksum = be16(b.data() + 6);
-    if (u.length < 8) return malformed("udp length");
+    if (n >= 4) u.dst_port = be16(b.data() + 2);
+    if (n >= 6) u.length = be16(b.data() + 4);
+    if (n >= 8) u.checksum = be16(b.data() + 6);
+    if (n >= 6 && u.length < 8) return malformed("udp length");
+    if (n < 8) return partial(kLayerUdp);
     if (first_fragment) {
       v_.payload = b.subspan(8);
       return;
@@ -392,21 +512,24 @@ class Decoder {
   }
 
   void icmp(Bytes b, Layer layer) {
-    if (b.size() < 4) return truncated();
+    const size_t n = b.size();
+    if (n < 1) return truncated();
     v_.layers |= layer;
     IcmpView& c = v_.icmp;
+    c.captured = static_cast<uint8_t>(n < 8 ? n : 8);
     c.type = b[0];
-    c.code = b[1];
-    c.checksum = be16(b.data() + 2);
+    if (n >= 2) c.code = b[1];
+    if (n >= 4) c.checksum = be16(b.data() + 2);
     bool echo =
         layer == kLayerIcmp ? (c.type == 0 || c.type == 8) : (c.type == 128 || c.type == 129);
-    if (echo) {
-      if (b.size() < 8) return truncated();
+    if (echo && n >= 6) {
       c.has_echo = true;
       c.echo_id = be16(b.data() + 4);
-      c.echo_seq = be16(b.data() + 6);
     }
-    v_.payload = b.subspan(b.size() < 8 ? b.size() : 8);
+    if (echo && n >= 8) c.echo_seq = be16(b.data() + 6);
+    // Other types' second word depends on the type; without it the header is still whole.
+    if (n < 4 || (echo && n < 8)) return partial(layer);
+    v_.payload = b.subspan(n < 8 ? n : 8);
   }
 
   // Bytes running out inside a complete UDP payload mean a broken message; inside a cut one,
@@ -418,10 +541,32 @@ class Decoder {
       truncated();
   }
 
+  // The header fields of a DNS header cut after `m.size()` (2..11) bytes.
+  void dns_partial(Bytes m) {
+    const size_t n = m.size();
+    DnsView& d = v_.dns;
+    partial(kLayerDns);
+    d.captured = static_cast<uint8_t>(n);
+    d.id = be16(m.data());
+    if (n >= 4) {
+      uint16_t flags = be16(m.data() + 2);
+      d.response = (flags & 0x8000) != 0;
+      d.opcode = static_cast<uint8_t>((flags >> 11) & 0xf);
+      d.rcode = static_cast<uint8_t>(flags & 0xf);
+    }
+    if (n >= 6) d.question_count = be16(m.data() + 4);
+    if (n >= 8) d.answer_count = be16(m.data() + 6);
+    if (n >= 10) d.authority_count = be16(m.data() + 8);
+  }
+
   void dns(Bytes m, bool complete) {
-    if (m.size() < 12) return dns_short(complete);
+    if (m.size() < 12) {
+      if (complete || m.size() < 2) return dns_short(complete);
+      return dns_partial(m);
+    }
     v_.layers |= kLayerDns;
     DnsView& d = v_.dns;
+    d.captured = 12;
     d.id = be16(m.data());
     uint16_t flags = be16(m.data() + 2);
     d.response = (flags & 0x8000) != 0;
@@ -464,10 +609,13 @@ class Decoder {
       d.qname_length = static_cast<uint8_t>(out);
       pos += 1 + static_cast<size_t>(len);
     }
+    d.has_qname = true;
     if (resume != 0) pos = resume;
+    if (pos + 2 > m.size()) return dns_short(complete);
+    d.has_qtype = true;
+    d.qtype = be16(m.data() + pos);
     if (pos + 4 > m.size()) return dns_short(complete);
     d.has_question = true;
-    d.qtype = be16(m.data() + pos);
     d.qclass = be16(m.data() + pos + 2);
   }
 

@@ -1,7 +1,10 @@
 // decode_packet on crafted frames of every supported layer, and on every truncation of them.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <nlohmann/json.hpp>
 #include <random>
+#include <string>
 
 #include "capture/packet_builder_test.h"
 #include "capture/packet_text.h"
@@ -287,6 +290,142 @@ TEST(PacketDecoder, EveryTruncationIsFlagged) {
       EXPECT_NE(s.find(v.truncated ? "[truncated]" : "[malformed"), std::string_view::npos) << s;
     }
   }
+}
+
+// JSON members as "path" -> value; arrays stay whole values.
+void flatten(const nlohmann::json& j, const std::string& path,
+             std::map<std::string, nlohmann::json>& out) {
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) flatten(v, path + "/" + k, out);
+  } else {
+    out[path] = j;
+  }
+}
+
+std::map<std::string, nlohmann::json> fields(int lt, const Packet& p, uint32_t wire_length) {
+  PacketView v;
+  decode_packet(lt, p, wire_length, v);
+  TextBuffer out;
+  append_json(out, v, {});
+  std::map<std::string, nlohmann::json> f;
+  flatten(nlohmann::json::parse(std::string_view(out.data(), out.size())), "", f);
+  for (const char* k : {"/caplen", "/summary", "/truncated"}) f.erase(k);
+  return f;
+}
+
+// A cut header shows what was captured and nothing else: every member in the JSON of a prefix
+// is in the whole packet's JSON with the same value (arrays: a prefix of it), and a longer
+// prefix never shows fewer members.
+TEST(PacketDecoder, PrefixesShowOnlyCapturedFieldsAndNeverLoseOne) {
+  for (auto& [lt, p] : all_samples()) {
+    const auto wire = static_cast<uint32_t>(p.size());
+    const auto whole = fields(lt, p, wire);
+    size_t previous = 0;
+    for (size_t n = 0; n <= p.size(); ++n) {
+      Packet prefix(p.begin(), p.begin() + static_cast<std::ptrdiff_t>(n));
+      auto got = fields(lt, prefix, wire);
+      for (auto& [k, value] : got) {
+        auto it = whole.find(k);
+        ASSERT_NE(it, whole.end()) << "linktype " << lt << " len " << n << " " << k;
+        if (value.is_array()) {
+          ASSERT_LE(value.size(), it->second.size()) << k;
+          for (size_t i = 0; i < value.size(); ++i) EXPECT_EQ(value[i], it->second[i]) << k;
+        } else {
+          EXPECT_EQ(value, it->second) << "linktype " << lt << " len " << n << " " << k;
+        }
+      }
+      EXPECT_GE(got.size(), previous) << "linktype " << lt << " len " << n;
+      previous = got.size();
+    }
+  }
+}
+
+// The case: Ethernet + IPv4 + the first 4 bytes of TCP (snap length 38) has both ports,
+// as tcpdump and tshark show them.
+TEST(PacketDecoder, TcpCutAfterItsPortsKeepsThem) {
+  Packet p = syn_with_options();
+  Packet cut(p.begin(), p.begin() + 38);
+  PacketView v;
+  decode_packet(linktype::kEthernet, cut, static_cast<uint32_t>(p.size()), v);
+  ASSERT_TRUE(v.has(kLayerTcp));
+  EXPECT_TRUE(v.partial & kLayerTcp);
+  EXPECT_TRUE(v.truncated);
+  EXPECT_EQ(v.malformed, nullptr);
+  EXPECT_TRUE(v.has_ports());
+  EXPECT_EQ(v.tcp.src_port, 51234);
+  EXPECT_EQ(v.tcp.dst_port, 80);
+  EXPECT_EQ(v.tcp.captured, 4);
+  TextBuffer out;
+  append_summary(out, v);
+  EXPECT_EQ(fmt::to_string(out), "IP 10.0.0.1:51234 > 10.0.0.2:80 TCP [truncated]");
+  // Options cut in the middle: the whole ones are decoded, the cut one is not malformed.
+  Packet mid(p.begin(), p.begin() + 14 + 20 + 20 + 7);
+  decode_packet(linktype::kEthernet, mid, static_cast<uint32_t>(p.size()), v);
+  EXPECT_EQ(v.malformed, nullptr);
+  EXPECT_TRUE(v.tcp.has_mss);
+  EXPECT_TRUE(v.tcp.sack_permitted);
+  EXPECT_FALSE(v.tcp.has_timestamp);
+  EXPECT_EQ(v.tcp.seq, 1u);
+}
+
+TEST(PacketDecoder, CutUdpDnsIcmpAndIpv6ExtensionHeadersKeepTheirFields) {
+  Packet d = dns_response();
+  PacketView v;
+  // UDP ports and length, then the DNS id and flags of a cut DNS header.
+  Packet cut(d.begin(), d.begin() + 14 + 20 + 8 + 4);
+  decode_packet(linktype::kEthernet, cut, static_cast<uint32_t>(d.size()), v);
+  ASSERT_TRUE(v.has(kLayerUdp) && v.has(kLayerDns));
+  EXPECT_EQ(v.udp.length, d.size() - 34);
+  EXPECT_EQ(v.dns.id, 0x1234);
+  EXPECT_TRUE(v.dns.response);
+  EXPECT_EQ(v.dns.captured, 4);
+  EXPECT_FALSE(v.dns.has_qname);
+  TextBuffer out;
+  append_summary(out, v);
+  EXPECT_EQ(fmt::to_string(out), "IP 10.0.0.53:53 > 10.0.0.1:40000 UDP len " +
+                                     std::to_string(d.size() - 42) +
+                                     " DNS response id 4660 [truncated]");
+  // The DNS name whole, its type cut.
+  Packet name_only(d.begin(), d.begin() + 14 + 20 + 8 + 12 + 17);
+  decode_packet(linktype::kEthernet, name_only, static_cast<uint32_t>(d.size()), v);
+  EXPECT_TRUE(v.dns.has_qname);
+  EXPECT_FALSE(v.dns.has_qtype);
+  EXPECT_EQ(v.dns.qname(), "www.example.com");
+
+  Packet e = icmp_echo();  // two VLAN tags: ICMP starts at 14 + 8 + 20
+  Packet icmp_cut(e.begin(), e.begin() + 42 + 6);
+  decode_packet(linktype::kEthernet, icmp_cut, static_cast<uint32_t>(e.size()), v);
+  ASSERT_TRUE(v.has(kLayerIcmp));
+  EXPECT_TRUE(v.icmp.has_echo);
+  EXPECT_EQ(v.icmp.echo_id, 7);
+  out.clear();
+  append_summary(out, v);
+  EXPECT_EQ(fmt::to_string(out),
+            "vlan 100,200 IP 10.0.0.1 > 10.0.0.2 ICMP echo-request id 7 [truncated]");
+
+  Packet x = ipv6_with_extensions();  // fragment header at 14 + 40 + 16
+  Packet frag_cut(x.begin(), x.begin() + 70 + 4);
+  decode_packet(linktype::kEthernet, frag_cut, static_cast<uint32_t>(x.size()), v);
+  ASSERT_TRUE(v.has(kLayerIpv6));
+  EXPECT_TRUE(v.partial & kLayerIpv6);
+  EXPECT_EQ(v.ipv6.extension_count, 3);
+  EXPECT_TRUE(v.ipv6.has_fragment_header);
+  EXPECT_TRUE(v.ipv6.more_fragments);
+  EXPECT_EQ(v.ipv6.fragment_captured, 4);
+  out.clear();
+  append_summary(out, v);
+  EXPECT_EQ(fmt::to_string(out), "IP6 2001:db8::1 > 2001:db8::2 frag off 0+ [truncated]");
+
+  // An IPv4 header cut after its source address.
+  Packet s = syn_with_options();
+  Packet ip_cut(s.begin(), s.begin() + 14 + 16);
+  decode_packet(linktype::kEthernet, ip_cut, static_cast<uint32_t>(s.size()), v);
+  ASSERT_TRUE(v.has(kLayerIpv4));
+  EXPECT_EQ(v.ipv4.ttl, 64);
+  EXPECT_EQ(v.ipv4.protocol, 6);
+  out.clear();
+  append_summary(out, v);
+  EXPECT_EQ(fmt::to_string(out), "IP 10.0.0.1 > ? TCP [truncated]");
 }
 
 TEST(PacketDecoder, RandomCorruptionNeverCrashes) {

@@ -173,18 +173,27 @@ void put_endpoint(TextBuffer& out, const IpAddress& a, uint16_t port) {
   put_uint(out, port);
 }
 
+// Cut headers (see Layer in packet_view.h) print the fields whose bytes were captured.
 void put_tcp(TextBuffer& out, const TcpView& t) {
   char flags[9];
-  put(out, " TCP [");
-  put(out, tcp_flag_letters(t.flags, flags));
-  put(out, "] seq ");
-  put_uint(out, t.seq);
-  if (t.flags & tcp_flag::kAck) {
+  put(out, " TCP");
+  if (t.captured >= 14) {
+    put(out, " [");
+    put(out, tcp_flag_letters(t.flags, flags));
+    out.push_back(']');
+  }
+  if (t.captured >= 8) {
+    put(out, " seq ");
+    put_uint(out, t.seq);
+  }
+  if (t.captured >= 14 && (t.flags & tcp_flag::kAck)) {
     put(out, " ack ");
     put_uint(out, t.ack);
   }
-  put(out, " win ");
-  put_uint(out, t.window);
+  if (t.captured >= 16) {
+    put(out, " win ");
+    put_uint(out, t.window);
+  }
   if (t.has_mss || t.has_window_scale || t.sack_permitted || t.sack_count || t.has_timestamp) {
     put(out, " options [");
     bool first = true;
@@ -217,20 +226,25 @@ void put_tcp(TextBuffer& out, const TcpView& t) {
       sep();
       put(out, "TS val ");
       put_uint(out, t.ts_value);
-      put(out, " ecr ");
-      put_uint(out, t.ts_echo);
+      if (t.has_ts_echo) {
+        put(out, " ecr ");
+        put_uint(out, t.ts_echo);
+      }
     }
     out.push_back(']');
   }
-  put(out, " len ");
-  put_uint(out, t.payload_length);
+  if (t.captured >= 13) {
+    put(out, " len ");
+    put_uint(out, t.payload_length);
+  }
 }
 
 void put_dns(TextBuffer& out, const DnsView& d) {
-  put(out, d.response ? " DNS response" : " DNS query");
+  put(out, " DNS");
+  if (d.captured >= 4) put(out, d.response ? " response" : " query");
   put(out, " id ");
   put_uint(out, d.id);
-  if (d.has_question) {
+  if (d.has_qtype) {
     out.push_back(' ');
     std::string_view type = dns_type_name(d.qtype);
     if (type.empty()) {
@@ -239,13 +253,15 @@ void put_dns(TextBuffer& out, const DnsView& d) {
     } else {
       put(out, type);
     }
+  }
+  if (d.has_qname) {
     out.push_back(' ');
     if (d.qname_length == 0)
       out.push_back('.');
     else
       put_escaped_text(out, d.qname());
   }
-  if (d.response) {
+  if (d.response && d.captured >= 8) {
     put(out, " ans ");
     put_uint(out, d.answer_count);
     if (d.rcode != 0) {
@@ -270,15 +286,17 @@ void put_icmp(TextBuffer& out, const IcmpView& c, bool v6) {
   } else {
     put(out, name);
   }
-  if (c.code != 0) {
+  if (c.captured >= 2 && c.code != 0) {
     put(out, " code ");
     put_uint(out, c.code);
   }
   if (c.has_echo) {
     put(out, " id ");
     put_uint(out, c.echo_id);
-    put(out, " seq ");
-    put_uint(out, c.echo_seq);
+    if (c.captured >= 8) {
+      put(out, " seq ");
+      put_uint(out, c.echo_seq);
+    }
   }
 }
 
@@ -306,38 +324,55 @@ void put_ethertype(TextBuffer& out, uint16_t type) {
   put_hex2(out, static_cast<uint8_t>(type));
 }
 
-void put_ip_summary(TextBuffer& out, const PacketView& v) {
-  put(out, v.has(kLayerIpv4) ? "IP " : "IP6 ");
-  if (v.has_ports()) {
-    put_endpoint(out, v.src, v.src_port());
-    put(out, " > ");
-    put_endpoint(out, v.dst, v.dst_port());
+// An address, or '?' when the capture cut it; with the port when that was captured.
+void put_ip_endpoint(TextBuffer& out, const IpAddress& a, bool has_port, uint16_t port) {
+  if (a.version == 0) {
+    out.push_back('?');
+  } else if (has_port) {
+    put_endpoint(out, a, port);
   } else {
-    append_ip(out, v.src);
-    put(out, " > ");
-    append_ip(out, v.dst);
+    append_ip(out, a);
   }
-  bool fragment = false, more = false;
+}
+
+void put_ip_summary(TextBuffer& out, const PacketView& v) {
+  const bool v4 = v.has(kLayerIpv4);
+  put(out, v4 ? "IP" : "IP6");
+  // Ports as far as captured: the source port needs 2 bytes of the header, the destination 4.
+  uint8_t l4 = v.has(kLayerTcp) ? v.tcp.captured : v.has(kLayerUdp) ? v.udp.captured : 0;
+  if (v.src.version != 0) {
+    out.push_back(' ');
+    put_ip_endpoint(out, v.src, l4 >= 2, v.src_port());
+    put(out, " > ");
+    put_ip_endpoint(out, v.dst, l4 >= 4, v.dst_port());
+  }
+  bool fragment = false, more = false, has_id = true;
   uint32_t frag_id = 0, frag_offset = 0;
-  if (v.has(kLayerIpv4)) {
-    fragment = v.ipv4.more_fragments || v.ipv4.fragment_offset != 0;
+  if (v4) {
+    fragment = v.ipv4.captured >= 8 && (v.ipv4.more_fragments || v.ipv4.fragment_offset != 0);
     more = v.ipv4.more_fragments;
     frag_id = v.ipv4.id;
     frag_offset = v.ipv4.fragment_offset;
-  } else if (v.ipv6.has_fragment_header) {
+  } else if (v.ipv6.has_fragment_header && v.ipv6.fragment_captured >= 4) {
     fragment = true;
     more = v.ipv6.more_fragments;
+    has_id = v.ipv6.fragment_captured >= 8;
     frag_id = v.ipv6.fragment_id;
     frag_offset = v.ipv6.fragment_offset;
   }
+  // The transport protocol is known from a whole IPv6 header chain, or IPv4's 10th byte.
+  const bool proto_known = v4 ? v.ipv4.captured >= 10 : !(v.partial & kLayerIpv6);
   if (v.has(kLayerTcp)) {
     put_tcp(out, v.tcp);
   } else if (v.has(kLayerUdp)) {
-    put(out, " UDP len ");
-    put_uint(out, v.udp.length >= 8 ? v.udp.length - 8u : 0u);
+    put(out, " UDP");
+    if (v.udp.captured >= 6) {
+      put(out, " len ");
+      put_uint(out, v.udp.length >= 8 ? v.udp.length - 8u : 0u);
+    }
   } else if (v.has(kLayerIcmp) || v.has(kLayerIcmpv6)) {
     put_icmp(out, v.icmp, v.has(kLayerIcmpv6));
-  } else {
+  } else if (proto_known) {
     out.push_back(' ');
     std::string_view name = protocol_name(v.ip_protocol);
     if (name.empty()) {
@@ -346,12 +381,17 @@ void put_ip_summary(TextBuffer& out, const PacketView& v) {
     } else {
       put(out, name);
     }
-    put(out, " len ");
-    put_uint(out, v.ip_payload_length);
+    if (!(v.partial & (kLayerIpv4 | kLayerIpv6))) {
+      put(out, " len ");
+      put_uint(out, v.ip_payload_length);
+    }
   }
   if (fragment) {
-    put(out, " frag id ");
-    put_uint(out, frag_id);
+    put(out, " frag");
+    if (has_id) {
+      put(out, " id ");
+      put_uint(out, frag_id);
+    }
     put(out, " off ");
     put_uint(out, frag_offset);
     if (more) out.push_back('+');
@@ -418,11 +458,16 @@ void append_summary(TextBuffer& out, const PacketView& v) {
     put_arp(out, v.arp);
   } else if (v.has(kLayerEthernet)) {
     put(out, "ether ");
-    append_mac(out, v.link.src);
+    if (v.link.captured >= 12)
+      append_mac(out, v.link.src);
+    else
+      out.push_back('?');
     put(out, " > ");
     append_mac(out, v.link.dst);
-    put(out, " type ");
-    put_ethertype(out, v.link.ethertype);
+    if (!(v.partial & kLayerEthernet)) {
+      put(out, " type ");
+      put_ethertype(out, v.link.ethertype);
+    }
     put(out, " len ");
     put_uint(out, v.wire_length);
   } else if (v.has(kLayerLinuxSll)) {
@@ -463,9 +508,10 @@ void append_json(TextBuffer& out, const PacketView& v, Timestamp ts) {
   o.num("linktype", static_cast<uint64_t>(v.linktype));
   if (v.has(kLayerEthernet)) {
     JsonObject e(o.key("eth"));
-    put_mac_json(e.key("src"), v.link.src);
+    if (v.link.captured >= 12) put_mac_json(e.key("src"), v.link.src);
     put_mac_json(e.key("dst"), v.link.dst);
-    e.num("type", v.link.ethertype);
+    // The type after the VLAN tags: unknown while the header or a tag is cut.
+    if (!(v.partial & kLayerEthernet)) e.num("type", v.link.ethertype);
     e.close();
   }
   if (v.has(kLayerLinuxSll)) {
@@ -511,30 +557,36 @@ void append_json(TextBuffer& out, const PacketView& v, Timestamp ts) {
   }
   if (v.has(kLayerIpv4)) {
     const Ipv4View& ip = v.ipv4;
+    const uint8_t n = ip.captured;
     JsonObject j(o.key("ip"));
-    put_ip_json(j.key("src"), v.src);
-    put_ip_json(j.key("dst"), v.dst);
+    if (v.src.version != 0) put_ip_json(j.key("src"), v.src);
+    if (v.dst.version != 0) put_ip_json(j.key("dst"), v.dst);
     j.num("hdr_len", ip.header_length);
-    j.num("tos", ip.tos);
-    j.num("len", ip.total_length);
-    j.num("id", ip.id);
-    j.boolean("df", ip.dont_fragment);
-    j.boolean("mf", ip.more_fragments);
-    j.num("frag_offset", ip.fragment_offset);
-    j.num("ttl", ip.ttl);
-    j.num("proto", ip.protocol);
+    if (n >= 2) j.num("tos", ip.tos);
+    if (n >= 4) j.num("len", ip.total_length);
+    if (n >= 6) j.num("id", ip.id);
+    if (n >= 8) {
+      j.boolean("df", ip.dont_fragment);
+      j.boolean("mf", ip.more_fragments);
+      j.num("frag_offset", ip.fragment_offset);
+    }
+    if (n >= 9) j.num("ttl", ip.ttl);
+    if (n >= 10) j.num("proto", ip.protocol);
     j.close();
   }
   if (v.has(kLayerIpv6)) {
     const Ipv6View& ip = v.ipv6;
+    const uint8_t n = ip.captured;
     JsonObject j(o.key("ipv6"));
-    put_ip_json(j.key("src"), v.src);
-    put_ip_json(j.key("dst"), v.dst);
-    j.num("tclass", ip.traffic_class);
-    j.num("flow", ip.flow_label);
-    j.num("plen", ip.payload_length);
-    j.num("nxt", ip.next_header);
-    j.num("hlim", ip.hop_limit);
+    if (v.src.version != 0) put_ip_json(j.key("src"), v.src);
+    if (v.dst.version != 0) put_ip_json(j.key("dst"), v.dst);
+    if (n >= 4) {
+      j.num("tclass", ip.traffic_class);
+      j.num("flow", ip.flow_label);
+    }
+    if (n >= 6) j.num("plen", ip.payload_length);
+    if (n >= 7) j.num("nxt", ip.next_header);
+    if (n >= 8) j.num("hlim", ip.hop_limit);
     TextBuffer& b = j.key("ext");
     b.push_back('[');
     for (int i = 0; i < ip.extension_count; ++i) {
@@ -542,75 +594,83 @@ void append_json(TextBuffer& out, const PacketView& v, Timestamp ts) {
       put_json_string(b, extension_name(ip.extensions[i]));
     }
     b.push_back(']');
-    if (ip.has_fragment_header) {
+    if (ip.has_fragment_header && ip.fragment_captured >= 4) {
       JsonObject f(j.key("frag"));
-      f.num("id", ip.fragment_id);
+      if (ip.fragment_captured >= 8) f.num("id", ip.fragment_id);
       f.num("offset", ip.fragment_offset);
       f.boolean("more", ip.more_fragments);
       f.close();
     }
-    j.num("proto", v.ip_protocol);
+    // After the extension headers; unknown while the chain is cut.
+    if (!(v.partial & kLayerIpv6)) j.num("proto", v.ip_protocol);
     j.close();
   }
   if (v.has(kLayerTcp)) {
     const TcpView& t = v.tcp;
     char letters[9];
+    const uint8_t n = t.captured;
     JsonObject j(o.key("tcp"));
     j.num("sport", t.src_port);
-    j.num("dport", t.dst_port);
-    j.num("seq", t.seq);
-    j.num("ack", t.ack);
-    j.str("flags", tcp_flag_letters(t.flags, letters));
-    j.num("flags_raw", t.flags);
-    j.num("hdr_len", t.header_length);
-    j.num("win", t.window);
-    j.num("urg", t.urgent);
-    j.num("len", t.payload_length);
-    JsonObject opts(j.key("options"));
-    if (t.has_mss) opts.num("mss", t.mss);
-    if (t.has_window_scale) opts.num("wscale", t.window_scale);
-    if (t.sack_permitted) opts.boolean("sack_permitted", true);
-    if (t.sack_count) {
-      TextBuffer& b = opts.key("sack");
-      b.push_back('[');
-      for (int i = 0; i < t.sack_count; ++i) {
-        if (i) b.push_back(',');
+    if (n >= 4) j.num("dport", t.dst_port);
+    if (n >= 8) j.num("seq", t.seq);
+    if (n >= 12) j.num("ack", t.ack);
+    if (n >= 14) {
+      j.str("flags", tcp_flag_letters(t.flags, letters));
+      j.num("flags_raw", t.flags);
+    }
+    if (n >= 13) j.num("hdr_len", t.header_length);
+    if (n >= 16) j.num("win", t.window);
+    if (n >= 20) j.num("urg", t.urgent);
+    if (n >= 13) j.num("len", t.payload_length);
+    if (n >= 20) {  // the options decoded, all of them or those the capture holds whole
+      JsonObject opts(j.key("options"));
+      if (t.has_mss) opts.num("mss", t.mss);
+      if (t.has_window_scale) opts.num("wscale", t.window_scale);
+      if (t.sack_permitted) opts.boolean("sack_permitted", true);
+      if (t.sack_count) {
+        TextBuffer& b = opts.key("sack");
         b.push_back('[');
-        put_uint(b, t.sack[i].left);
-        b.push_back(',');
-        put_uint(b, t.sack[i].right);
+        for (int i = 0; i < t.sack_count; ++i) {
+          if (i) b.push_back(',');
+          b.push_back('[');
+          put_uint(b, t.sack[i].left);
+          b.push_back(',');
+          put_uint(b, t.sack[i].right);
+          b.push_back(']');
+        }
         b.push_back(']');
       }
-      b.push_back(']');
+      if (t.has_timestamp) {
+        TextBuffer& b = opts.key("ts");
+        b.push_back('[');
+        put_uint(b, t.ts_value);
+        if (t.has_ts_echo) {
+          b.push_back(',');
+          put_uint(b, t.ts_echo);
+        }
+        b.push_back(']');
+      }
+      opts.close();
     }
-    if (t.has_timestamp) {
-      TextBuffer& b = opts.key("ts");
-      b.push_back('[');
-      put_uint(b, t.ts_value);
-      b.push_back(',');
-      put_uint(b, t.ts_echo);
-      b.push_back(']');
-    }
-    opts.close();
     j.close();
   }
   if (v.has(kLayerUdp)) {
     JsonObject j(o.key("udp"));
     j.num("sport", v.udp.src_port);
-    j.num("dport", v.udp.dst_port);
-    j.num("len", v.udp.length);
+    if (v.udp.captured >= 4) j.num("dport", v.udp.dst_port);
+    if (v.udp.captured >= 6) j.num("len", v.udp.length);
     j.close();
   }
   if (v.has(kLayerIcmp) || v.has(kLayerIcmpv6)) {
     bool v6 = v.has(kLayerIcmpv6);
     JsonObject j(o.key(v6 ? "icmpv6" : "icmp"));
     j.num("type", v.icmp.type);
-    j.num("code", v.icmp.code);
+    if (v.icmp.captured >= 2) j.num("code", v.icmp.code);
     std::string_view name = v6 ? icmpv6_type_name(v.icmp.type) : icmp_type_name(v.icmp.type);
     if (!name.empty()) j.str("name", name);
     if (v.icmp.has_echo) {
       j.num("id", v.icmp.echo_id);
-      j.num("seq", v.icmp.echo_seq);
+      if (v.icmp.captured >= 8) j.num("seq", v.icmp.echo_seq);
     }
     j.close();
   }
@@ -618,20 +678,22 @@ void append_json(TextBuffer& out, const PacketView& v, Timestamp ts) {
     const DnsView& d = v.dns;
     JsonObject j(o.key("dns"));
     j.num("id", d.id);
-    j.boolean("response", d.response);
-    j.num("opcode", d.opcode);
-    j.num("rcode", d.rcode);
-    j.num("qdcount", d.question_count);
-    j.num("ancount", d.answer_count);
-    j.num("nscount", d.authority_count);
-    j.num("arcount", d.additional_count);
-    if (d.has_question) {
-      j.str("qname", d.qname());
+    if (d.captured >= 4) {
+      j.boolean("response", d.response);
+      j.num("opcode", d.opcode);
+      j.num("rcode", d.rcode);
+    }
+    if (d.captured >= 6) j.num("qdcount", d.question_count);
+    if (d.captured >= 8) j.num("ancount", d.answer_count);
+    if (d.captured >= 10) j.num("nscount", d.authority_count);
+    if (d.captured >= 12) j.num("arcount", d.additional_count);
+    if (d.has_qname) j.str("qname", d.qname());
+    if (d.has_qtype) {
       j.num("qtype", d.qtype);
       std::string_view type = dns_type_name(d.qtype);
       if (!type.empty()) j.str("qtype_name", type);
-      j.num("qclass", d.qclass);
     }
+    if (d.has_question) j.num("qclass", d.qclass);
     j.close();
   }
   if (v.has(kLayerHttp)) {

@@ -74,7 +74,11 @@ TEST(PacketText, ArpIcmpVlanAndFragments) {
 TEST(PacketText, FlagsTruncationAndMalformation) {
   Packet p = ethernet(0x0800, ipv4({10, 0, 0, 1}, {10, 0, 0, 2}, 6, tcp(1, 2, 3, 4, 0x10, 5)));
   Packet cut(p.begin(), p.begin() + 40);
-  EXPECT_EQ(summary(cut), "22:20:01.123456 IP 10.0.0.1 > 10.0.0.2 TCP len 20 [truncated]");
+  // 6 bytes of TCP: both ports, no sequence number yet.
+  EXPECT_EQ(summary(cut), "22:20:01.123456 IP 10.0.0.1:1 > 10.0.0.2:2 TCP [truncated]");
+  nlohmann::json j = json(cut);
+  EXPECT_EQ(j["tcp"], (nlohmann::json{{"sport", 1}, {"dport", 2}}));
+  EXPECT_EQ(j["truncated"], true);
   p[14 + 20 + 12] = 0x10;
   EXPECT_EQ(summary(p),
             "22:20:01.123456 IP 10.0.0.1:1 > 10.0.0.2:2 TCP [.] seq 3 ack 4 win 5 len 0 "

@@ -26,6 +26,9 @@ inline constexpr int kLinuxSll2 = 276;  // Linux cooked capture v2 ("-i any" wit
 }  // namespace linktype
 
 // Which layers a PacketView holds; a field of a layer is meaningful only when its bit is set.
+// A layer whose header the capture cut (a short snap length) still has its bit, and its bit in
+// PacketView::partial too; then only the fields whose bytes were captured are meaningful, which
+// the layer's `captured` (header bytes present) tells, as documented per field below.
 enum Layer : uint32_t {
   kLayerEthernet = 1u << 0,
   kLayerVlan = 1u << 1,
@@ -70,6 +73,9 @@ struct LinkView {
   uint16_t sll_packet_type = 0;  // 0 to us, 1 broadcast, 2 multicast, 3 other host, 4 outgoing
   uint32_t sll_ifindex = 0;      // SLL2 only
   uint32_t null_family = 0;      // DLT_NULL / DLT_LOOP address family
+  // Ethernet header bytes captured (14 when whole): dst needs 6, src 12, ethertype 14 (and
+  // every VLAN tag whole: PacketView::partial has kLayerEthernet while one is cut).
+  uint8_t captured = 0;
 };
 
 struct ArpView {
@@ -81,29 +87,36 @@ struct ArpView {
   IpAddress sender_ip, target_ip;
 };
 
+// Header bytes each field needs, for views of cut headers: a field is there when
+// `captured >= its end offset`.
 struct Ipv4View {
-  uint8_t header_length = 0;  // bytes, options included
-  uint8_t tos = 0;
-  uint16_t total_length = 0;
-  uint16_t id = 0;
-  bool dont_fragment = false;
+  uint8_t captured = 0;        // header bytes captured, up to 20 (options are not decoded)
+  uint8_t header_length = 0;   // bytes, options included (needs 1)
+  uint8_t tos = 0;             // 2
+  uint16_t total_length = 0;   // 4
+  uint16_t id = 0;             // 6
+  bool dont_fragment = false;  // 8, with more_fragments and fragment_offset
   bool more_fragments = false;
   uint16_t fragment_offset = 0;  // bytes
-  uint8_t ttl = 0;
-  uint8_t protocol = 0;
-  uint16_t checksum = 0;
+  uint8_t ttl = 0;               // 9
+  uint8_t protocol = 0;          // 10
+  uint16_t checksum = 0;         // 12; src 16, dst 20
 };
 
 struct Ipv6View {
   static constexpr int kMaxExtensionHeaders = 8;  // longer chains are flagged malformed
-  uint8_t traffic_class = 0;
+  uint8_t captured = 0;                           // fixed header bytes captured, up to 40
+  uint8_t traffic_class = 0;                      // 4, with flow_label
   uint32_t flow_label = 0;
-  uint16_t payload_length = 0;
-  uint8_t next_header = 0;  // of the fixed header
-  uint8_t hop_limit = 0;
+  uint16_t payload_length = 0;  // 6
+  uint8_t next_header = 0;      // 7; of the fixed header
+  uint8_t hop_limit = 0;        // 8; src 24, dst 40
+  // Extension headers seen, in order, by protocol number; the last one may be cut (then
+  // PacketView::partial has kLayerIpv6 and the transport is not decoded).
   uint8_t extension_count = 0;
-  std::array<uint8_t, kMaxExtensionHeaders> extensions{};  // their protocol numbers, in order
+  std::array<uint8_t, kMaxExtensionHeaders> extensions{};
   bool has_fragment_header = false;
+  uint8_t fragment_captured = 0;  // fragment header bytes: offset and more need 4, the id 8
   uint32_t fragment_id = 0;
   uint16_t fragment_offset = 0;  // bytes
   bool more_fragments = false;
@@ -115,14 +128,17 @@ struct SackBlock {
 
 struct TcpView {
   static constexpr int kMaxSackBlocks = 4;
-  uint16_t src_port = 0, dst_port = 0;
-  uint32_t seq = 0, ack = 0;
-  uint8_t header_length = 0;  // bytes, options included
-  uint16_t flags = 0;         // low 9 bits: NS CWR ECE URG ACK PSH RST SYN FIN
-  uint16_t window = 0;
-  uint16_t checksum = 0;
-  uint16_t urgent = 0;
-  uint32_t payload_length = 0;  // from the IP lengths, even if the capture holds fewer bytes
+  uint8_t captured = 0;                 // header bytes captured, options included
+  uint16_t src_port = 0, dst_port = 0;  // 2, 4
+  uint32_t seq = 0, ack = 0;            // 8, 12
+  uint8_t header_length = 0;            // 13; bytes, options included
+  uint16_t flags = 0;                   // 14; low 9 bits: NS CWR ECE URG ACK PSH RST SYN FIN
+  uint16_t window = 0;                  // 16
+  uint16_t checksum = 0;                // 18
+  uint16_t urgent = 0;                  // 20
+  // From the IP lengths, even if the capture holds fewer bytes (needs header_length).
+  uint32_t payload_length = 0;
+  // Options whose bytes were captured.
   bool has_mss = false;
   uint16_t mss = 0;
   bool has_window_scale = false;
@@ -131,6 +147,7 @@ struct TcpView {
   uint8_t sack_count = 0;
   std::array<SackBlock, kMaxSackBlocks> sack{};
   bool has_timestamp = false;
+  bool has_ts_echo = false;  // false when the capture cut the option after its value
   uint32_t ts_value = 0, ts_echo = 0;
 };
 
@@ -140,27 +157,34 @@ inline constexpr uint16_t kFin = 0x001, kSyn = 0x002, kRst = 0x004, kPsh = 0x008
 }
 
 struct UdpView {
-  uint16_t src_port = 0, dst_port = 0;
-  uint16_t length = 0;  // header included, as on the wire
-  uint16_t checksum = 0;
+  uint8_t captured = 0;                 // header bytes captured, up to 8
+  uint16_t src_port = 0, dst_port = 0;  // 2, 4
+  uint16_t length = 0;                  // 6; header included, as on the wire
+  uint16_t checksum = 0;                // 8
 };
 
 // ICMP and ICMPv6 share this shape; PacketView::layers says which one it is.
 struct IcmpView {
-  uint8_t type = 0, code = 0;
-  uint16_t checksum = 0;
-  bool has_echo = false;  // echo request / reply carry an identifier and a sequence number
+  uint8_t captured = 0;        // header bytes captured, up to 8
+  uint8_t type = 0, code = 0;  // 1, 2
+  uint16_t checksum = 0;       // 4
+  // Echo request / reply carry an identifier (needs 6) and a sequence number (needs 8).
+  bool has_echo = false;
   uint16_t echo_id = 0, echo_seq = 0;
 };
 
 struct DnsView {
   static constexpr int kMaxNameLength = 255;
-  uint16_t id = 0;
-  bool response = false;
+  uint8_t captured = 0;   // header bytes captured, up to 12
+  uint16_t id = 0;        // 2
+  bool response = false;  // 4, with opcode and rcode
   uint8_t opcode = 0;
   uint8_t rcode = 0;
+  // 6, 8, 10, 12
   uint16_t question_count = 0, answer_count = 0, authority_count = 0, additional_count = 0;
-  bool has_question = false;
+  bool has_qname = false;     // the first question's name was captured whole
+  bool has_qtype = false;     // and its type
+  bool has_question = false;  // and its class
   uint16_t qtype = 0, qclass = 0;
   // The first question's name in presentation form without the final dot ("example.com"),
   // labels joined by '.'; the root is empty. Bytes are kept raw: printers escape them.
@@ -200,11 +224,15 @@ struct PacketView {
   std::span<const uint8_t> payload;  // the transport payload as captured
 
   bool truncated = false;           // a header or a claimed length runs past the capture
+  uint32_t partial = 0;             // Layer bits of the headers the capture cut (see Layer)
   const char* malformed = nullptr;  // static text naming what is wrong, e.g. "tcp header length"
 
   bool has(Layer layer) const { return (layers & layer) != 0; }
   bool is_ip() const { return (layers & (kLayerIpv4 | kLayerIpv6)) != 0; }
-  bool has_ports() const { return (layers & (kLayerTcp | kLayerUdp)) != 0; }
+  // Both ports were captured.
+  bool has_ports() const {
+    return has(kLayerTcp) ? tcp.captured >= 4 : has(kLayerUdp) && udp.captured >= 4;
+  }
   uint16_t src_port() const { return has(kLayerTcp) ? tcp.src_port : udp.src_port; }
   uint16_t dst_port() const { return has(kLayerTcp) ? tcp.dst_port : udp.dst_port; }
 };

@@ -342,6 +342,161 @@ class Oracle(unittest.TestCase):
         self.assertIn("CAP_NET_RAW", r.stderr)
 
 
+# Fields compared on cut packets besides FIELDS: header fields tshark shows one by one.
+PREFIX_FIELDS = FIELDS + [
+    ("eth.dst", lambda j: _get(j, "eth", "dst")),
+    ("eth.src", lambda j: _get(j, "eth", "src")),
+    ("ip.hdr_len", lambda j: _get(j, "ip", "hdr_len")),
+    ("ip.len", lambda j: _get(j, "ip", "len")),
+    ("ip.ttl", lambda j: _get(j, "ip", "ttl")),
+    ("ipv6.plen", lambda j: _get(j, "ipv6", "plen")),
+    ("ipv6.nxt", lambda j: _get(j, "ipv6", "nxt")),
+    ("ipv6.hlim", lambda j: _get(j, "ipv6", "hlim")),
+    ("tcp.hdr_len", lambda j: _get(j, "tcp", "hdr_len")),
+    ("tcp.urgent_pointer", lambda j: _get(j, "tcp", "urg")),
+    ("dns.count.queries", lambda j: _get(j, "dns", "qdcount")),
+    ("dns.count.auth_rr", lambda j: _get(j, "dns", "nscount")),
+    ("dns.count.add_rr", lambda j: _get(j, "dns", "arcount")),
+    ("dns.qry.class", _hex(4, "dns", "qclass")),
+    ("icmp.ident", lambda j: _get(j, "icmp", "id")),
+    ("icmp.seq", lambda j: _get(j, "icmp", "seq")),
+    ("icmpv6.code", lambda j: _get(j, "icmpv6", "code")),
+    ("icmpv6.echo.sequence_number", lambda j: _get(j, "icmpv6", "seq")),
+]
+
+
+def prefix_packets():
+    """Packets whose every prefix the truncation test reads: TCP with options (v4 and v6 after
+    extension headers), UDP, DNS query and response, ICMP and ICMPv6 echo, a VLAN tag and an
+    IPv6 fragment header."""
+    from scapy.all import (DNS, DNSQR, DNSRR, ICMP, IP, TCP, UDP, Dot1Q, Ether,
+                           ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                           IPv6ExtHdrHopByHop, Raw)
+    e = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    a, b = "10.1.0.1", "10.1.0.2"
+    v6a, v6b = "2001:db8::1", "2001:db8::2"
+    opts = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (12345, 0)), ("NOP", None),
+            ("WScale", 7)]
+    return [
+        e / IP(src=a, dst=b) / TCP(sport=51234, dport=80, flags="S", seq=1000, window=64240,
+                                   options=opts),
+        e / IP(src=b, dst=a) / TCP(sport=80, dport=51234, flags="A", seq=5000, ack=1001,
+                                   window=509, urgptr=3) / Raw(b"data"),
+        e / Dot1Q(vlan=100) / IP(src=a, dst=b) / UDP(sport=5000, dport=9000) / Raw(b"x" * 10),
+        e / IP(src=a, dst="9.9.9.9") / UDP(sport=33000, dport=53)
+        / DNS(id=0x1111, rd=1, qd=DNSQR(qname="www.example.com", qtype="A")),
+        e / IP(src="9.9.9.9", dst=a) / UDP(sport=53, dport=33000)
+        / DNS(id=0x1111, qr=1, ra=1, qd=DNSQR(qname="www.example.com", qtype="A"),
+              an=DNSRR(rrname="www.example.com", rdata="93.184.216.34")),
+        e / IP(src=a, dst=b) / ICMP(type=8, id=7, seq=1) / Raw(b"ping"),
+        e / IPv6(src=v6a, dst=v6b) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt()
+        / TCP(sport=2000, dport=443, flags="S", seq=42, options=[("MSS", 1220)]),
+        e / IPv6(src=v6a, dst=v6b) / ICMPv6EchoRequest(id=9, seq=2),
+        e / IPv6(src=v6a, dst=v6b) / IPv6ExtHdrFragment(offset=0, m=1, id=0xabcd, nh=17)
+        / UDP(sport=7000, dport=7001, len=2000) / Raw(b"f" * 16),
+        e / IPv6(src=v6a, dst="2001:db8::53") / UDP(sport=33002, dport=53)
+        / DNS(id=3, rd=1, qd=DNSQR(qname="v6.example.net", qtype="AAAA")),
+    ]
+
+
+def write_prefixes(path, frames, whole_only=False):
+    """Every prefix (1 byte .. whole) of every frame, as records whose wire length is the whole
+    frame's, the way a short snap length writes them. Returns [(frame index, caplen)]."""
+    import struct
+    index = []
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, frame in enumerate(frames):
+            for n in range(len(frame) if whole_only else 1, len(frame) + 1):
+                f.write(struct.pack("<IIII", 1_700_000_000 + i, n, n, len(frame)) + frame[:n])
+                index.append((i, n))
+    return index
+
+
+def flatten(obj, path=""):
+    out = {}
+    for key, value in obj.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{path}/{key}"))
+        else:
+            out[f"{path}/{key}"] = value
+    return out
+
+
+class Truncation(unittest.TestCase):
+    """Every prefix of a set of packets (a snap length cutting each header at every byte):
+    every field tshark shows, netres shows with the same value, and netres shows no value the
+    whole packet does not have."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="nrcap-trunc-")
+        cls.frames = [bytes(p) for p in prefix_packets()]
+        cls.path = os.path.join(cls.dir, "prefixes.pcap")
+        cls.index = write_prefixes(cls.path, cls.frames)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def netres_json(self, path):
+        r = netres("-r", path, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(line) for line in r.stdout.splitlines()]
+
+    def test_every_prefix_against_tshark_fields(self):
+        ours = self.netres_json(self.path)
+        self.assertEqual(len(ours), len(self.index))
+        cmd = ["tshark", "-r", self.path, "-n", "-T", "fields", "-E", "separator=\t", "-E",
+               "occurrence=a", "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
+               "-o", "tcp.desegment_tcp_streams:FALSE", "-o",
+               "tcp.analyze_sequence_numbers:FALSE"]
+        for name, _ in PREFIX_FIELDS:
+            cmd += ["-e", name]
+        theirs = [line.split("\t") for line in run(*cmd, timeout=120).stdout.splitlines()]
+        self.assertEqual(len(theirs), len(self.index))
+        whole = {i: flatten(j) for (i, n), j in zip(self.index, ours) if n == len(self.frames[i])}
+        compared = 0
+        for (i, n), j, row in zip(self.index, ours, theirs):
+            where = f"packet {i} cut at {n} of {len(self.frames[i])}: {j['summary']}"
+            self.assertNotIn("malformed", j, where)
+            self.assertEqual(j.get("truncated", False), n < len(self.frames[i]), where)
+            if n < len(self.frames[i]):
+                self.assertIn("[truncated]", j["summary"], where)
+            for (field, getter), value in zip(PREFIX_FIELDS, row):
+                if not value:
+                    continue
+                mine = getter(j)
+                if mine == "skip":
+                    continue
+                self.assertEqual(normalise(mine), normalise(value), f"{field}, {where}")
+                compared += 1
+            full = whole[i]
+            for key, value in flatten(j).items():
+                if key in ("/ts", "/caplen", "/summary", "/truncated"):
+                    continue
+                self.assertIn(key, full, where)
+                if isinstance(value, list):
+                    self.assertEqual(value, full[key][:len(value)], f"{key}, {where}")
+                else:
+                    self.assertEqual(value, full[key], f"{key}, {where}")
+        self.assertGreater(compared, 5000)
+
+    def test_snaplen_38_keeps_the_tcp_ports_like_tcpdump(self):
+        cut = os.path.join(self.dir, "snap38.pcap")
+        whole = os.path.join(self.dir, "whole.pcap")
+        write_prefixes(whole, self.frames[:1], whole_only=True)
+        run("editcap", "-s", "38", whole, cut)
+        [j] = self.netres_json(cut)
+        self.assertEqual(j["caplen"], 38)
+        self.assertEqual(j["tcp"], {"sport": 51234, "dport": 80})
+        self.assertTrue(j["truncated"])
+        text = netres("-r", cut, "-t").stdout
+        self.assertIn("IP 10.1.0.1:51234 > 10.1.0.2:80 TCP [truncated]", text)
+        # tcpdump shows the same two ports.
+        self.assertIn("10.1.0.1.51234 > 10.1.0.2.80", run("tcpdump", "-nr", cut).stdout)
+
+
 class LiveCapture:
     """A running `netres capture`, started once its "listening on" line is out."""
 
