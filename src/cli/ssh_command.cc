@@ -23,7 +23,8 @@
 #include "ssh/file_copy.h"
 #include "ssh/inventory.h"
 #include "ssh/secrets.h"
-#include "ssh/ssh_config_check.h"
+#include "ssh/ssh_config.h"
+#include "ssh/ssh_session.h"
 
 namespace netres::cli {
 namespace {
@@ -35,6 +36,9 @@ struct CommonFlags {
   std::string config_file;
   std::string known_hosts;
   bool accept_new = false;
+  std::string strict_host_keys;
+  std::string jump;
+  int verbose = 0;
   std::string user;
   std::string key;
   bool ask_pass = false;
@@ -47,6 +51,9 @@ struct CommonFlags {
   std::string platform;
   std::string prompt;
   std::vector<std::string> words;  // positionals: [targets] and, for run, the command
+  // To tell a flag given on the command line (beats the ssh config) from its default.
+  CLI::Option* connect_timeout_opt = nullptr;
+  CLI::Option* keepalive_opt = nullptr;
 };
 
 void add_common_flags(CLI::App* sub, CommonFlags& f) {
@@ -59,17 +66,27 @@ void add_common_flags(CLI::App* sub, CommonFlags& f) {
   sub->add_option("--known-hosts", f.known_hosts, "known_hosts file (default ~/.ssh/known_hosts)");
   sub->add_flag("--accept-new", f.accept_new,
                 "Add unknown host keys to known_hosts (changed keys are always refused)");
-  sub->add_option("-u,--user", f.user, "Login user when neither inventory nor ssh config says");
+  sub->add_option("--strict-host-keys", f.strict_host_keys,
+                  "yes, accept-new or no (overrides StrictHostKeyChecking; the config's 'no' is "
+                  "honoured only with this flag)")
+      ->check(CLI::IsMember({"yes", "accept-new", "no"}));
+  sub->add_option("-J,--jump", f.jump,
+                  "Jump host(s) [user@]host[:port][,...] (overrides ProxyJump; 'none' disables)");
+  sub->add_flag("-v,--verbose", f.verbose, "libssh's log on stderr (-vv, -vvv: more)");
+  sub->add_option("-u,--user", f.user, "Login user (overrides the inventory and the ssh config)");
   sub->add_option("--key", f.key, "Private key file to try first");
   sub->add_flag("--ask-pass", f.ask_pass, "Prompt for a password (else NETRES_SSH_PASSWORD)");
   sub->add_flag("--ask-passphrase", f.ask_passphrase,
                 "Prompt for the key passphrase (else NETRES_SSH_PASSPHRASE)");
-  sub->add_option("--connect-timeout", f.connect_timeout, "Connect timeout (e.g. 5s)")
-      ->capture_default_str();
+  f.connect_timeout_opt = sub->add_option("--connect-timeout", f.connect_timeout,
+                                          "Connect timeout (e.g. 5s; overrides ConnectTimeout)")
+                              ->capture_default_str();
   sub->add_option("--timeout", f.timeout, "Command timeout per host (0: none)")
       ->capture_default_str();
-  sub->add_option("--keepalive", f.keepalive, "Keepalive interval while waiting (0: off)")
-      ->capture_default_str();
+  f.keepalive_opt = sub->add_option("--keepalive", f.keepalive,
+                                    "Keepalive interval while waiting (0: off; overrides "
+                                    "ServerAliveInterval)")
+                        ->capture_default_str();
   sub->add_option("-f,--forks", f.forks, "Parallel sessions")->capture_default_str();
   sub->add_flag("--json", f.json, "NDJSON results, one object per host");
   sub->add_option("--platform", f.platform,
@@ -108,21 +125,39 @@ ssh::Inventory inventory_from(const CommonFlags& f, const std::vector<std::strin
 }
 
 ssh::ConnectOptions connect_options_from(const CommonFlags& f) {
-  // Validate the ssh config before any host is contacted: a typo must not half-run a fleet.
-  if (!f.config_file.empty()) {
-    ssh::check_ssh_config_file(f.config_file, true);
-  } else if (const char* home = std::getenv("HOME")) {
-    ssh::check_ssh_config_file(std::string(home) + "/.ssh/config", false);
-  }
+  ssh::set_libssh_verbosity(f.verbose);
   ssh::ConnectOptions o;
+  // Read and check the whole ssh config (Includes too) before any host is contacted: a typo
+  // must not half-run a fleet.
+  const char* home = std::getenv("HOME");
+  o.config = std::make_shared<const ssh::SshConfig>(
+      ssh::SshConfig::load(f.config_file, home && *home ? home : ""));
   o.config_file = f.config_file;
   o.known_hosts = f.known_hosts;
   o.accept_new = f.accept_new;
+  o.strict_host_keys = f.strict_host_keys;
+  if (f.accept_new && !f.strict_host_keys.empty() && f.strict_host_keys != "accept-new")
+    throw UsageError("--accept-new contradicts --strict-host-keys " + f.strict_host_keys);
   o.user = f.user;
   o.identity_file = f.key;
+  if (!f.key.empty()) {
+    std::ifstream key(f.key);
+    if (!key) throw UsageError(fmt::format("--key: cannot read '{}'", f.key));
+  }
+  o.jump = f.jump;
+  if (!f.jump.empty() && f.jump != "none") {
+    std::istringstream hops(f.jump);
+    std::string hop;
+    while (std::getline(hops, hop, ',')) {
+      if (hop.starts_with("ssh://")) hop.erase(0, 6);
+      ssh::parse_host_spec(hop, "--jump");
+    }
+  }
   o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
   if (o.connect_timeout <= Nanos(0)) throw UsageError("--connect-timeout must be above zero");
+  o.connect_timeout_set = f.connect_timeout_opt && f.connect_timeout_opt->count() > 0;
   o.keepalive = parse_duration(f.keepalive, "--keepalive");
+  o.keepalive_set = f.keepalive_opt && f.keepalive_opt->count() > 0;
   o.password = f.ask_pass ? ssh::prompt_secret("SSH password: ")
                           : ssh::secret_from_env("NETRES_SSH_PASSWORD");
   o.passphrase = f.ask_passphrase ? ssh::prompt_secret("Key passphrase: ")

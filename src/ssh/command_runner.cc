@@ -49,7 +49,9 @@ HostResult run_on_host(const Host& host, const RunOptions& o, const LiveSink& li
       r.exit_code = e.exit_code;
       if (!e.exit_code) {
         r.status = HostStatus::kFailed;
-        r.error = "no exit status (killed by a signal?)";
+        r.error = e.exit_signal.empty() ? "no exit status (killed by a signal?)"
+                                        : fmt::format("killed by signal {}{}", e.exit_signal,
+                                                      e.core_dumped ? " (core dumped)" : "");
       } else if (*e.exit_code != 0) {
         r.status = HostStatus::kFailed;
         r.error = fmt::format("exit status {}", *e.exit_code);

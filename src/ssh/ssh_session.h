@@ -4,29 +4,45 @@
 
 #include <libssh/libssh.h>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/duration.h"
 #include "ssh/host_status.h"
 #include "ssh/inventory.h"
+#include "ssh/ssh_config.h"
 
 namespace netres::ssh {
 
+// What the command line says. Precedence, as OpenSSH's: these flags, then the inventory, then
+// the ssh config (first value wins), then defaults.
 struct ConnectOptions {
-  std::string config_file;    // -F; empty: ~/.ssh/config (and /etc/ssh/ssh_config), as OpenSSH
-  std::string known_hosts;    // empty: ~/.ssh/known_hosts
-  bool accept_new = false;    // StrictHostKeyChecking=accept-new
-  std::string user;           // default user when neither inventory nor ssh config names one
-  std::string identity_file;  // --key; tried before the agent and default keys
-  std::string password;       // from NETRES_SSH_PASSWORD or --ask-pass; never from argv
-  std::string passphrase;     // for encrypted keys: NETRES_SSH_PASSPHRASE or a prompt
+  std::string config_file;  // -F; empty: ~/.ssh/config (and /etc/ssh/ssh_config), as OpenSSH
+  // The parsed config, loaded (and checked) once by the CLI; null: loaded at connect().
+  std::shared_ptr<const SshConfig> config;
+  std::string known_hosts;       // --known-hosts: replaces UserKnownHostsFile
+  bool accept_new = false;       // --accept-new: StrictHostKeyChecking=accept-new
+  std::string strict_host_keys;  // --strict-host-keys yes|accept-new|no; empty: the config's
+  std::string user;              // -u: overrides the inventory's and the config's User
+  std::string identity_file;     // --key; tried before the inventory's and the config's keys
+  std::string password;          // from NETRES_SSH_PASSWORD or --ask-pass; never from argv
+  std::string passphrase;        // for encrypted keys: NETRES_SSH_PASSPHRASE or a prompt
+  std::string jump;              // --jump HOST[,HOST...]: replaces the config's ProxyJump
   Nanos connect_timeout = std::chrono::seconds(10);
+  bool connect_timeout_set = false;            // given on the command line: beats ConnectTimeout
   Nanos keepalive = std::chrono::seconds(15);  // 0: off
+  bool keepalive_set = false;                  // beats ServerAliveInterval
 };
+
+// libssh's own log: silent by default; -v (1) protocol, -vv (2) packets, -vvv (3) functions,
+// each message one line on stderr, "netres: libssh: HOST: ...". Call once, before threads start.
+void set_libssh_verbosity(int verbosity);
 
 // A per-host failure: carries the status it maps to. Caught by the fan-out, never by main.
 class HostFailure : public std::runtime_error {
@@ -44,6 +60,8 @@ using OutputSink = std::function<void(Stream, std::string_view)>;
 
 struct ExecResult {
   std::optional<int> exit_code;  // none when the command died by a signal or the link dropped
+  std::string exit_signal;       // the signal name the server reported ("KILL"), if any
+  bool core_dumped = false;
 };
 
 // RAII for ssh_channel.
@@ -81,18 +99,17 @@ class SshSession {
   std::string error() const;
 
  private:
-  void verify_host_key();
-  void authenticate();
+  struct Hop;
 
   Host host_;
   const ConnectOptions& options_;
   ssh_session s_;
+  Nanos keepalive_ = Nanos(0);
   std::chrono::steady_clock::time_point last_keepalive_;
+  // ProxyJump hops, first one connected directly; each carries the next over a direct-tcpip
+  // channel bridged to a socketpair by its own thread. Torn down after s_, last hop first.
+  std::vector<std::unique_ptr<Hop>> hops_;
 };
-
-// Appends one known_hosts line under an exclusive lock (OpenSSH and other netres runs may be
-// writing the same file), creating the file 0600 and its directory 0700 when missing.
-void append_known_hosts_line(const std::string& path, const std::string& line);
 
 // Default ~/.ssh/known_hosts, from $HOME.
 std::string default_known_hosts();
