@@ -1,5 +1,5 @@
 // HttpClient: connect with TLS/SNI/verification, buffered reads through HttpResponseParser, and
-// a generation-counted watchdog (a late timer never closes a newer exchange).
+// a lazy watchdog (it closes only an exchange whose own deadline has passed).
 #include "load/http_client.h"
 
 #include <openssl/ssl.h>
@@ -37,22 +37,64 @@ void HttpClient::close() {
   if (tls_) tls_->next_layer().close(ignored);
   if (plain_) plain_->close(ignored);
   open_ = false;
+  // A closed client needs no watchdog, and a pending one would keep the event loop running
+  // after the client's last exchange.
+  if (watchdog_armed_) {
+    watchdog_armed_ = false;
+    ++watchdog_generation_;
+    watchdog_.cancel();
+  }
 }
+
+namespace {
+
+// How late the watchdog may fire: 1/50 of its span, as a power-of-two number of milliseconds
+// (up to 128) so that the watchdogs of many clients share their wake-ups with each other and
+// with the users' wait slots (1-8 ms, scenario_runtime.h). A 5 s timeout fires up to 64 ms late.
+HttpClient::Clock::duration watchdog_slack(HttpClient::Clock::duration span) {
+  for (int ms = 128; ms >= 1; ms /= 2)
+    if (std::chrono::milliseconds(ms) * 50 <= span) return std::chrono::milliseconds(ms);
+  return HttpClient::Clock::duration{0};
+}
+
+}  // namespace
 
 void HttpClient::arm_watchdog(Clock::time_point t) {
   timed_out_ = false;
-  uint64_t generation = ++watchdog_generation_;
-  watchdog_.expires_at(t);
-  watchdog_.async_wait([this, generation](std::error_code ec) {
-    if (ec || generation != watchdog_generation_) return;
-    timed_out_ = true;
-    close();
+  deadline_ = t;
+  // Armed for this deadline, or earlier, or late by no more than the slack: on_watchdog() moves
+  // it on when it fires. This is the path of every exchange on a busy connection.
+  if (watchdog_armed_ && watchdog_at_ <= t + watchdog_slack_) return;
+  watchdog_slack_ = watchdog_slack(t - Clock::now());
+  Clock::time_point at = t;
+  if (const auto g = watchdog_slack_.count(); g > 0) {
+    const auto r = at.time_since_epoch().count() % g;
+    if (r != 0) at += Clock::duration(g - r);  // up: never before the deadline
+  }
+  if (watchdog_armed_ && watchdog_at_ <= at) return;
+  watchdog_at_ = at;
+  watchdog_armed_ = true;
+  watchdog_.expires_at(at);  // cancels a later wait: its handler sees operation_aborted
+  // The generation also drops a wait that had fired, its handler still queued, when superseded.
+  watchdog_.async_wait([this, generation = ++watchdog_generation_](std::error_code ec) {
+    // Aborted: superseded, or the client is gone; touch nothing.
+    if (!ec && generation == watchdog_generation_) on_watchdog();
   });
 }
 
+void HttpClient::on_watchdog() {
+  watchdog_armed_ = false;
+  if (phase_ == Phase::kIdle) return;  // between exchanges: begin() arms it again
+  if (Clock::now() < deadline_) {
+    arm_watchdog(deadline_);  // a later exchange than the one the timer was armed for
+    return;
+  }
+  timed_out_ = true;
+  close();
+}
+
 void HttpClient::disarm_watchdog() {
-  ++watchdog_generation_;
-  watchdog_.cancel();
+  // Nothing to cancel: phase_ goes idle, and a timer firing then does nothing.
 }
 
 awaitable<std::string> HttpClient::open() {

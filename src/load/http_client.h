@@ -67,8 +67,14 @@ class HttpClient {
  private:
   enum class Phase { kIdle, kConnecting, kInFlight };
 
+  // The watchdog is lazy: begin() only records the deadline, and the timer, once armed, stays
+  // armed; when it fires it re-arms for the current exchange's deadline if that is later, and
+  // stays unarmed when nothing is in flight. So an exchange costs no timer operation (a
+  // keep-alive exchange used to arm and cancel one, and the cancel queued a handler), and a
+  // busy client's timer fires about once per timeout.
   void arm_watchdog(Clock::time_point t);
   void disarm_watchdog();
+  void on_watchdog();
 
   const ClientSetup& setup_;
   std::optional<asio::ip::tcp::socket> plain_;
@@ -76,7 +82,11 @@ class HttpClient {
   bool open_ = false;
   Phase phase_ = Phase::kIdle;
   asio::steady_timer watchdog_;
-  uint64_t watchdog_generation_ = 0;
+  Clock::time_point deadline_{};      // of the connect or exchange in progress
+  Clock::time_point watchdog_at_{};   // when the armed timer fires
+  Clock::duration watchdog_slack_{};  // how late it may fire (watchdog_slack())
+  bool watchdog_armed_ = false;       // a wait is pending on watchdog_
+  uint64_t watchdog_generation_ = 0;  // of the pending wait; older handlers do nothing
   bool timed_out_ = false;
   std::array<char, 16384> rbuf_{};
   size_t rbegin_ = 0, rend_ = 0;

@@ -120,6 +120,21 @@ Nanos wait_after(const WaitTime& w, Prng& rng, Nanos task_time) {
   return Nanos{0};
 }
 
+Nanos wake_slot(Nanos wait) {
+  for (int ms : {8, 4, 2, 1}) {
+    const Nanos slot = std::chrono::milliseconds(ms);
+    if (slot * 100 <= wait) return slot;
+  }
+  return Nanos{0};
+}
+
+int64_t round_to_slot(int64_t t, Nanos slot) {
+  const int64_t g = slot.count();
+  if (g <= 0) return t;
+  int64_t down = t - ((t % g) + g) % g;  // floor, negative t included
+  return t - down >= g - (t - down) ? down + g : down;
+}
+
 unsigned stage_target_at(const std::vector<Stage>& stages, Nanos t) {
   Nanos end{};
   for (const auto& s : stages) {

@@ -38,6 +38,16 @@ std::vector<unsigned> assign_user_classes(const std::vector<double>& weights, un
 // How long a user waits after a task that took `task_time`.
 Nanos wait_after(const WaitTime& w, Prng& rng, Nanos task_time);
 
+// Timer coalescing for users' waits. A user's wake-up time is rounded to the nearest multiple
+// (on the steady clock) of a slot of 1, 2, 4 or 8 ms, the largest not over 1/100 of the wait;
+// waits under 100 ms are not rounded. Users due in the same slot then wake together, so a
+// thousand users cost tens of wake-ups a second instead of one per request, each wait moves by
+// at most half a slot (0.5% of it) and, rounding to the nearest, the mean wait (and with it the
+// request rate) is unchanged. The slots nest, so users with different waits still share them.
+Nanos wake_slot(Nanos wait);
+// `t` (nanoseconds on a clock) rounded to the nearest multiple of `slot` (itself when 0).
+int64_t round_to_slot(int64_t t, Nanos slot);
+
 // The users target of the stage in effect at `t` since the start (the last stage's after the
 // end). Stages must not be empty.
 unsigned stage_target_at(const std::vector<Stage>& stages, Nanos t);

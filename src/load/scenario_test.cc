@@ -430,6 +430,39 @@ TEST(ScenarioRuntime, WaitTimes) {
   EXPECT_EQ(ms.classes[0].wait.b, 1.0);
 }
 
+TEST(ScenarioRuntime, WakeSlotsCoalesceLongWaitsOnly) {
+  // The largest of 1, 2, 4, 8 ms within 1/100 of the wait; short waits stay exact.
+  EXPECT_EQ(wake_slot(0s), Nanos(0));
+  EXPECT_EQ(wake_slot(99ms), Nanos(0));
+  EXPECT_EQ(wake_slot(100ms), Nanos(1ms));
+  EXPECT_EQ(wake_slot(399ms), Nanos(2ms));
+  EXPECT_EQ(wake_slot(500ms), Nanos(4ms));
+  EXPECT_EQ(wake_slot(800ms), Nanos(8ms));
+  EXPECT_EQ(wake_slot(1h), Nanos(8ms));
+  // Nearest multiple, halves up, negative times too.
+  EXPECT_EQ(round_to_slot(12, Nanos(0)), 12);
+  EXPECT_EQ(round_to_slot(12, Nanos(8)), 16);
+  EXPECT_EQ(round_to_slot(11, Nanos(8)), 8);
+  EXPECT_EQ(round_to_slot(-3, Nanos(8)), 0);
+  EXPECT_EQ(round_to_slot(-5, Nanos(8)), -8);
+  EXPECT_EQ(round_to_slot(16, Nanos(8)), 16);
+  // Rounding to the nearest keeps the mean wait: waits of between(0.5, 1.5) s from scattered
+  // start times move by at most half a slot and by ~0 on average.
+  Prng rng(7, 1);
+  WaitTime between{WaitTime::Kind::kBetween, 0.5, 1.5};
+  double sum_shift = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    int64_t now = static_cast<int64_t>(rng.next() >> 20);
+    Nanos w = wait_after(between, rng, 0s);
+    int64_t at = now + w.count();
+    int64_t shift = round_to_slot(at, wake_slot(w)) - at;
+    ASSERT_LE(std::abs(shift), wake_slot(w).count() / 2);
+    sum_shift += static_cast<double>(shift);
+  }
+  EXPECT_LT(std::abs(sum_shift / n), 0.1e6);  // under 0.1 ms against a mean slot of ~6 ms
+}
+
 TEST(ScenarioRuntime, PrngIsReproduciblePerUser) {
   Prng a(42, 0), b(42, 0), c(42, 1), d(43, 0);
   uint64_t x = a.next();

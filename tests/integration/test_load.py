@@ -247,6 +247,31 @@ class AgainstBadServer(unittest.TestCase):
             self.assertEqual(list(reasons), [reason], path)
             self.assertEqual(reasons[reason], j["totals"]["failures"], path)
 
+    def test_timeout_after_fast_exchanges_on_one_connection(self):
+        # The watchdog stays armed across a keep-alive connection's exchanges (one timer
+        # operation per timeout, not per request): a stall after a fast answer on the same
+        # connection must still time out at its own deadline, whether that is earlier (300 ms
+        # after a 2 s exchange) or later (600 ms after a 300 ms one) than the timer was armed for.
+        with tempfile.TemporaryDirectory(prefix="netres-load-") as tmp:
+            path = os.path.join(tmp, "stall.yaml")
+            with open(path, "w") as f:
+                f.write("host: %s\nusers: 2\nrun_time: 3s\nwait_time: {constant: 0.2}\n"
+                        "tasks:\n"
+                        "  - {requests: [{method: GET, path: /ok, timeout: 2s},\n"
+                        "                {method: GET, path: /stall, timeout: 300ms}]}\n"
+                        "  - {requests: [{method: GET, path: /ok, timeout: 300ms},\n"
+                        "                {method: GET, path: /stall, timeout: 600ms}]}\n"
+                        % self.server.url(""))
+            r, j = load_json(path, "--seed", "3")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertLess(r.elapsed, 9)
+        stats = {s["name"]: s for s in j["stats"]}
+        self.assertEqual(stats["/ok"]["failures"], 0)
+        self.assertGreaterEqual(stats["/stall"]["failures"], 4)
+        self.assertEqual(stats["/stall"]["failures"], stats["/stall"]["requests"])
+        self.assertEqual({f["reason"] for f in j["failures"]}, {"timeout"})
+        self.assertEqual(j["totals"]["cancelled_at_deadline"], 0)
+
     def test_connection_refused(self):
         port = nginx_load.free_port()
         r, j = load_json("http://127.0.0.1:%d/" % port, "-c", "2", "-t", "1", "-d", "1s")
