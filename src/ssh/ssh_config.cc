@@ -185,7 +185,12 @@ std::optional<long> parse_config_time(std::string_view text) {
 }
 
 std::string local_user_name() {
-  if (passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_name) return pw->pw_name;
+  // getpwuid_r: workers resolve hosts in parallel, getpwuid's static buffer is not theirs.
+  passwd pw{};
+  passwd* found = nullptr;
+  std::vector<char> buf(16384);
+  if (::getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &found) == 0 && found && found->pw_name)
+    return found->pw_name;
   const char* u = std::getenv("USER");
   return u ? u : "root";
 }
@@ -385,12 +390,10 @@ void SshConfig::walk(size_t fi, bool final_pass, HostConfig& out, const std::str
     if (kw == "host") {
       bool positive = false, negated = false;
       std::string h = lower(out.original_host);
-      for (const auto& arg : l.args) {
-        for (std::string p : std::vector<std::string>{arg}) {
-          bool neg = !p.empty() && p.front() == '!';
-          if (neg) p.erase(0, 1);
-          if (wildcard_match(lower(p), h)) (neg ? negated : positive) = true;
-        }
+      for (std::string p : l.args) {
+        bool neg = !p.empty() && p.front() == '!';
+        if (neg) p.erase(0, 1);
+        if (wildcard_match(lower(p), h)) (neg ? negated : positive) = true;
       }
       active = positive && !negated;
       continue;
