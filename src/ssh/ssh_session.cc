@@ -211,7 +211,10 @@ void collect_hops(const SshConfig& cfg, const ConnectOptions& o, const std::stri
                         fmt::format("ProxyJump: more than {} hops (a loop?)", kMaxHops));
     Host h = parse_jump(specs[i]);
     Endpoint ep = resolve_endpoint(cfg, o, h.address, h.port, h.user, "", true);
-    if (i == 0 && !ep.proxy_jump.empty()) collect_hops(cfg, o, ep.proxy_jump, out, depth + 1);
+    // `Host * / ProxyJump bastion` also matches the bastion: a hop does not jump via itself.
+    bool via_itself = !ep.proxy_jump.empty() && split_hops(ep.proxy_jump).front() == specs[i];
+    if (i == 0 && !ep.proxy_jump.empty() && !via_itself)
+      collect_hops(cfg, o, ep.proxy_jump, out, depth + 1);
     ep.proxy_jump.clear();
     out.push_back(std::move(ep));
   }

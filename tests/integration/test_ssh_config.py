@@ -7,6 +7,7 @@ a bastion in a network namespace, and the smaller host-key and key-file cases.""
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -281,6 +282,30 @@ class SshProxyJump(unittest.TestCase):
                             "--to", "/tmp/netres-jump-payload", "--json")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(ndjson(r.stdout)[0]["verified"], "sha256")
+
+    def test_host_star_proxyjump_and_connect_timeout(self):
+        # `Host *` naming the bastion also matches the bastion itself: it is not a loop.
+        cfg = os.path.join(self.env.dir, "star_config")
+        with open(cfg, "w") as f:
+            # First value wins: "silent" must say ProxyJump none before Host * names bastion.
+            f.write(f"Host silent\n  HostName {sshd_jump.BASTION_V4}\n  Port 26130\n"
+                    "  ProxyJump none\n"
+                    f"Host bastion\n  HostName {sshd_jump.BASTION_V4}\n"
+                    f"  Port {self.bastion.port}\n"
+                    f"Host *\n  ProxyJump bastion\n  User {USER}\n  IdentityFile {self.ed}\n"
+                    f"  UserKnownHostsFile {self.env.known_hosts}\n  ConnectTimeout 1\n")
+        target = f"{sshd_jump.TARGET_V4}:{self.target.port}"
+        r = self.env.netres("run", "-F", cfg, target, "--", "echo star", config=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"{target} | star", r.stdout)
+        # ConnectTimeout from the config bounds a connect to a port that drops SYNs.
+        self.topo.bastion.drop_ports(26130, 26130)
+        t0 = time.monotonic()
+        r = self.env.netres("run", "-F", cfg, "silent", "--json", "--", "true", config=False)
+        obj = ndjson(r.stdout)[0]
+        self.assertEqual(obj["status"], "unreachable", r.stdout)
+        self.assertFalse(obj["error"].startswith("jump host"), obj["error"])
+        self.assertLess(time.monotonic() - t0, 8)  # generous: 1 s asked, the default is 10 s
 
     def test_jump_host_failures_are_named(self):
         b = f"{USER}@{sshd_jump.BASTION_V4}:{self.bastion.port}"
