@@ -60,6 +60,17 @@ class ChannelTransport : public sftp::Transport {
     }
   }
 
+  // A graceful end: EOF, then the server's EOF once its SFTP server has exited (at most a
+  // second). Freeing a channel the server has not finished closing made the next channel open
+  // fail now and then on dropbear.
+  ~ChannelTransport() override {
+    if (!ssh_channel_is_open(ch_.get()) || ssh_channel_send_eof(ch_.get()) != SSH_OK) return;
+    auto until = Clock::now() + std::chrono::seconds(1);
+    char buf[4096];
+    while (!ssh_channel_is_eof(ch_.get()) && Clock::now() < until)
+      if (ssh_channel_read_timeout(ch_.get(), buf, sizeof buf, 0, 100) < 0) break;
+  }
+
   size_t read(char* buf, size_t n, std::chrono::milliseconds wait) override {
     int got = ssh_channel_read_timeout(ch_.get(), buf,
                                        static_cast<uint32_t>(std::min<size_t>(n, 1 << 20)), 0,
@@ -85,11 +96,20 @@ class ChannelTransport : public sftp::Transport {
 class RemoteDigest {
  public:
   RemoteDigest(SshSession& session, const std::string& path) : session_(session) {
-    Channel ch(ssh_channel_new(session.raw()));
     std::string command = "sha256sum -- " + shell_quote(path);
-    if (ch.get() && ssh_channel_open_session(ch.get()) == SSH_OK &&
-        ssh_channel_request_exec(ch.get(), command.c_str()) == SSH_OK)
+    for (int attempt = 0; attempt < 2 && !ch_.get(); ++attempt) {
+      Channel ch(ssh_channel_new(session.raw()));
+      if (!ch.get() || ssh_channel_open_session(ch.get()) != SSH_OK) continue;
+      // Refused: a server without exec (some devices) has no sha256sum to offer either.
+      if (ssh_channel_request_exec(ch.get(), command.c_str()) != SSH_OK) return;
+      // Nothing to send: an sftp-only account (ForceCommand internal-sftp) runs its SFTP
+      // server for this command instead, and that ends at EOF rather than waiting forever.
+      ssh_channel_send_eof(ch.get());
       ch_ = std::move(ch);
+    }
+    if (!ch_.get())
+      throw HostFailure(HostStatus::kFailed,
+                        "cannot open a channel for sha256sum: " + session.error());
   }
 
   // The hex digest, or empty when the host has no working sha256sum.

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""bench/ssh.sh copy's engine: one 50 MB file up and down with `netres ssh copy` (verified by
+sha256sum, its default, and with --no-checksum) and with scp (OpenSSH 9.2: SFTP protocol, 64
+requests in flight), against OpenSSH's sshd and dropbear on 127.0.0.1. The runs of all tools
+are interleaved (tool A, tool B, ..., then again) so a busy machine hurts them alike. Prints
+min / median / max wall time and the median client CPU (user+sys, RUSAGE_CHILDREN) per tool.
+
+scp logs in to dropbear with the test user's password through SSH_ASKPASS (dropbear takes no
+authorized_keys path, and the test user's home is left alone)."""
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+import sshd  # noqa: E402
+from dropbear import DropbearServer  # noqa: E402
+
+
+def measure(cmd, env):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed (rc {r.returncode}):\n{r.stdout[-2000:]}\n"
+                           f"{r.stderr[-2000:]}")
+    return wall, cpu
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--netres", required=True)
+    p.add_argument("--mb", type=int, default=50)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--no-dropbear", action="store_true")
+    args = p.parse_args()
+    tmp = tempfile.mkdtemp(prefix="netres-bench-copy-")
+    os.chmod(tmp, 0o755)
+    servers = []
+    try:
+        sshd.ensure_test_user()
+        password = sshd.test_user_password()
+        key = sshd.make_key(os.path.join(tmp, "id_ed25519"))
+        openssh = sshd.SshdServer(26250, "127.0.0.1", workdir=os.path.join(tmp, "sshd"))
+        os.makedirs(openssh.dir, exist_ok=True)
+        servers.append(openssh)
+        openssh.authorize(key + ".pub")
+        openssh.start()
+        targets = [("OpenSSH 9.2 sshd", openssh)]
+        if not args.no_dropbear and os.path.exists("/usr/sbin/dropbear"):
+            # Its default 24 KB receive window (-W) is kept: what users meet; it caps any
+            # client's upload rate alike.
+            db = DropbearServer(26251, "127.0.0.1")
+            servers.append(db)
+            db.start()
+            targets.append(("dropbear 2022.83", db))
+        kh = os.path.join(tmp, "known_hosts")
+        with open(kh, "w") as f:
+            for _, s in targets:
+                f.write(s.known_hosts_line())
+        cfg = os.path.join(tmp, "ssh_config")
+        with open(cfg, "w") as f:
+            f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
+                    f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
+                    "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n"
+                    "  ControlMaster no\n  ControlPath none\n")
+        askpass = os.path.join(tmp, "askpass.sh")
+        with open(askpass, "w") as f:
+            f.write('#!/bin/sh\nprintf "%s\\n" "$BENCH_PASSWORD"\n')
+        os.chmod(askpass, 0o700)
+        src = os.path.join(tmp, "payload.bin")
+        with open(src, "wb") as f:
+            for _ in range(args.mb):
+                f.write(os.urandom(1_000_000))
+        remote = os.path.join(tmp, "remote")
+        os.makedirs(remote)
+        os.chmod(remote, 0o777)
+        home = os.path.join(tmp, "home")
+        os.makedirs(home)
+        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": home, "LANG": "C.UTF-8",
+               "NETRES_SSH_PASSWORD": password, "BENCH_PASSWORD": password,
+               "SSH_ASKPASS": askpass, "SSH_ASKPASS_REQUIRE": "force", "DISPLAY": ":0"}
+        for label, s in targets:
+            remote_file = os.path.join(remote, "payload.bin")
+            spec = f"{sshd.TEST_USER}@{s.address}:{s.port}"
+            nr = [args.netres, "ssh", "copy", "-F", cfg, "--known-hosts", kh, spec]
+            scp = ["scp", "-q", "-F", cfg, "-P", str(s.port)]
+            down = os.path.join(tmp, "down")
+            tools = [
+                ("scp upload", scp + [src, f"{s.address}:{remote}/"]),
+                ("netres upload (sha256 verified)", nr + ["--put", src, "--to", remote + "/"]),
+                ("netres upload --no-checksum",
+                 nr + ["--put", src, "--to", remote + "/", "--no-checksum"]),
+                ("scp download", scp + [f"{s.address}:{remote_file}", down + ".scp"]),
+                ("netres download (sha256 verified)", nr + ["--get", remote_file, "--to", down]),
+                ("netres download --no-checksum",
+                 nr + ["--get", remote_file, "--to", down, "--no-checksum"]),
+            ]
+            results = {name: ([], []) for name, _ in tools}
+            for _ in range(args.runs):
+                for name, cmd in tools:
+                    w, c = measure(cmd, env)
+                    results[name][0].append(w)
+                    results[name][1].append(c)
+            print(f"  {label}: " + "; ".join(f"{n}: {[round(w, 2) for w in results[n][0]]}"
+                                             for n, _ in tools), file=sys.stderr)
+            print(f"\n{args.mb} MB, {label} on 127.0.0.1, {args.runs} interleaved runs\n")
+            print("| client | wall min | wall median | wall max | vs scp (median) | "
+                  "client CPU (median) |")
+            print("|---|---|---|---|---|---|")
+            for name, _ in tools:
+                walls, cpus = results[name]
+                base = statistics.median(results["scp " + ("upload" if "upload" in name
+                                                           else "download")][0])
+                med = statistics.median(walls)
+                print(f"| {name} | {min(walls):.2f} s | {med:.2f} s | {max(walls):.2f} s | "
+                      f"{med / base:.2f}x | {statistics.median(cpus):.2f} s |")
+            sys.stdout.flush()
+    finally:
+        for s in servers:
+            s.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
