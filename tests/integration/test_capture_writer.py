@@ -182,15 +182,17 @@ class CaptureWriter(unittest.TestCase):
         return copy, err
 
     def test_stalled_disk_does_not_stop_the_ring(self):
-        # 6 MB while nothing is written: three times the 2 MiB ring. Written from the capture
-        # thread, the first blocked write stopped it and the kernel dropped the rest; with the
-        # writer thread everything waits in the queue (64 MiB by default) and reaches the file.
-        copy, err = self.stalled_capture("stall.pcap", 9801, 6000)
-        self.assertEqual(stat(err, "captured"), 6000, err)
-        self.assertEqual(stat(err, "dropped by kernel"), 0, err)
+        # 8 MB while nothing is written: twice a 4 MiB ring (which lasts ~2 s at this rate, a
+        # generous bound on a loaded machine). Written from the capture thread, the first
+        # blocked write stopped it and the kernel dropped ~45% of these; with the writer thread
+        # everything waits in the queue (64 MiB by default) and reaches the file.
+        copy, err = self.stalled_capture("stall.pcap", 9801, 8000, "-B", "4M")
+        captured = stat(err, "captured")
+        self.assertLessEqual(stat(err, "dropped by kernel"), 80, err)
+        self.assertGreaterEqual(captured, 8000 - 80, err)
         self.assertEqual(stat(err, "dropped by write queue"), 0, err)
-        self.assertEqual(stat(err, "written"), 6000, err)
-        self.assertEqual(tcpdump_count(copy), 6000)
+        self.assertEqual(stat(err, "written"), captured, err)
+        self.assertEqual(tcpdump_count(copy), captured)
 
     def test_full_queue_drops_and_counts(self):
         # A 2M queue holds ~2,000 of these packets: the rest are dropped by the queue, counted,
@@ -199,7 +201,7 @@ class CaptureWriter(unittest.TestCase):
         captured = stat(err, "captured")
         dropped = stat(err, "dropped by write queue")
         written = stat(err, "written")
-        self.assertEqual(captured, 4000, err)
+        self.assertGreaterEqual(captured, 4000 - 40, err)  # the kernel keeps up (within 1%)
         self.assertGreater(dropped, 1000, err)
         self.assertEqual(written + dropped, captured, err)
         self.assertEqual(tcpdump_count(copy), written)
