@@ -153,11 +153,12 @@ int run_resolve(const ResolveFlags& flags) {
     const resolve::ResolverStats& e = summary.engine;
     auto ms = [](Nanos d) { return std::chrono::duration<double, std::milli>(d).count(); };
     warn("resolve",
-         fmt::format("engine: {} sent, {} retransmitted, {} late or duplicate replies, {} "
-                     "mismatched, {} over TCP, {} window cuts, {} sends deferred, srtt {:.2f} ms, "
-                     "rto {:.1f} ms",
-                     e.sent, e.retransmitted, e.late_replies, e.mismatched, e.tcp_fallbacks,
-                     e.window_cuts, e.send_blocked, ms(e.srtt), ms(e.rto)));
+         fmt::format(
+             "engine: {} sent, {} retransmitted, {} late or duplicate replies, {} "
+             "mismatched, {} over TCP, {} window cuts, {} spurious timeouts, {} sends deferred, "
+             "srtt {:.2f} ms, rto {:.1f} ms",
+             e.sent, e.retransmitted, e.late_replies, e.mismatched, e.tcp_fallbacks, e.window_cuts,
+             e.spurious, e.send_blocked, ms(e.srtt), ms(e.rto)));
   }
   return summary.failed > 0 ? kExitFailed : kExitOk;
 }

@@ -168,17 +168,19 @@ struct Resolver::Impl {
     bool have_rtt = false;
     double srtt = 0;
     double rttvar = 0;
-    int backoff = 0;  // doublings of the RTO since the last fresh sample
+    double min_rtt = 0;  // the smallest unambiguous sample
+    int backoff = 0;     // doublings of the RTO since the last fresh sample
     Clock::time_point last_backoff{};
   };
 
   struct Pending {
-    Clock::time_point start;    // first send
-    Clock::time_point sent;     // latest send
-    Clock::time_point give_up;  // start + tries x servers x timeout
-    uint64_t refused = 0;       // servers that answered with ICMP port unreachable
-    uint32_t timer_seq = 0;     // to recognize stale heap entries
-    uint32_t fly_pos = 0;       // index in `flying` while in kUdp/kTcp
+    Clock::time_point start;      // first send
+    Clock::time_point sent;       // latest send
+    Clock::time_point prev_sent;  // the send before it
+    Clock::time_point give_up;    // start + tries x servers x timeout
+    uint64_t refused = 0;         // servers that answered with ICMP port unreachable
+    uint32_t timer_seq = 0;       // to recognize stale heap entries
+    uint32_t fly_pos = 0;         // index in `flying` while in kUdp/kTcp
     uint16_t id = 0;
     uint16_t sends = 0;
     uint8_t server = 0;
@@ -215,6 +217,11 @@ struct Resolver::Impl {
   double cwnd = 1;
   double ssthresh = 1;
   size_t answers_since_cut = 0;
+  // The window before the last cut, restored if that cut proves spurious (the "lost" query's
+  // answer turns up after all, just late: a stalled server, not an overflowing one).
+  bool can_undo = false;
+  double undo_cwnd = 0;
+  double undo_ssthresh = 0;
   Clock::time_point last_cut{};
 
   // State of the current run().
@@ -259,8 +266,12 @@ struct Resolver::Impl {
     if (!s.have_rtt) {
       base = std::min(cap, kInitialRto);
     } else {
-      double seconds =
-          s.srtt + std::max(4 * s.rttvar, std::chrono::duration<double>(kClockGranularity).count());
+      // RFC 6298's srtt + 4 x rttvar, but at least 1.5 x srtt: a server whose answers queue up
+      // behind a thousand others has a steady RTT (small variance) that still jumps when it
+      // stalls for a moment, and every spurious resend adds to its queue.
+      double seconds = std::max(
+          s.srtt + std::max(4 * s.rttvar, std::chrono::duration<double>(kClockGranularity).count()),
+          1.5 * s.srtt);
       base = std::chrono::duration_cast<Nanos>(std::chrono::duration<double>(seconds));
       base = std::clamp(base, std::min(kMinRto, cap), cap);
     }
@@ -399,6 +410,7 @@ struct Resolver::Impl {
     if (p.sends > 0) ++stats.retransmitted;
     ++p.sends;
     ++stats.sent;
+    p.prev_sent = p.sent;
     p.sent = now;
     p.state = State::kUdp;
     fly(index);
@@ -508,6 +520,9 @@ struct Resolver::Impl {
     if (answers_since_cut > 0 && now - last_cut >= current_rto) {
       last_cut = now;
       answers_since_cut = 0;
+      can_undo = true;
+      undo_cwnd = cwnd;
+      undo_ssthresh = ssthresh;
       ssthresh = std::max<double>(std::min(kMinWindow, concurrency), cwnd / 2);
       cwnd = ssthresh;
       ++stats.window_cuts;
@@ -557,9 +572,28 @@ struct Resolver::Impl {
       return;
     }
     auto now = Clock::now();
+    Server& server = servers[si];
     // Karn: only a query sent once gives an unambiguous RTT.
-    if (p.state == State::kUdp && p.sends == 1 && p.server == si)
-      rtt_sample(servers[si], now - p.sent);
+    if (p.state == State::kUdp && p.sends == 1 && p.server == si) {
+      Nanos sample = now - p.sent;
+      double seconds = std::chrono::duration<double>(sample).count();
+      server.min_rtt = server.have_rtt ? std::min(server.min_rtt, seconds) : seconds;
+      rtt_sample(server, sample);
+    } else if (p.server == si &&
+               (p.state == State::kQueued ||
+                (server.have_rtt &&
+                 std::chrono::duration<double>(now - p.sent).count() < server.min_rtt / 2))) {
+      // The answer to a send we gave up on: it came while the query waited to be resent, or
+      // sooner after the resend than any answer ever came. The timeout was spurious (the server
+      // stalled, or our RTO was too tight): learn the longer RTT, and undo the window cut.
+      ++stats.spurious;
+      rtt_sample(server, now - (p.state == State::kQueued ? p.sent : p.prev_sent));
+      if (can_undo) {
+        can_undo = false;
+        cwnd = std::max(cwnd, undo_cwnd);
+        ssthresh = std::max(ssthresh, undo_ssthresh);
+      }
+    }
     on_answer();
     if (m && m->truncated) {
       start_tcp(index, si);
@@ -799,6 +833,7 @@ void Resolver::run(const std::vector<Query>& queries, const OnOutcome& on_outcom
   s.cwnd = static_cast<double>(s.initial_window());
   s.ssthresh = static_cast<double>(s.concurrency);
   s.answers_since_cut = 0;
+  s.can_undo = false;
   s.last_cut = Clock::time_point{};
   s.last_tick = Clock::now();
   std::fill(s.id_owner.begin(), s.id_owner.end(), -1);

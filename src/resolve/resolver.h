@@ -63,6 +63,7 @@ struct ResolverStats {
   size_t mismatched = 0;     // replies whose question did not match their id (dropped)
   size_t tcp_fallbacks = 0;  // truncated UDP replies retried over TCP
   size_t window_cuts = 0;    // congestion events (the window halved)
+  size_t spurious = 0;       // timeouts whose answer came after all (the cut is undone)
   size_t send_blocked = 0;   // sends deferred because the socket buffer was full
   Nanos srtt{0};             // smoothed RTT of the first server at the end (0 if no sample)
   Nanos rto{0};              // its retransmission timeout at the end
