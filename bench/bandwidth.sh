@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# netres bandwidth against tshark's conversation tables on the same pcap of 1,000,000 mixed
-# packets (bench/capture_gen.py): per-flow totals (netres bandwidth -r --by flow) vs
-# tshark -q -z conv,tcp -z conv,udp. Checks both found the same number of TCP and UDP
-# conversations, prints seconds, packets/s and the ratio.
+# netres bandwidth against tshark's conversation tables on pcaps of 1,000,000 mixed packets
+# (bench/capture_gen.py): the usual one (about 3,000 conversations) and one with about 126,000
+# flows, more than the live table holds (--max-flows default 100000).
+#
+# First the answer: on the many-flows file, every TCP and UDP conversation of tshark
+# (-z conv,tcp -z conv,udp) must have a netres row with the same packets and bytes each way,
+# and the rows must add up to the file's bytes; with --max-flows 100000 (a bound the user
+# sets), the rows plus the "other / evicted" row must still add up.
+# Then the cost: RUNS (default 3) interleaved rounds of every command; per command the median,
+# min and max of wall time, CPU time (user + sys) and peak RSS.
 # Run as: flock /tmp/netres-bench.lock bench/bandwidth.sh [build-dir]
 set -euo pipefail
 
@@ -10,38 +16,104 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 bench_init bandwidth "${1:-}"
 N=1000000
+RUNS=${RUNS:-3}
+TSHARK_OPTS=(-q -o tcp.desegment_tcp_streams:FALSE -z conv,tcp -z conv,udp)
 
 mixed_pcap "$work/mixed.pcap" "$N"
+/usr/bin/python3 "$here/capture_gen.py" "$work/flows.pcap" "$N" 144000
 
-report() {  # label seconds
-  printf "  %-58s %8.2f s  %10.0f packets/s\n" "$1" "$2" "$(echo "$N / $2" | bc -l)"
+echo "== the answer: per-conversation totals on the file with more flows than the live table"
+"$netres" bandwidth -r "$work/flows.pcap" --by flow --json > "$work/netres.json" \
+  2> "$work/netres.err"
+"$netres" bandwidth -r "$work/flows.pcap" --by flow --json --max-flows 100000 \
+  > "$work/bounded.json" 2> /dev/null
+tshark -r "$work/flows.pcap" "${TSHARK_OPTS[@]}" > "$work/tshark.txt" 2> /dev/null
+/usr/bin/python3 - "$work/netres.json" "$work/bounded.json" "$work/tshark.txt" \
+  "$work/flows.pcap" <<'EOF'
+import json, os, re, struct, sys
+
+def rows(path):
+    objs = [json.loads(line) for line in open(path)]
+    return objs[:-1], objs[-1]
+
+mine, summary = rows(sys.argv[1])
+bounded, bsummary = rows(sys.argv[2])
+scale = {"bytes": 1, "kB": 1000, "MB": 1000000}
+row = re.compile(r"^(\S+)\s+<->\s+(\S+)\s+(\d+) (\d+) (\w+)\s+(\d+) (\d+) (\w+)")
+theirs, section, rounded = {}, None, 0
+for line in open(sys.argv[3]):
+    if line.rstrip().endswith("Conversations"):
+        section = line.split()[0].lower()
+    m = row.match(line)
+    if not m or section is None:
+        continue
+    a, b = m.group(1), m.group(2)
+    if m.group(5) != "bytes" or m.group(8) != "bytes":
+        rounded += 1
+    theirs[(section, frozenset((a, b)))] = {
+        b: (int(m.group(3)), int(m.group(4)) * scale[m.group(5)]),
+        a: (int(m.group(6)), int(m.group(7)) * scale[m.group(8)])}
+ours = {}
+for r in mine:
+    if r.get("proto") not in ("tcp", "udp"):
+        continue
+    # tshark writes IPv6 endpoints without brackets too: "2001:db8::1:40000".
+    a, b = f"{r['a']}:{r['a_port']}", f"{r['b']}:{r['b_port']}"
+    ours[(r["proto"], frozenset((a, b)))] = {a: (r["packets_a_to_b"], r["bytes_a_to_b"]),
+                                            b: (r["packets_b_to_a"], r["bytes_b_to_a"])}
+count = lambda d, p: sum(1 for k in d if k[0] == p)
+same = sum(1 for k, v in theirs.items() if ours.get(k) == v)
+file_bytes = os.path.getsize(sys.argv[4]) - 24 - 16 * summary["packets"]
+print(f"  flows: netres {len(mine)} rows ({count(ours, 'tcp')} tcp, {count(ours, 'udp')} udp), "
+      f"evicted {summary['evicted']}; tshark {count(theirs, 'tcp')} tcp, "
+      f"{count(theirs, 'udp')} udp conversations")
+print(f"  conversations with the same packets and bytes both ways: {same} of {len(theirs)}"
+      f" (tshark rounded {rounded} byte counts)")
+print(f"  bytes: file {file_bytes}, netres total {summary['bytes']}, rows "
+      f"{sum(r['bytes'] for r in mine)} + non-IP {summary['non_ip_bytes']}")
+other = [r for r in bounded if r["type"] == "other"]
+flows = [r for r in bounded if r["type"] == "flow"]
+print(f"  --max-flows 100000: {len(flows)} rows with {sum(r['bytes'] for r in flows)} bytes, "
+      f"'other / evicted' ({bsummary['evicted']} flows) {other[0]['bytes'] if other else 0}, "
+      f"non-IP {bsummary['non_ip_bytes']}; total {bsummary['bytes']}")
+ok = (same == len(theirs) == count(ours, "tcp") + count(ours, "udp") and summary["evicted"] == 0
+      and sum(r["bytes"] for r in mine) + summary["non_ip_bytes"] == summary["bytes"] == file_bytes
+      and sum(r["bytes"] for r in flows) + (other[0]["bytes"] if other else 0)
+      + bsummary["non_ip_bytes"] == bsummary["bytes"])
+print("  ANSWERS AGREE" if ok else "  ANSWERS DIFFER")
+EOF
+
+measure() {  # label cmd...: appends "wall cpu rss_kb" to $work/t.label
+  local label=$1
+  shift
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" > /dev/null 2>&1
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/time.out" >> "$work/t.$label"
 }
 
-# Same answer first: conversation counts per protocol.
-"$netres" bandwidth -r "$work/mixed.pcap" --by flow --json > "$work/netres.json"
-tshark -q -r "$work/mixed.pcap" -z conv,tcp -z conv,udp -o tcp.desegment_tcp_streams:FALSE \
-  > "$work/tshark.txt" 2>/dev/null
-n_tcp=$(grep -c '"proto":"tcp".*"type":"flow"' "$work/netres.json" || true)
-n_udp=$(grep -c '"proto":"udp".*"type":"flow"' "$work/netres.json" || true)
-t_tcp=$(awk '/Conversations/{s=($1=="TCP")} s && /<->/' "$work/tshark.txt" | wc -l)
-t_udp=$(awk '/Conversations/{s=($1=="UDP")} s && /<->/' "$work/tshark.txt" | wc -l)
-echo "== conversations: netres tcp $n_tcp udp $n_udp; tshark tcp $t_tcp udp $t_udp"
-
-echo "== per-flow totals of $N packets"
-t_netres=$(best_of "$netres" bandwidth -r "$work/mixed.pcap" --by flow --json)
-t_netres_text=$(best_of "$netres" bandwidth -r "$work/mixed.pcap" --by host)
-t_tshark=$(seconds tshark -q -r "$work/mixed.pcap" -z conv,tcp -z conv,udp \
-  -o tcp.desegment_tcp_streams:FALSE)
-t_tshark_tcp=$(seconds tshark -q -r "$work/mixed.pcap" -z conv,tcp \
-  -o tcp.desegment_tcp_streams:FALSE)
-report "netres bandwidth -r --by flow --json" "$t_netres"
-report "netres bandwidth -r --by host" "$t_netres_text"
-report "tshark -q -z conv,tcp -z conv,udp (no desegmentation)" "$t_tshark"
-report "tshark -q -z conv,tcp (no desegmentation)" "$t_tshark_tcp"
-printf "  netres --by flow is %.1fx tshark conv,tcp+conv,udp and %.1fx tshark conv,tcp\n" \
-  "$(echo "$t_tshark / $t_netres" | bc -l)" "$(echo "$t_tshark_tcp / $t_netres" | bc -l)"
-
-echo "== bounded table: --max-flows 1000 on the same file"
-t_small=$(best_of "$netres" bandwidth -r "$work/mixed.pcap" --by flow --max-flows 1000 --json)
-report "netres bandwidth -r --by flow --max-flows 1000" "$t_small"
-"$netres" bandwidth -r "$work/mixed.pcap" --by flow --max-flows 1000 --json | tail -1
+echo "== cost: $RUNS interleaved rounds"
+for _ in $(seq "$RUNS"); do
+  measure a "$netres" bandwidth -r "$work/mixed.pcap" --by flow --json
+  measure b "$netres" bandwidth -r "$work/flows.pcap" --by flow --json
+  measure c "$netres" bandwidth -r "$work/flows.pcap" --by flow --json --max-flows 100000
+  measure d "$netres" bandwidth -r "$work/flows.pcap" --by host
+  measure e tshark -r "$work/flows.pcap" "${TSHARK_OPTS[@]}"
+done
+/usr/bin/python3 - "$work" <<'EOF'
+import statistics, sys
+labels = {
+    "a": "netres bandwidth -r mixed.pcap --by flow --json (3,072 flows)",
+    "b": "netres bandwidth -r flows.pcap --by flow --json (every flow)",
+    "c": "netres ... flows.pcap --by flow --json --max-flows 100000",
+    "d": "netres bandwidth -r flows.pcap --by host (table)",
+    "e": "tshark -q -z conv,tcp -z conv,udp flows.pcap",
+}
+print(f"  {'command':62} {'wall s med (min-max)':>22} {'CPU s med (min-max)':>22} "
+      f"{'RSS MB med':>10}")
+for key, label in labels.items():
+    runs = [list(map(float, line.split())) for line in open(f"{sys.argv[1]}/t.{key}")]
+    def col(i):
+        v = [r[i] for r in runs]
+        return f"{statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})"
+    rss = statistics.median(r[2] for r in runs) / 1024
+    print(f"  {label:62} {col(0):>22} {col(1):>22} {rss:10.1f}")
+EOF

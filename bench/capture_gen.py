@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Writes a pcap of N mixed Ethernet packets for bench/capture.sh, record by record with struct
 (scapy would take minutes): TCP to port 80 with HTTP requests, other TCP, DNS over UDP, ICMP,
-IPv6 TCP, ARP and VLAN-tagged UDP.  Usage: capture_gen.py OUT N
+IPv6 TCP, ARP and VLAN-tagged UDP.  Usage: capture_gen.py OUT N [TEMPLATES]
+
+Packets cycle through TEMPLATES distinct frames (default 4096: about 3,000 conversations); each
+template has its own client address, so 144000 templates give about 126,000 flows (more than
+`netres bandwidth`'s live table holds).
 """
 import struct
 import sys
@@ -29,7 +33,8 @@ ARP = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, b"\x02\0\0\0\0\x01", byt
 
 
 def frame(i):
-    a, b = [10, 0, (i >> 8) & 255, i & 255], [10, 1, 0, 2]
+    # Clients past the first 65536 go to 10.2.x.y, 10.4.x.y, ...: never the server 10.1.0.2.
+    a, b = [10, (i >> 16) * 2 & 255, (i >> 8) & 255, i & 255], [10, 1, 0, 2]
     kind = i % 8
     if kind == 0:
         return ETH + b"\x08\x00" + ipv4(a, b, 6, tcp(40000 + i % 20000, 80, i, 0x18, HTTP), i)
@@ -54,12 +59,13 @@ def frame(i):
 
 def main():
     out, n = sys.argv[1], int(sys.argv[2])
-    templates = [frame(i) for i in range(4096)]
+    count = int(sys.argv[3]) if len(sys.argv) > 3 else 4096
+    templates = [frame(i) for i in range(count)]
     with open(out, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         records = []
         for i in range(n):
-            data = templates[i % 4096]
+            data = templates[i % count]
             records.append(struct.pack("<IIII", 1700000000 + i // 1000, (i % 1000) * 1000,
                                        len(data), len(data)))
             records.append(data)
