@@ -9,13 +9,14 @@
 # sets), the rows plus the "other / evicted" row must still add up.
 # Then the cost: RUNS (default 3) interleaved rounds of every command; per command the median,
 # min and max of wall time, CPU time (user + sys) and peak RSS.
+# BEFORE=path/to/an/older/netres also checks that binary's answer (with its own defaults).
 # Run as: flock /tmp/netres-bench.lock bench/bandwidth.sh [build-dir]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 bench_init bandwidth "${1:-}"
-N=1000000
+N=${N:-1000000}
 RUNS=${RUNS:-3}
 TSHARK_OPTS=(-q -o tcp.desegment_tcp_streams:FALSE -z conv,tcp -z conv,udp)
 
@@ -23,13 +24,13 @@ mixed_pcap "$work/mixed.pcap" "$N"
 /usr/bin/python3 "$here/capture_gen.py" "$work/flows.pcap" "$N" 144000
 
 echo "== the answer: per-conversation totals on the file with more flows than the live table"
-"$netres" bandwidth -r "$work/flows.pcap" --by flow --json > "$work/netres.json" \
-  2> "$work/netres.err"
-"$netres" bandwidth -r "$work/flows.pcap" --by flow --json --max-flows 100000 \
-  > "$work/bounded.json" 2> /dev/null
 tshark -r "$work/flows.pcap" "${TSHARK_OPTS[@]}" > "$work/tshark.txt" 2> /dev/null
-/usr/bin/python3 - "$work/netres.json" "$work/bounded.json" "$work/tshark.txt" \
-  "$work/flows.pcap" <<'EOF'
+check() {  # netres-binary
+  "$1" bandwidth -r "$work/flows.pcap" --by flow --json > "$work/netres.json" 2> /dev/null
+  "$1" bandwidth -r "$work/flows.pcap" --by flow --json --max-flows 100000 \
+    > "$work/bounded.json" 2> /dev/null
+  /usr/bin/python3 - "$work/netres.json" "$work/bounded.json" "$work/tshark.txt" \
+    "$work/flows.pcap" <<'EOF'
 import json, os, re, struct, sys
 
 def rows(path):
@@ -38,6 +39,8 @@ def rows(path):
 
 mine, summary = rows(sys.argv[1])
 bounded, bsummary = rows(sys.argv[2])
+bsummary.setdefault("non_ip_bytes", 0)  # older binaries had no such field
+summary.setdefault("non_ip_bytes", 0)
 scale = {"bytes": 1, "kB": 1000, "MB": 1000000}
 row = re.compile(r"^(\S+)\s+<->\s+(\S+)\s+(\d+) (\d+) (\w+)\s+(\d+) (\d+) (\w+)")
 theirs, section, rounded = {}, None, 0
@@ -82,6 +85,13 @@ ok = (same == len(theirs) == count(ours, "tcp") + count(ours, "udp") and summary
       + bsummary["non_ip_bytes"] == bsummary["bytes"])
 print("  ANSWERS AGREE" if ok else "  ANSWERS DIFFER")
 EOF
+}
+if [[ -n ${BEFORE:-} ]]; then
+  echo "  -- before ($BEFORE):"
+  check "$BEFORE" || true
+  echo "  -- now:"
+fi
+check "$netres"
 
 measure() {  # label cmd...: appends "wall cpu rss_kb" to $work/t.label
   local label=$1

@@ -8,7 +8,8 @@
 # and counts the TCP packets whose two ports netres, tshark and tcpdump show, then times
 # netres and tcpdump on the cut file (RUNS interleaved rounds, median, min, max).
 # Run as: flock /tmp/netres-bench.lock bench/capture.sh [build-dir]
-# PARTS="offline live truncated" (the default) chooses the parts.
+# PARTS="offline live truncated" (the default) chooses the parts; BEFORE=path/to/an/older/netres
+# counts that binary's ports too.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,10 @@ truncated_part() {
     grep -c 'IP [0-9.]*\.[0-9]* > [0-9.]*\.[0-9]*: .*|tcp' || true)
   echo "  TCP packets in the file: $tcp (IPv6 ones keep no TCP byte at 38)"
   echo "  with both ports: netres $ours, tshark $theirs, tcpdump $dump"
+  if [[ -n ${BEFORE:-} ]]; then
+    echo "  with both ports, $BEFORE: $("$BEFORE" capture -r "$work/sub38.pcap" --json \
+      2> /dev/null | grep -c '"tcp":{"sport":[0-9]*,"dport":[0-9]*' || true)"
+  fi
   echo "== decode + one line per packet of the cut file ($N packets), $RUNS interleaved rounds"
   local r
   for r in $(seq "$RUNS"); do
