@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # netres bandwidth against tshark's conversation tables on pcaps of 1,000,000 mixed packets
-# (bench/capture_gen.py): the usual one (about 3,000 conversations) and one with about 126,000
+# (bench/capture_gen.py): the usual one (about 3,000 conversations) and one with 116,192
 # flows, more than the live table holds (--max-flows default 100000).
 #
 # First the answer: on the many-flows file, every TCP and UDP conversation of tshark

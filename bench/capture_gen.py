@@ -4,7 +4,7 @@
 IPv6 TCP, ARP and VLAN-tagged UDP.  Usage: capture_gen.py OUT N [TEMPLATES]
 
 Packets cycle through TEMPLATES distinct frames (default 4096: about 3,000 conversations); each
-template has its own client address, so 144000 templates give about 126,000 flows (more than
+template has its own client address, so 144000 templates give 116,192 flows (more than
 `netres bandwidth`'s live table holds).
 """
 import struct
