@@ -257,8 +257,10 @@ class SshProxyJump(unittest.TestCase):
 
     def test_target_unreachable_from_host_reached_through_bastion(self):
         self.assertFalse(self.topo.host_routes_to_target_via_us())
+        # No `ssh` on PATH: the jump must not be an `ssh -W` subprocess.
         r = self.env.netres("run", "-F", self.cfg, "inner", "--json", "--",
-                            "set -- $SSH_CONNECTION; echo $1 $3", config=False)
+                            "set -- $SSH_CONNECTION; echo $1 $3", config=False,
+                            env={"PATH": "/nonexistent"})
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         # The target sees the bastion's inner address as the client.
         self.assertEqual(ndjson(r.stdout)[0]["stdout"],
