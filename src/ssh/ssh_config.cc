@@ -331,17 +331,18 @@ size_t SshConfig::parse_file(const std::string& path, std::string_view text, boo
       for (const auto& pattern : l.args) {
         std::string p = expand_tilde(pattern, home_);
         if (!p.starts_with('/')) p = (system ? std::string("/etc/ssh") : home_ + "/.ssh") + "/" + p;
+        // The matches are copied out first: parse_file may throw (a bad included file).
+        std::vector<std::string> matches;
         glob_t g{};
-        if (::glob(p.c_str(), 0, nullptr, &g) == 0) {
-          for (size_t n = 0; n < g.gl_pathc; ++n) {
-            std::string inc = g.gl_pathv[n];
-            bool ok = false;
-            std::string body = read_whole(inc, &ok);
-            if (!ok) throw UsageError(fmt::format("{}: cannot read Include '{}'", where, inc));
-            l.files.push_back(parse_file(inc, body, system, depth + 1, ignore_unknown));
-          }
-        }
+        if (::glob(p.c_str(), 0, nullptr, &g) == 0)
+          for (size_t n = 0; n < g.gl_pathc; ++n) matches.emplace_back(g.gl_pathv[n]);
         ::globfree(&g);
+        for (const auto& inc : matches) {
+          bool ok = false;
+          std::string body = read_whole(inc, &ok);
+          if (!ok) throw UsageError(fmt::format("{}: cannot read Include '{}'", where, inc));
+          l.files.push_back(parse_file(inc, body, system, depth + 1, ignore_unknown));
+        }
       }
     }
     lines.push_back(std::move(l));
