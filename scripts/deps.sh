@@ -13,6 +13,7 @@ build=(
 test=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
   iproute2 iptables netbase nmap dnsmasq-base unbound bind9-dnsutils tcpdump tshark python3-scapy openssh-server openssh-client dropbear-bin nginx-light procps
+  openssl
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust
