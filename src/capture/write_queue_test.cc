@@ -273,5 +273,31 @@ TEST_P(QueueFormats, FailedWriteStopsWithWholeRecords) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
+TEST(QueuedPcapWriter, WriterThreadBlocksStopSignals) {
+  // SIGINT and SIGTERM must reach the capture loop (its handler breaks libpcap's loop), never the
+  // writer thread: its signal mask blocks both (SigBlk in /proc, bit N-1 for signal N).
+  std::string path = temp_dir() + "/signals.pcap";
+  QueuedPcapWriter w({path, 1, 1500}, {});
+  const std::string self = std::to_string(::gettid());
+  int writers = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    if (task.path().filename() == self) continue;
+    std::FILE* f = std::fopen((task.path() / "status").c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    char line[256];
+    unsigned long long blocked = 0;
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      if (std::strncmp(line, "SigBlk:", 7) == 0) blocked = std::strtoull(line + 7, nullptr, 16);
+    }
+    std::fclose(f);
+    EXPECT_TRUE(blocked & (1ull << (SIGINT - 1))) << task.path();
+    EXPECT_TRUE(blocked & (1ull << (SIGTERM - 1))) << task.path();
+    ++writers;
+  }
+  EXPECT_EQ(writers, 1);
+  w.close();
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
 }  // namespace
 }  // namespace netres::capture
