@@ -361,6 +361,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
         (se.points || []).forEach(function (p) { yMax = Math.max(yMax, num(p[1])); });
       });
       var step = niceStep(yMax, width < 480 ? 3 : 4);
+      if (c.opts.integer) step = Math.max(1, Math.round(step));  // no half users
       return { step: step, top: Math.max(step, Math.ceil(yMax / step - 1e-9) * step) };
     }
     var L = scale(false), R = right ? scale(true) : null;
@@ -522,7 +523,7 @@ constexpr std::string_view kReportPageScript = R"page(<script>
           { label: "p99 (last 10 s)", color: COLORS.window99, dash: true, values: win("99") }], "ms",
           { left: "response time (ms)" }),
         chart("Users", xs, userSeries, "users", { left: scenario ? "virtual users" : "connections" },
-              { marks: stages.map(function (st) { return num(st.end_s); }) })]));
+              { integer: true, marks: stages.map(function (st) { return num(st.end_s); }) })]));
     }
 
     sec = section("Statistics", "stats");
