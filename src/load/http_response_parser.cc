@@ -110,6 +110,7 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
   consumed = 0;
   if (state_ == State::kFailed) return Status::kError;
   if (state_ == State::kDone) return Status::kComplete;
+  if (!data.empty()) started_ = true;
   // A status line never starts with a NUL byte; an HTTP/2 frame header (24-bit length, type,
   // flags, stream id) does. A server that speaks only HTTP/2 (h2c, prior knowledge) answers an
   // HTTP/1.1 request with its SETTINGS (or a GOAWAY) frame: name that instead of waiting for a
@@ -123,7 +124,6 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
                      "load speaks HTTP/1.1)"
                    : "binary data where the status line should be");
   }
-  if (!data.empty()) started_ = true;
   while (pos < data.size()) {
     switch (state_) {
       case State::kHead:
