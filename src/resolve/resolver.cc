@@ -302,6 +302,17 @@ struct Resolver::Impl {
     s.backoff = 0;
   }
 
+  // The first RTT sample replaces the 1 s initial RTO with milliseconds: the queries already in
+  // flight to that server get the shorter wait too. Otherwise those lost in the very first burst
+  // (a burst that overflows the server is most likely then) hold the run for a whole second.
+  void rearm_flying(size_t si) {
+    for (uint32_t index : flying) {
+      Pending& p = pending[index];
+      if (p.state != State::kUdp || p.server != si) continue;
+      arm(index, std::min(p.sent + attempt_timeout(p), p.give_up));
+    }
+  }
+
   void arm(uint32_t index, Clock::time_point when) {
     Pending& p = pending[index];
     timers.push({when, index, ++p.timer_seq});
@@ -577,8 +588,10 @@ struct Resolver::Impl {
     if (p.state == State::kUdp && p.sends == 1 && p.server == si) {
       Nanos sample = now - p.sent;
       double seconds = std::chrono::duration<double>(sample).count();
-      server.min_rtt = server.have_rtt ? std::min(server.min_rtt, seconds) : seconds;
+      bool first = !server.have_rtt;
+      server.min_rtt = first ? seconds : std::min(server.min_rtt, seconds);
       rtt_sample(server, sample);
+      if (first) rearm_flying(si);
     } else if (p.server == si &&
                (p.state == State::kQueued ||
                 (server.have_rtt &&
