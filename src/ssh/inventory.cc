@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "common/error.h"
@@ -267,6 +268,60 @@ Inventory Inventory::load_file(const std::string& path) {
     }
   }
   return yaml ? from_yaml_text(text, path) : from_lines_text(text, path);
+}
+
+std::string proxy_jump_from_ansible_args(const Host& host) {
+  // Ansible passes common args before extra args, and ssh keeps the first value of an option.
+  for (const char* var : {"ansible_ssh_common_args", "ansible_ssh_extra_args"}) {
+    auto it = host.vars.find(var);
+    if (it == host.vars.end()) continue;
+    // Shell-like words: quotes group, as ssh would receive them from Ansible.
+    std::vector<std::string> words;
+    std::string w;
+    bool in_word = false;
+    char quote = 0;
+    for (char c : it->second) {
+      if (quote) {
+        if (c == quote)
+          quote = 0;
+        else
+          w.push_back(c);
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+        in_word = true;
+      } else if (c == ' ' || c == '\t') {
+        if (in_word) words.push_back(std::move(w));
+        w.clear();
+        in_word = false;
+      } else {
+        w.push_back(c);
+        in_word = true;
+      }
+    }
+    if (in_word) words.push_back(std::move(w));
+    auto option_value = [](std::string_view opt) -> std::optional<std::string> {
+      // "ProxyJump=x", "ProxyJump x", any case.
+      std::string_view key = "proxyjump";
+      if (opt.size() <= key.size()) return std::nullopt;
+      for (size_t i = 0; i < key.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(opt[i])) != key[i]) return std::nullopt;
+      std::string_view rest = opt.substr(key.size());
+      if (rest.front() != '=' && rest.front() != ' ') return std::nullopt;
+      return std::string(trim(rest.substr(1)));
+    };
+    for (size_t i = 0; i < words.size(); ++i) {
+      const std::string& a = words[i];
+      if (a == "-J" && i + 1 < words.size()) return words[i + 1];
+      if (a.starts_with("-J") && a.size() > 2) return a.substr(2);
+      std::string opt;
+      if (a == "-o" && i + 1 < words.size())
+        opt = words[i + 1];
+      else if (a.starts_with("-o") && a.size() > 2)
+        opt = a.substr(2);
+      if (auto v = option_value(opt)) return *v;
+    }
+  }
+  return "";
 }
 
 bool glob_match(std::string_view pattern, std::string_view text) {

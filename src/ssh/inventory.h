@@ -64,6 +64,11 @@ struct HostSelection {
 };
 Inventory select_hosts(const HostSelection& selection);
 
+// The jump hosts an Ansible inventory gives through ansible_ssh_common_args or
+// ansible_ssh_extra_args ("-J bastion", "-o ProxyJump=bastion", "-oProxyJump bastion"); empty
+// when neither names one.
+std::string proxy_jump_from_ansible_args(const Host& host);
+
 // fnmatch-style glob: '*', '?', '[...]'.
 bool glob_match(std::string_view pattern, std::string_view text);
 

@@ -169,5 +169,23 @@ TEST(Glob, Basics) {
   EXPECT_FALSE(glob_match("web?", "web10"));
 }
 
+TEST(Inventory, ProxyJumpFromAnsibleArgs) {
+  Host h;
+  EXPECT_EQ(proxy_jump_from_ansible_args(h), "");
+  h.vars["ansible_ssh_common_args"] = "-o StrictHostKeyChecking=no -o ProxyJump=ops@bastion:2222";
+  EXPECT_EQ(proxy_jump_from_ansible_args(h), "ops@bastion:2222");
+  h.vars["ansible_ssh_common_args"] = "-o 'ProxyJump b1,b2'";
+  EXPECT_EQ(proxy_jump_from_ansible_args(h), "b1,b2");
+  h.vars["ansible_ssh_common_args"] = "-J jump1";
+  EXPECT_EQ(proxy_jump_from_ansible_args(h), "jump1");
+  h.vars["ansible_ssh_extra_args"] = "-oProxyJump=x";  // after the common args: ssh keeps the first
+  EXPECT_EQ(proxy_jump_from_ansible_args(h), "jump1");
+  h.vars.erase("ansible_ssh_common_args");
+  EXPECT_EQ(proxy_jump_from_ansible_args(h), "x");
+  h.vars.clear();
+  h.vars["ansible_ssh_common_args"] = "-o ProxyJumpy=1 -o ProxyCommand='ssh -W %h:%p b'";
+  EXPECT_EQ(proxy_jump_from_ansible_args(h), "");
+}
+
 }  // namespace
 }  // namespace netres::ssh

@@ -99,7 +99,7 @@ bool file_exists(const std::string& p) {
 
 Endpoint resolve_endpoint(const SshConfig& cfg, const ConnectOptions& o, const std::string& name,
                           int port, const std::string& spec_user, const std::string& key_file,
-                          bool is_jump) {
+                          bool is_jump, const std::string& inventory_jump = "") {
   std::string local = local_user_name();
   std::string home = home_dir();
   // -u is the fleet's login user; jump hosts follow OpenSSH's -J (spec, then config).
@@ -118,10 +118,13 @@ Endpoint resolve_endpoint(const SshConfig& cfg, const ConnectOptions& o, const s
     ep.keys.push_back({path, defaults});
   };
   if (!o.identity_file.empty()) add_key(o.identity_file, false);
-  if (!key_file.empty()) add_key(expand_config_tokens(key_file, ctx), false);
+  if (!key_file.empty() && !is_jump) add_key(expand_config_tokens(key_file, ctx), false);
   for (const auto& f : hc.identity_files) add_key(expand_config_tokens(f, ctx), false);
   if (ep.keys.empty())  // OpenSSH's defaults apply only when nothing names a key
     for (const char* f : {"id_rsa", "id_ecdsa", "id_ed25519"}) add_key(home + "/.ssh/" + f, true);
+  // A hop also gets the target's inventory key, after its own: one fleet key usually opens the
+  // bastion too, and a key netres was given must not be forgotten at the first hop.
+  if (!key_file.empty() && is_jump) add_key(expand_config_tokens(key_file, ctx), false);
   ep.identities_only = hc.identities_only.value_or(false);
   auto expand_all = [&](const std::vector<std::string>& v) {
     std::vector<std::string> out;
@@ -169,6 +172,8 @@ Endpoint resolve_endpoint(const SshConfig& cfg, const ConnectOptions& o, const s
   ep.password = hc.password_authentication.value_or(true);
   if (!is_jump && !o.jump.empty())
     ep.proxy_jump = o.jump;
+  else if (!inventory_jump.empty())
+    ep.proxy_jump = inventory_jump;
   else if (hc.proxy_jump)
     ep.proxy_jump = *hc.proxy_jump;
   if (ep.proxy_jump == "none") ep.proxy_jump.clear();
@@ -203,18 +208,18 @@ Host parse_jump(std::string spec) {
 // The hops for `target`, first connected first. Only the first hop's own ProxyJump is
 // followed, as `ssh -J a,b` does (b is reached through a whatever b's config says).
 void collect_hops(const SshConfig& cfg, const ConnectOptions& o, const std::string& list,
-                  std::vector<Endpoint>& out, size_t depth) {
+                  const std::string& target_key, std::vector<Endpoint>& out, size_t depth) {
   auto specs = split_hops(list);
   for (size_t i = 0; i < specs.size(); ++i) {
     if (out.size() >= kMaxHops || depth > kMaxHops)
       throw HostFailure(HostStatus::kFailed,
                         fmt::format("ProxyJump: more than {} hops (a loop?)", kMaxHops));
     Host h = parse_jump(specs[i]);
-    Endpoint ep = resolve_endpoint(cfg, o, h.address, h.port, h.user, "", true);
+    Endpoint ep = resolve_endpoint(cfg, o, h.address, h.port, h.user, target_key, true);
     // `Host * / ProxyJump bastion` also matches the bastion: a hop does not jump via itself.
     bool via_itself = !ep.proxy_jump.empty() && split_hops(ep.proxy_jump).front() == specs[i];
     if (i == 0 && !ep.proxy_jump.empty() && !via_itself)
-      collect_hops(cfg, o, ep.proxy_jump, out, depth + 1);
+      collect_hops(cfg, o, ep.proxy_jump, target_key, out, depth + 1);
     ep.proxy_jump.clear();
     out.push_back(std::move(ep));
   }
@@ -643,11 +648,11 @@ void SshSession::connect() {
   // Host blocks match the name ssh would be given: the inventory's address (ansible_host),
   // else the host's name.
   std::string target = host_.address.empty() ? host_.name : host_.address;
-  Endpoint ep =
-      resolve_endpoint(*cfg, options_, target, host_.port, host_.user, host_.key_file, false);
+  Endpoint ep = resolve_endpoint(*cfg, options_, target, host_.port, host_.user, host_.key_file,
+                                 false, proxy_jump_from_ansible_args(host_));
   keepalive_ = ep.keepalive;
   std::vector<Endpoint> hops;
-  if (!ep.proxy_jump.empty()) collect_hops(*cfg, options_, ep.proxy_jump, hops, 0);
+  if (!ep.proxy_jump.empty()) collect_hops(*cfg, options_, ep.proxy_jump, host_.key_file, hops, 0);
   int fd = -1;
   for (size_t i = 0; i < hops.size(); ++i) {
     const Endpoint& hop = hops[i];

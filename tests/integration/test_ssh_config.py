@@ -285,6 +285,21 @@ class SshProxyJump(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(ndjson(r.stdout)[0]["verified"], "sha256")
 
+    def test_inventory_jump_from_ansible_args(self):
+        inv = os.path.join(self.env.dir, "jump_inventory.yml")
+        with open(inv, "w") as f:
+            f.write("all:\n  vars:\n"
+                    f"    ansible_user: {USER}\n"
+                    f"    ansible_ssh_private_key_file: {self.ed}\n"
+                    "    ansible_ssh_common_args: >-\n"
+                    f"      -o ProxyJump={USER}@{sshd_jump.BASTION_V4}:{self.bastion.port}\n"
+                    "  hosts:\n    behind:\n"
+                    f"      ansible_host: {sshd_jump.TARGET_V4}\n"
+                    f"      ansible_port: {self.target.port}\n")
+        r = self.env.netres("run", "-i", inv, "--json", "--", "echo via-inventory")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(ndjson(r.stdout)[0]["stdout"], "via-inventory\n")
+
     def test_host_star_proxyjump_and_connect_timeout(self):
         # `Host *` naming the bastion also matches the bastion itself: it is not a loop.
         cfg = os.path.join(self.env.dir, "star_config")
