@@ -33,8 +33,12 @@ std::string basename_of(const std::string& p) {
 }
 
 std::string temp_name(const std::string& path) {
-  // Unique per transfer: two inventory entries may well be the same machine.
-  return fmt::format("{}.netres-tmp.{}.{:x}", path, ::getpid(), std::random_device{}());
+  // Unique per transfer: two inventory entries may well be the same machine. The name part is
+  // cut so that a target near NAME_MAX (255) still has a temporary name that fits.
+  auto slash = path.rfind('/');
+  size_t base = slash == std::string::npos ? 0 : slash + 1;
+  std::string head = path.substr(0, base) + path.substr(base, 200);
+  return fmt::format("{}.netres-tmp.{}.{:x}", head, ::getpid(), std::random_device{}());
 }
 
 // An SSH channel running the sftp subsystem, as the SFTP client's byte stream.

@@ -132,6 +132,12 @@ class SshCopy(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(ndjson(r.stdout)[0]["remote_path"], target)
         self.assert_no_temp_files(remote)
+        # A name of 250 bytes: its temporary name must still fit in NAME_MAX.
+        long_name = os.path.join(remote, "n" * 250)
+        r = self.copy("--limit", "openssh", "--put", script, "--to", long_name)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.read(long_name), b"#!/bin/sh\necho new\n")
+        self.assert_no_temp_files(remote)
 
     def test_failures_are_reported_per_host(self):
         locked = self.remote_dir("locked", 0o755)  # root's: the test user cannot write there
