@@ -68,12 +68,16 @@ class ChannelTransport : public sftp::Transport {
   // second). Freeing a channel the server has not finished closing made the next channel open
   // fail now and then on dropbear.
   ~ChannelTransport() override {
-    if (!ssh_channel_is_open(ch_.get()) || ssh_channel_send_eof(ch_.get()) != SSH_OK) return;
+    if (abandoned_ || !ssh_channel_is_open(ch_.get()) || ssh_channel_send_eof(ch_.get()) != SSH_OK)
+      return;
     auto until = Clock::now() + std::chrono::seconds(1);
     char buf[4096];
     while (!ssh_channel_is_eof(ch_.get()) && Clock::now() < until)
       if (ssh_channel_read_timeout(ch_.get(), buf, sizeof buf, 0, 100) < 0) break;
   }
+
+  // After a timeout: the server is not answering, so no graceful end is waited for.
+  void abandon() { abandoned_ = true; }
 
   size_t read(char* buf, size_t n, std::chrono::milliseconds wait) override {
     int got = ssh_channel_read_timeout(ch_.get(), buf,
@@ -93,6 +97,7 @@ class ChannelTransport : public sftp::Transport {
   SshSession& session_;
   Clock::time_point deadline_;
   Channel ch_;
+  bool abandoned_ = false;
 };
 
 // `sha256sum PATH` on the host, started now and read by result(). A download starts it before
@@ -335,6 +340,7 @@ void transfer(SshSession& session, const CopyOptions& o, const Host& host, CopyR
     else
       download(session, c, o, host, d, digest);
   } catch (const sftp::TimeoutError&) {
+    transport.abandon();
     throw HostFailure(HostStatus::kTimeout,
                       fmt::format("transfer still running after {}", format_duration(o.timeout)));
   } catch (const sftp::ProtocolError& e) {

@@ -27,6 +27,8 @@ class SshCopy(unittest.TestCase):
             key = env.key("id_ed25519")
             cls.openssh = env.server(26210, "127.0.0.1")
             cls.sftponly = env.server(26211, "127.0.0.1", extra_config="ForceCommand internal-sftp")
+            # An "SFTP server" that never answers: ForceCommand replaces subsystems too.
+            cls.stalled = env.server(26212, "127.0.0.1", extra_config="ForceCommand /bin/sleep 8")
             for s in env.servers:
                 s.authorize(key + ".pub")
                 s.start()
@@ -39,6 +41,7 @@ class SshCopy(unittest.TestCase):
                 f.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n  hosts:\n")
                 for name, server, k in (("openssh", cls.openssh, key),
                                         ("sftponly", cls.sftponly, key),
+                                        ("stalled", cls.stalled, key),
                                         ("dropbear", cls.dropbear, None)):
                     f.write(f"    {name}:\n      ansible_host: {server.address}\n"
                             f"      ansible_port: {server.port}\n")
@@ -104,7 +107,8 @@ class SshCopy(unittest.TestCase):
         # Three hosts, one machine, one target path: each writes its own temporary file and
         # renames it over the target, so the target is always one whole copy.
         remote = self.remote_dir("fleet")
-        r = self.copy("--put", self.src, "--to", remote + "/same.bin")
+        r = self.copy("--limit", "openssh,sftponly,dropbear", "--put", self.src, "--to",
+                      remote + "/same.bin")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual({row[0] for row in table_rows(r.stdout).values()}, {"ok"})
         self.assertEqual(self.read(os.path.join(remote, "same.bin")), self.payload)
@@ -158,6 +162,16 @@ class SshCopy(unittest.TestCase):
             self.assertIn(text, r.stdout.lower())
             self.assertEqual(len(r.stdout.strip().splitlines()), 2)  # header + one line
             self.assertEqual(os.listdir(os.path.join(local, "openssh")), [])
+
+    def test_stalled_server_is_a_timeout(self):
+        remote = self.remote_dir("stalled")
+        r = self.env.netres("copy", "-i", self.inventory, "--limit", "stalled", "--timeout", "2s",
+                            "--put", self.src, "--to", remote + "/")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        row = table_rows(r.stdout)["stalled"]
+        self.assertEqual(row[0], "timeout")
+        self.assertLess(float(row[3].rstrip("s")), 6)  # generous: the deadline, not the server
+        self.assertIn("transfer still running after 2.00s", r.stdout)
 
 
 if __name__ == "__main__":
