@@ -44,19 +44,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } catch (const ProtocolError&) {
   }
-  // A whole client session: init, stat, a pipelined download of 200000 bytes, a write.
+  // A whole client session: init, stat, a pipelined download of 20000 bytes, an upload.
   FuzzTransport transport(bytes, 1 + data[0] * 97u);
   ClientOptions options;
-  options.max_in_flight = 8;
+  options.max_in_flight = 4;  // small, so that refills and retries happen within few bytes
+  options.chunk = 4096;
   Client c(transport, options);
-  constexpr uint64_t kSize = 200000;
+  constexpr uint64_t kSize = 20000;
   try {
     c.init();
     c.stat("/x");
     c.read_all("h", kSize, [](uint64_t offset, std::string_view d) {
       if (offset + d.size() > kSize) std::abort();
     });
-    size_t left = 100000;
+    size_t left = 30000;
     c.write_all("h", [&](char* buf, size_t n) {
       size_t k = std::min(n, left);
       std::fill(buf, buf + k, 'x');

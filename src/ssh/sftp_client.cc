@@ -337,13 +337,18 @@ uint64_t Client::write_all(const std::string& handle, const Source& source) {
         put_u32(out_, 0);
         out_.resize(len_pos + 4 + options_.chunk);
         size_t n = 0;
-        while (n < options_.chunk) {
-          size_t got = source(out_.data() + len_pos + 4 + n, options_.chunk - n);
-          if (got == 0) {
-            eof = true;
-            break;
+        try {
+          while (n < options_.chunk) {
+            size_t got = source(out_.data() + len_pos + 4 + n, options_.chunk - n);
+            if (got == 0) {
+              eof = true;
+              break;
+            }
+            n += got;
           }
-          n += got;
+        } catch (...) {
+          out_.resize(start);  // a half-built packet would garble every later request
+          throw;
         }
         if (n == 0) {
           out_.resize(start);

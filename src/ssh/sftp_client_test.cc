@@ -302,6 +302,25 @@ TEST(SftpClient, WriteFailureThenTheSessionStillWorks) {
   }
 }
 
+TEST(SftpClient, SourceFailureLeavesTheStreamClean) {
+  FakeServer server;
+  Client c(server, options());
+  c.init();
+  std::string h = c.open("/f", kFxfWrite | kFxfCreat, 0644);
+  int calls = 0;
+  EXPECT_THROW(c.write_all(h,
+                           [&](char* buf, size_t n) -> size_t {
+                             if (++calls == 3) throw std::runtime_error("local read error");
+                             std::fill(buf, buf + n, 'a');
+                             return n;
+                           }),
+               std::runtime_error);
+  // The packet being built when the source failed is not sent: the next calls still parse.
+  c.close(h);
+  c.remove("/f");
+  EXPECT_EQ(server.files.count("/f"), 0u);
+}
+
 TEST(SftpClient, OneByteAtATime) {
   FakeServer server;
   server.fragment = 1;
