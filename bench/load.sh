@@ -2,8 +2,9 @@
 # netres load against wrk, hey, h2load --h1 and locust (those installed) on the same work: a
 # real nginx with one worker pinned to CPU 0 serving a small static file, the load generator
 # pinned to CPU 1, 50 connections, 10 s. Prints requests/s and the generator's CPU seconds per
-# 100,000 requests. Then the scenario-mode part (bench/load_scenario.sh): 1000 locust-style
-# users against locust. Run as: flock /tmp/netres-bench.lock bench/load.sh [build-dir]
+# 100,000 requests. ROUNDS=N (default 3) runs the tools N times in turns and gives min / median /
+# max. Then the scenario-mode part (bench/load_scenario.sh): 1000 locust-style users against
+# locust. Run as: flock /tmp/netres-bench.lock bench/load.sh [build-dir]
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,12 +13,13 @@ netres=$build/src/cli/netres
 [[ -x $netres ]] || { echo "build netres first (looked for $netres)" >&2; exit 2; }
 
 /usr/bin/python3 - "$here/../tests/fixtures" "$netres" <<'PY'
-import os, re, resource, shutil, subprocess, sys, tempfile
+import os, re, resource, shutil, statistics, subprocess, sys, tempfile
 sys.path.insert(0, sys.argv[1])
 import nginx_load
 
 NETRES = sys.argv[2]
 CONNS, SECONDS = 50, 10
+ROUNDS = int(os.environ.get("ROUNDS", "3"))  # in turns, so a busy spell hits every tool
 
 
 def pin(pid, cpu):
@@ -64,7 +66,7 @@ with nginx_load.NginxLoad(workers=1) as n:
                       [locust, "-f", os.path.join(work, "locustfile.py"), "--headless", "-u",
                        str(CONNS), "-r", str(CONNS), "-t", "%ds" % SECONDS, "-H",
                        "http://127.0.0.1:%d" % n.port, "--only-summary"]))
-    for name, cmd in tools:
+    for name, cmd in [t for _ in range(ROUNDS) for t in tools]:
         n.truncate_log()
         out, cpu = run(cmd)
         served = count_requests(n)  # nginx's access log: the same count for every tool
@@ -73,11 +75,24 @@ with nginx_load.NginxLoad(workers=1) as n:
 
 print("nginx 1 worker on CPU 0, generator on CPU 1, %d connections, %d s, small static file"
       % (CONNS, SECONDS))
-print("%-24s %12s %10s %22s" % ("tool", "requests/s", "CPU s", "CPU s / 100k requests"))
-base = results[0]
+print("   load average now: " + " ".join(open("/proc/loadavg").read().split()[:3]))
+print("%-24s %12s %10s %22s" % ("tool (round by round)", "requests/s", "CPU s",
+                                "CPU s / 100k requests"))
 for name, served, cpu in results:
     print("%-24s %12.0f %10.2f %22.2f" % (name, served / SECONDS, cpu,
                                           cpu / served * 100000 if served else float("nan")))
+
+
+def mmm(xs, fmt):
+    return " / ".join(fmt % x for x in (min(xs), statistics.median(xs), max(xs)))
+
+
+print("summary over %d rounds, min / median / max:" % ROUNDS)
+for name, _ in tools:
+    rows = [r for r in results if r[0] == name]
+    print("%-24s requests/s %s, CPU s / 100k requests %s" % (
+        name, mmm([r[1] / SECONDS for r in rows], "%.0f"),
+        mmm([r[2] / r[1] * 100000 if r[1] else float("nan") for r in rows], "%.2f")))
 PY
 
 echo
