@@ -137,7 +137,10 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
         }
         if (!whole) break;
         head_bytes_ += line_.size() + 1;
-        std::string line = std::move(line_);
+        // Swapped, not moved out: both buffers keep their capacity, so a line costs no
+        // allocation once the first responses have been read.
+        std::string& line = taken_;
+        line.swap(line_);
         line_.clear();
         if (line.find('\r') != std::string::npos || line.find('\0') != std::string::npos) {
           consumed = pos;
@@ -204,7 +207,10 @@ HttpResponseParser::Status HttpResponseParser::feed(std::string_view data, size_
           return fail("chunk size line too long");
         }
         if (!whole) break;
-        std::string line = std::move(line_);
+        // Swapped, not moved out: both buffers keep their capacity, so a line costs no
+        // allocation once the first responses have been read.
+        std::string& line = taken_;
+        line.swap(line_);
         line_.clear();
         if (!chunk_size_line(line)) {
           consumed = pos;

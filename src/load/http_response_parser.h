@@ -95,6 +95,7 @@ class HttpResponseParser {
   size_t head_bytes_ = 0;
   size_t header_count_ = 0;
   std::string line_;
+  std::string taken_;  // the last whole line, handed over from line_
   std::string error_;
   std::string body_;
   std::vector<std::pair<std::string, std::string>> headers_;
