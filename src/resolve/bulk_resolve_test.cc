@@ -27,7 +27,7 @@ using namespace std::chrono_literals;
 //   "nx..." -> NXDOMAIN, "sf..." -> SERVFAIL, "junk..." -> a garbled reply, "cn..." -> a CNAME to
 //   "t.test" plus its A record, "none..." -> NOERROR without records, anything else -> an A
 //   record 10.0.0.N (N = the label length) for A queries and NODATA for other types. "drop..."
-//   names lose their first query; "dup..." names are answered twice.
+//   names lose their first query; "dup..." names are answered twice; "late..." 300 ms late.
 // With `silent` it reads nothing, so every query times out.
 class FakeDnsServer {
  public:
@@ -54,8 +54,18 @@ class FakeDnsServer {
   void serve() {
     // Bounded by stop_, checked at least every 50 ms.
     while (!stop_) {
+      auto now = std::chrono::steady_clock::now();
+      for (auto it = held_.begin(); it != held_.end();) {
+        if (it->due > now) {
+          ++it;
+          continue;
+        }
+        sendto(fd_, it->reply.data(), it->reply.size(), 0,
+               reinterpret_cast<const sockaddr*>(&it->to), sizeof it->to);
+        it = held_.erase(it);
+      }
       pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
+      if (poll(&p, 1, held_.empty() ? 50 : 2) <= 0) continue;
       uint8_t buf[512];
       sockaddr_in from{};
       socklen_t len = sizeof from;
@@ -92,6 +102,11 @@ class FakeDnsServer {
       } else if (qtype == kTypeA) {
         add_a(label_len);
       }
+      // "late..." names are answered 300 ms after each query, as a server that stalls would.
+      if (label.starts_with("late")) {
+        held_.push_back({std::chrono::steady_clock::now() + 300ms, reply, from});
+        continue;
+      }
       sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
       // "dup..." names get every answer twice, as a network that duplicates datagrams would.
       if (label.starts_with("dup"))
@@ -105,6 +120,12 @@ class FakeDnsServer {
   std::atomic<bool> stop_{false};
   std::atomic<int> received_{0};
   std::set<std::string> dropped_;  // only touched by the server thread
+  struct Held {
+    std::chrono::steady_clock::time_point due;
+    std::vector<uint8_t> reply;
+    sockaddr_in to;
+  };
+  std::vector<Held> held_;  // only touched by the server thread
 };
 
 ResolverConfig config_for(const FakeDnsServer& server) {
@@ -281,6 +302,28 @@ TEST(Resolver, LostQueryIsResentAfterTheMeasuredRtt) {
   // A fixed timeout would have waited 5 s; the RTO on loopback is tens of milliseconds. The
   // bound is loose on purpose: the machine may be busy.
   EXPECT_LT(slowest, 2500ms);
+}
+
+// A server that suddenly takes 300 ms where it took microseconds: the first resends are
+// spurious, the answers to the first sends turn up, and the engine learns the longer RTT.
+TEST(Resolver, SpuriousTimeoutsTeachTheRto) {
+  FakeDnsServer server;
+  ResolverConfig config = config_for(server);
+  config.timeout = 5s;
+  config.tries = 2;
+  Resolver resolver(config);
+  std::vector<Query> warm;
+  for (int i = 0; i < 30; ++i) warm.push_back({"w" + std::to_string(i) + ".test", kTypeA});
+  resolver.run(warm, [](size_t, QueryOutcome&&) {});
+  ASSERT_LT(resolver.stats().rto, 100ms);
+
+  std::vector<Query> late;
+  for (int i = 0; i < 10; ++i) late.push_back({"late" + std::to_string(i) + ".test", kTypeA});
+  size_t ok = 0;
+  resolver.run(late, [&](size_t, QueryOutcome&& o) { ok += o.status == "NOERROR"; });
+  EXPECT_EQ(ok, 10u);
+  EXPECT_GE(resolver.stats().spurious, 1u);
+  EXPECT_GE(resolver.stats().rto, 150ms);  // srtt moved toward 300 ms
 }
 
 TEST(Resolver, DuplicateRepliesAreDropped) {

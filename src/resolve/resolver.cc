@@ -168,8 +168,7 @@ struct Resolver::Impl {
     bool have_rtt = false;
     double srtt = 0;
     double rttvar = 0;
-    double min_rtt = 0;  // the smallest unambiguous sample
-    int backoff = 0;     // doublings of the RTO since the last fresh sample
+    int backoff = 0;  // doublings of the RTO since the last fresh sample
     Clock::time_point last_backoff{};
   };
 
@@ -181,9 +180,11 @@ struct Resolver::Impl {
     uint64_t refused = 0;         // servers that answered with ICMP port unreachable
     uint32_t timer_seq = 0;       // to recognize stale heap entries
     uint32_t fly_pos = 0;         // index in `flying` while in kUdp/kTcp
-    uint16_t id = 0;
+    uint16_t id = 0;              // of the latest send
+    uint16_t prev_id = 0;         // of the send before it, while sends > 1
     uint16_t sends = 0;
-    uint8_t server = 0;
+    uint8_t server = 0;  // of the latest send
+    uint8_t prev_server = 0;
     State state = State::kWaiting;
     int tcp_fd = -1;
   };
@@ -239,9 +240,11 @@ struct Resolver::Impl {
   Clock::time_point last_tick;
   ResolverStats stats;
 
-  // Each query keeps one id for all its sends, so a late answer to an earlier send still
-  // completes it; ids are unique among the queries not done, chosen at random (harder to spoof)
-  // and probed if taken.
+  // Each send gets its own id, chosen at random (harder to spoof) and probed if taken, and a
+  // query holds the ids of its latest two sends. So an answer says which send it answers: every
+  // answer is an exact RTT sample (no Karn ambiguity), an answer to the send before a resend
+  // proves that timeout spurious, and a late answer to the previous send still completes the
+  // query. At most 2 x 30,000 ids are held, within the 65,536.
   std::vector<int32_t> id_owner = std::vector<int32_t>(65536, -1);
   std::mt19937 rng{std::random_device{}()};
 
@@ -360,6 +363,7 @@ struct Resolver::Impl {
     p.state = State::kDone;
     ++p.timer_seq;  // any timer left for it is stale now
     if (p.sends > 0) id_owner[p.id] = -1;
+    if (p.sends > 1) id_owner[p.prev_id] = -1;
     --remaining;
     o.duration = Clock::now() - p.start;
     o.sends = p.sends;
@@ -400,28 +404,33 @@ struct Resolver::Impl {
     if (p.sends == 0) {
       p.start = now;
       p.give_up = now + cap * tries * static_cast<int>(servers.size());
-      p.id = take_id(index);
     }
-    std::vector<uint8_t> packet = build_dns_query(q.name, q.type, p.id);
+    uint16_t id = take_id(index);
+    std::vector<uint8_t> packet = build_dns_query(q.name, q.type, id);
     if (packet.empty()) {
+      id_owner[id] = -1;
       finish_status(index, "error", "invalid name");
       return true;
     }
     ssize_t n = send(s.fd, packet.data(), packet.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
       ++stats.send_blocked;
-      if (p.sends == 0) {
-        id_owner[p.id] = -1;  // taken again on the real first send, with a fresh start time
-      }
+      id_owner[id] = -1;  // not sent; a fresh id on the real send
       p.state = State::kQueued;
       retry_queue.push_front(index);
       block(s);
       return false;
     }
-    if (p.sends > 0) ++stats.retransmitted;
+    if (p.sends > 0) {
+      ++stats.retransmitted;
+      if (p.sends > 1) id_owner[p.prev_id] = -1;  // answers to older sends count as late now
+      p.prev_id = p.id;
+      p.prev_sent = p.sent;
+      p.prev_server = p.server;
+    }
+    p.id = id;
     ++p.sends;
     ++stats.sent;
-    p.prev_sent = p.sent;
     p.sent = now;
     p.state = State::kUdp;
     fly(index);
@@ -584,23 +593,17 @@ struct Resolver::Impl {
     }
     auto now = Clock::now();
     Server& server = servers[si];
-    // Karn: only a query sent once gives an unambiguous RTT.
-    if (p.state == State::kUdp && p.sends == 1 && p.server == si) {
-      Nanos sample = now - p.sent;
-      double seconds = std::chrono::duration<double>(sample).count();
+    bool latest = id == p.id;
+    if (latest ? p.server == si : p.prev_server == si) {
       bool first = !server.have_rtt;
-      server.min_rtt = first ? seconds : std::min(server.min_rtt, seconds);
-      rtt_sample(server, sample);
+      rtt_sample(server, now - (latest ? p.sent : p.prev_sent));
       if (first) rearm_flying(si);
-    } else if (p.server == si &&
-               (p.state == State::kQueued ||
-                (server.have_rtt &&
-                 std::chrono::duration<double>(now - p.sent).count() < server.min_rtt / 2))) {
-      // The answer to a send we gave up on: it came while the query waited to be resent, or
-      // sooner after the resend than any answer ever came. The timeout was spurious (the server
-      // stalled, or our RTO was too tight): learn the longer RTT, and undo the window cut.
+    }
+    // The answer to a send we gave up on (it came while the query waited to be resent, or it
+    // answers the send before the resend): that timeout was spurious, the server stalled or our
+    // RTO was too tight. The sample above has taught the RTO; undo the window cut too.
+    if (!latest || p.state == State::kQueued) {
       ++stats.spurious;
-      rtt_sample(server, now - (p.state == State::kQueued ? p.sent : p.prev_sent));
       if (can_undo) {
         can_undo = false;
         cwnd = std::max(cwnd, undo_cwnd);
