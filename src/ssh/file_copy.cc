@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <optional>
 #include <random>
@@ -385,7 +386,10 @@ CopyRun copy_files(const Inventory& inventory, const CopyOptions& o) {
   } else {
     make_directories(o.dest);
   }
-  std::string local_digest = o.upload && o.checksum ? sha256_file(o.source) : "";
+  // Hashed while the hosts connect and upload, not before: a large image costs no wall time.
+  std::shared_future<std::string> local_digest;
+  if (o.upload && o.checksum)
+    local_digest = std::async(std::launch::async, sha256_file, o.source).share();
   CopyRun run;
   const auto& hosts = inventory.hosts();
   run.details.resize(hosts.size());
@@ -401,7 +405,7 @@ CopyRun copy_files(const Inventory& inventory, const CopyOptions& o) {
         transfer(session, o, h, d, digest);
         d.verified = "size";
         if (o.checksum) {
-          d.sha256 = o.upload ? local_digest : sha256_file(d.local_path);
+          d.sha256 = o.upload ? local_digest.get() : sha256_file(d.local_path);
           if (!digest) digest.emplace(session, d.remote_path);
           std::string remote = digest->result(o.timeout);
           if (!remote.empty()) {
