@@ -317,6 +317,8 @@ UNBOUND_DATA = [
     r"raw2.test. 300 IN TYPE65401 \# 40 000102030405060708090a0b0c0d0e0f101112131415161718191a1b"
     "1c1d1e1f2021222324252627",
     'txt.test. 300 IN TXT "a \\"quoted\\" string" "semi;colon"',
+    # Over 512 bytes: without EDNS the UDP answer is truncated and netres asks again over TCP.
+    "big.test. 300 IN TXT " + " ".join(f'"{c * 200}"' for c in "xyz"),
 ]
 
 
@@ -387,6 +389,16 @@ class ResolveUnbound(unittest.TestCase):
         self.assertEqual(rows[0]["answers"][0]["data"], r"\# 4 0A000001")
         self.assertEqual(rows[1]["status"], "NXDOMAIN")
         self.assertEqual(r.returncode, 1)
+
+    def test_truncated_answer_is_fetched_over_tcp(self):
+        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "--json",
+                            "--stats", "-t", "TXT", "big.test"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        row = json.loads(r.stdout)
+        self.assertEqual(row["answers"][0]["data"],
+                         " ".join(f'"{c * 200}"' for c in "xyz"))
+        self.assertIn(" 1 over TCP,", r.stderr)
 
     def test_bulk_names_none_lost(self):
         names = [f"b{i}.bulk.test" for i in range(2000)]
