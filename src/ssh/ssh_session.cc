@@ -240,12 +240,10 @@ void apply_options(ssh_session s, const Endpoint& ep, int fd) {
   // netres read the config; libssh must not read it again (nor run ProxyJump as `ssh -W`).
   bool no = false;
   ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
-  // Host keys are checked by netres (known_hosts.h); libssh only orders algorithms with these.
-  auto first_or_null = [](const std::vector<std::string>& v) {
-    return v.empty() || !file_exists(v.front()) ? std::string("/dev/null") : v.front();
-  };
-  ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, first_or_null(ep.user_known_hosts).c_str());
-  ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, first_or_null(ep.global_known_hosts).c_str());
+  // Host keys are checked by netres (known_hosts.h), which also orders the host key algorithms
+  // below; libssh would otherwise parse every key of the files again for each session.
+  ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+  ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
   int one = 1;
   ssh_options_set(s, SSH_OPTIONS_NODELAY, &one);
   long secs = std::chrono::duration_cast<std::chrono::seconds>(ep.connect_timeout).count();

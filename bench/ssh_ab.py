@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Two netres binaries on the same `netres ssh run` work, interleaved: 50 inventory entries
+served by 50 local sshd instances (127.0.1.x, loopback only, curve25519), the config of
+bench/ssh.sh (IdentitiesOnly, UserKnownHostsFile, StrictHostKeyChecking yes). Prints min /
+median / max of wall time and of client CPU per host for each binary, to catch a per-host cost
+that one change added.
+    flock /tmp/netres-bench.lock bench/ssh_ab.py BASE_NETRES NEW_NETRES [--runs 9]"""
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "fixtures"))
+import ssh_bench  # noqa: E402
+import sshd  # noqa: E402
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("base")
+    p.add_argument("new")
+    p.add_argument("--runs", type=int, default=9)
+    p.add_argument("--hosts", type=int, default=50)
+    args = p.parse_args()
+    n = args.hosts
+    tmp = tempfile.mkdtemp(prefix="netres-bench-ssh-ab-")
+    os.chmod(tmp, 0o755)
+    sshd.ensure_test_user()
+    key = sshd.make_key(os.path.join(tmp, "id_ed25519"))
+    servers = []
+    try:
+        for i in range(1, n + 1):
+            s = sshd.SshdServer(26300 + i, f"127.0.1.{i}", extra_config=ssh_bench.CURVE,
+                                workdir=tempfile.mkdtemp(prefix=f"srv{i}-", dir=tmp))
+            servers.append(s)
+            s.authorize(key + ".pub")
+            s.start()
+        kh = os.path.join(tmp, "known_hosts")
+        with open(kh, "w") as f:
+            for s in servers:
+                f.write(s.known_hosts_line())
+        cfg = os.path.join(tmp, "ssh_config")
+        with open(cfg, "w") as f:
+            f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
+                    f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
+                    "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n")
+        inv = os.path.join(tmp, "inventory.yml")
+        with open(inv, "w") as y:
+            y.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
+                    f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
+            for i, s in enumerate(servers, 1):
+                y.write(f"    h{i}:\n      ansible_host: {s.address}\n"
+                        f"      ansible_port: {s.port}\n")
+        home = os.path.join(tmp, "home")
+        os.makedirs(home)
+        env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": home, "LANG": "C.UTF-8"}
+        results = {"base": [], "new": []}
+        for _ in range(args.runs):
+            for name, binary in (("base", args.base), ("new", args.new)):
+                cmd = [binary, "ssh", "run", "-i", inv, "-F", cfg, "--known-hosts", kh,
+                       "--forks", str(n), "--", "uname", "-a"]
+                results[name].append(ssh_bench.measure(cmd, env, n))
+        for name, runs in results.items():
+            walls = sorted(w for w, _ in runs)
+            cpus = sorted(c * 1000 / n for _, c in runs)
+            print(f"{name}: wall {walls[0]:.2f} / {statistics.median(walls):.2f} / "
+                  f"{walls[-1]:.2f} s, CPU per host {cpus[0]:.2f} / "
+                  f"{statistics.median(cpus):.2f} / {cpus[-1]:.2f} ms (min / median / max, "
+                  f"{args.runs} runs)")
+    finally:
+        for s in servers:
+            s.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
