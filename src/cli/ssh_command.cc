@@ -62,8 +62,10 @@ void add_common_flags(CLI::App* sub, CommonFlags& f) {
                   "Inventory: a file of host specs (one per line) or Ansible-style YAML");
   sub->add_option("--limit", f.limit,
                   "Only these hosts/groups/globs (comma separated; !x excludes)");
-  sub->add_option("-F,--ssh-config", f.config_file, "ssh config file (default ~/.ssh/config)");
-  sub->add_option("--known-hosts", f.known_hosts, "known_hosts file (default ~/.ssh/known_hosts)");
+  sub->add_option("-F,--ssh-config", f.config_file,
+                  "ssh config file (default ~/.ssh/config, then /etc/ssh/ssh_config)");
+  sub->add_option("--known-hosts", f.known_hosts,
+                  "known_hosts file, replacing UserKnownHostsFile (default ~/.ssh/known_hosts)");
   sub->add_flag("--accept-new", f.accept_new,
                 "Add unknown host keys to known_hosts (changed keys are always refused)");
   sub->add_option("--strict-host-keys", f.strict_host_keys,
