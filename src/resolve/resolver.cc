@@ -147,7 +147,6 @@ constexpr Nanos kClockGranularity = std::chrono::milliseconds(1);
 constexpr size_t kMinWindow = 8;
 constexpr size_t kMaxServers = 64;  // one bit each in a query's "refused" mask
 constexpr int kRecvBatch = 64;
-constexpr size_t kMaxReply = 65535;
 
 // epoll data: which kind of socket, and its index (a server) or file descriptor (a TCP query).
 constexpr uint64_t kTagUdp = 1ull << 32;
