@@ -120,6 +120,41 @@ class SshConfigTruth(unittest.TestCase):
         self.assertEqual(table_rows(r.stdout)["h1"][0], "auth-failed", r.stdout)
         self.assertIn("user 'nobody-here'", r.stdout)
 
+    def test_global_known_hosts_and_identities_only(self):
+        s = self.servers[0]
+        empty = self.write("empty_user_kh", "")
+        cfg = self.write("global_config",
+                         f"Host h1\n  HostName {s.address}\n  Port {s.port}\n  User {USER}\n"
+                         f"  UserKnownHostsFile {empty}\n  GlobalKnownHostsFile {self.kh}\n"
+                         "  IdentitiesOnly yes\n  IdentityFile /nonexistent/id\n")
+        agent_dir = os.path.join(self.env.dir, "agent")
+        os.makedirs(agent_dir, exist_ok=True)
+        sock = os.path.join(agent_dir, "agent.sock")
+        agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.02)
+            env = {"SSH_AUTH_SOCK": sock}
+            subprocess.run(["ssh-add", "-q", self.ed], env=env, check=True, timeout=10,
+                           capture_output=True)
+            # The key is known only through GlobalKnownHostsFile; the agent holds the only
+            # usable key, which IdentitiesOnly forbids.
+            r = self.run_cfg(cfg, "run", "h1", "--json", "--", "true", env=env)
+            obj = ndjson(r.stdout)[0]
+            self.assertEqual(obj["status"], "auth-failed", r.stdout)
+            self.assertIn("key file /nonexistent/id not found", obj["error"])
+            cfg_agent = self.write("global_config_agent",
+                                   open(cfg).read().replace("  IdentitiesOnly yes\n", ""))
+            r = self.run_cfg(cfg_agent, "run", "h1", "--", "echo agent", env=env)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("h1 | agent", r.stdout)
+        finally:
+            agent.terminate()
+            agent.wait(timeout=5)
+
     def test_match_originalhost_hostkeyalias_include(self):
         s = self.servers[1]
         kind, blob = s.host_public_key()
