@@ -10,6 +10,7 @@
 # alone:
 #   flock /tmp/netres-bench.lock bench/load_scenario.sh [build-dir]
 # ROUNDS=N runs each tool N times, in turns (default 3); the summary gives min / median / max.
+# BEFORE=path/to/older/netres adds that binary's scenario mode to each round (before/after).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +67,10 @@ with nginx_load.NginxLoad(workers=1, conf="nginx_scenario.conf") as n:
              ("netres load (quick, -c %d)" % QUICK_CONNS,
               [NETRES, "load", host + "/index.html", "-c", str(QUICK_CONNS), "-t", "1", "-d",
                "%ds" % QUICK_SECONDS, "--json"])]
+    if os.environ.get("BEFORE"):
+        tools.append(("netres BEFORE (scenario)",
+                      [os.environ["BEFORE"], "load", os.path.join(here, "load_scenario.yaml"),
+                       "--host", host, "-t", "1", "--seed", "1", "--json"]))
     locust = shutil.which("locust")
     work = tempfile.mkdtemp(prefix="netres-bench-scenario-")
     if locust:
@@ -80,7 +85,7 @@ with nginx_load.NginxLoad(workers=1, conf="nginx_scenario.conf") as n:
         r, cpu = run(cmd)
         served = len(n.access_lines())  # nginx's access log: the same count for every tool
         seconds = QUICK_SECONDS if "quick" in name else SECONDS
-        if cmd[0] == NETRES:  # each tool's own figures, as a check on the generator
+        if "netres" in name:  # each tool's own figures, as a check on the generator
             j = json.loads(r.stdout)["totals"]
             own = "counted %d, %d failed, p50 %.2f ms, p99 %.2f ms" % (
                 j["requests"], j["failures"], j["latency_ms"]["p50"], j["latency_ms"]["p99"])
@@ -101,9 +106,9 @@ for i, (name, served, cpu, own, seconds) in enumerate(results):
     rate = served / seconds
     base_cpu = results[i - i % len(tools)][2]  # netres scenario in the same round
     ratio = "-" if "quick" in name else "%.1fx" % (cpu / base_cpu if base_cpu else float("nan"))
-    print("   %-30s %11.0f %8.1f%% %8.2f %15.2f %10s" % (
-        name, rate, 100 * rate / ideal if "quick" not in name else float("nan"), cpu,
-        cpu / served * 100000 if served else float("nan"), ratio))
+    of_ideal = "-" if "quick" in name else "%.1f%%" % (100 * rate / ideal)  # a flood: no ideal
+    print("   %-30s %11.0f %9s %8.2f %15.2f %10s" % (
+        name, rate, of_ideal, cpu, cpu / served * 100000 if served else float("nan"), ratio))
 for name, served, cpu, own, seconds in results:
     print("   %s: %s" % (name, own))
 
