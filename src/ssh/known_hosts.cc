@@ -18,36 +18,10 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "ssh/ssh_pattern.h"
 
 namespace netres::ssh {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool wildcard(std::string_view p, std::string_view s) {
-  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
-      ++pi;
-      ++si;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = si;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
 
 bool b64_decode(std::string_view in, std::string& out) {
   if (in.empty() || in.size() % 4 != 0 || in.size() > 8192) return false;
@@ -167,7 +141,7 @@ std::string known_hosts_name(const std::string& host, int port) {
 }
 
 bool known_hosts_field_matches(std::string_view field, std::string_view name_in) {
-  std::string name = lower(name_in);
+  std::string name = ascii_lower(name_in);
   if (field.starts_with("|1|")) {
     std::string_view rest = field.substr(3);
     size_t bar = rest.find('|');
@@ -185,7 +159,7 @@ bool known_hosts_field_matches(std::string_view field, std::string_view name_in)
         start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     bool neg = !p.empty() && p.front() == '!';
     if (neg) p.remove_prefix(1);
-    if (!p.empty() && wildcard(lower(p), name)) {
+    if (!p.empty() && ssh_pattern_match(ascii_lower(p), name)) {
       if (neg) return false;
       positive = true;
     }
@@ -215,7 +189,7 @@ std::string hash_known_hosts_name(const std::string& name) {
   unsigned char salt[20];
   RAND_bytes(salt, sizeof salt);
   std::string s(reinterpret_cast<char*>(salt), sizeof salt);
-  return "|1|" + b64_encode(s) + "|" + b64_encode(hmac_sha1(s, lower(name)));
+  return "|1|" + b64_encode(s) + "|" + b64_encode(hmac_sha1(s, ascii_lower(name)));
 }
 
 KnownHostsCheck learn_host_key(const std::string& path, const std::string& name,

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "ssh/ssh_pattern.h"
 
 namespace netres::ssh {
 namespace {
@@ -52,36 +53,9 @@ constexpr std::array kKeywords = {
     "useprivilegedport", "hostbasedkeytypes", "dsaauthentication", "fallbacktorsh", "usersh",
     "gssapidelegatecreds", "hostkeyalgorithms", "protocol", "useroaming"};
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-// OpenSSH's match_pattern: '*' and '?' only, case-sensitive on already lowered text.
-bool wildcard_match(std::string_view p, std::string_view s) {
-  size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == s[si])) {
-      ++pi;
-      ++si;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = si;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
-
 // match_pattern_list: 1 when a positive pattern matches and no negated one does, else 0.
 bool pattern_list_matches(const std::string& text, const std::string& list) {
-  std::string t = lower(text);
+  std::string t = ascii_lower(text);
   bool positive = false;
   std::istringstream in(list);
   std::string p;
@@ -89,7 +63,7 @@ bool pattern_list_matches(const std::string& text, const std::string& list) {
     if (p.empty()) continue;
     bool neg = p.front() == '!';
     if (neg) p.erase(0, 1);
-    if (wildcard_match(lower(p), t)) {
+    if (ssh_pattern_match(ascii_lower(p), t)) {
       if (neg) return false;
       positive = true;
     }
@@ -98,7 +72,7 @@ bool pattern_list_matches(const std::string& text, const std::string& list) {
 }
 
 std::optional<bool> yes_no(const std::string& v) {
-  std::string l = lower(v);
+  std::string l = ascii_lower(v);
   if (l == "yes" || l == "true") return true;
   if (l == "no" || l == "false") return false;
   return std::nullopt;
@@ -276,14 +250,15 @@ size_t SshConfig::parse_file(const std::string& path, std::string_view text, boo
       throw UsageError(
           fmt::format("{}: expected 'Keyword value', got '{}'", where, line.substr(i)));
     std::string value = v == std::string::npos ? "" : rest.substr(v);
-    std::string kw = lower(keyword);
+    std::string kw = ascii_lower(keyword);
     Line l{kw, {}, where, {}};
     if (!split_args(value, l.args))
       throw UsageError(fmt::format("{}: unbalanced quotes in '{}'", where, keyword));
     bool known = std::find(kKeywords.begin(), kKeywords.end(), kw) != kKeywords.end();
     if (!known) {
       bool ignored = false;
-      for (const auto& pattern : ignore_unknown) ignored = ignored || wildcard_match(pattern, kw);
+      for (const auto& pattern : ignore_unknown)
+        ignored = ignored || ssh_pattern_match(pattern, kw);
       if (!ignored)
         throw UsageError(fmt::format("{}: unknown ssh config keyword '{}'", where, keyword));
       continue;
@@ -294,15 +269,15 @@ size_t SshConfig::parse_file(const std::string& path, std::string_view text, boo
     if (kw == "ignoreunknown") {
       std::istringstream names(a0);
       std::string n;
-      while (std::getline(names, n, ',')) ignore_unknown.push_back(lower(n));
+      while (std::getline(names, n, ',')) ignore_unknown.push_back(ascii_lower(n));
     } else if (kw == "port") {
       bool digits = a0.size() < 6 && std::all_of(a0.begin(), a0.end(), ::isdigit);
       long n = digits ? std::stol(a0) : -1;
       if (n < 1 || n > 65535) throw bad();
     } else if (kw == "connecttimeout" || kw == "serveraliveinterval") {
-      if (lower(a0) != "none" && !parse_config_time(a0)) throw bad();
+      if (ascii_lower(a0) != "none" && !parse_config_time(a0)) throw bad();
     } else if (kw == "stricthostkeychecking") {
-      std::string s = lower(a0);
+      std::string s = ascii_lower(a0);
       if (s != "yes" && s != "no" && s != "ask" && s != "accept-new" && s != "off" && s != "true" &&
           s != "false")
         throw bad();
@@ -311,11 +286,11 @@ size_t SshConfig::parse_file(const std::string& path, std::string_view text, boo
                kw == "challengeresponseauthentication") {
       if (!yes_no(a0)) throw bad();
     } else if (kw == "pubkeyauthentication") {
-      std::string s = lower(a0);
+      std::string s = ascii_lower(a0);
       if (!yes_no(a0) && s != "unbound" && s != "host-bound") throw bad();
     } else if (kw == "match") {
       for (size_t m = 0; m < l.args.size(); ++m) {
-        std::string c = lower(l.args[m]);
+        std::string c = ascii_lower(l.args[m]);
         if (!c.empty() && c.front() == '!') c.erase(0, 1);
         if (c == "all" || c == "canonical" || c == "final") {
           if (c == "final") has_final_ = true;
@@ -390,11 +365,11 @@ void SshConfig::walk(size_t fi, bool final_pass, HostConfig& out, const std::str
     const std::string& kw = l.keyword;
     if (kw == "host") {
       bool positive = false, negated = false;
-      std::string h = lower(out.original_host);
+      std::string h = ascii_lower(out.original_host);
       for (std::string p : l.args) {
         bool neg = !p.empty() && p.front() == '!';
         if (neg) p.erase(0, 1);
-        if (wildcard_match(lower(p), h)) (neg ? negated : positive) = true;
+        if (ssh_pattern_match(ascii_lower(p), h)) (neg ? negated : positive) = true;
       }
       active = positive && !negated;
       continue;
@@ -402,7 +377,7 @@ void SshConfig::walk(size_t fi, bool final_pass, HostConfig& out, const std::str
     if (kw == "match") {
       bool all = true;
       for (size_t m = 0; m < l.args.size() && all; ++m) {
-        std::string c = lower(l.args[m]);
+        std::string c = ascii_lower(l.args[m]);
         bool neg = !c.empty() && c.front() == '!';
         if (neg) c.erase(0, 1);
         bool r = false;
@@ -468,19 +443,19 @@ void SshConfig::walk(size_t fi, bool final_pass, HostConfig& out, const std::str
       set_once(out.identities_only, *yes_no(a0));
     } else if (kw == "userknownhostsfile" || kw == "globalknownhostsfile") {
       auto& field = kw == "userknownhostsfile" ? out.user_known_hosts : out.global_known_hosts;
-      if (!field) field = lower(a0) == "none" ? std::vector<std::string>{} : l.args;
+      if (!field) field = ascii_lower(a0) == "none" ? std::vector<std::string>{} : l.args;
     } else if (kw == "stricthostkeychecking") {
       if (!out.strict_host_key_checking) {
-        std::string s = lower(a0);
+        std::string s = ascii_lower(a0);
         out.strict_host_key_checking = (s == "ask" || s == "true")    ? "yes"
                                        : (s == "off" || s == "false") ? "no"
                                                                       : s;
         out.strict_where = l.where;
       }
     } else if (kw == "connecttimeout") {
-      if (lower(a0) != "none") set_once(out.connect_timeout_s, *parse_config_time(a0));
+      if (ascii_lower(a0) != "none") set_once(out.connect_timeout_s, *parse_config_time(a0));
     } else if (kw == "serveraliveinterval") {
-      if (lower(a0) != "none") set_once(out.server_alive_interval_s, *parse_config_time(a0));
+      if (ascii_lower(a0) != "none") set_once(out.server_alive_interval_s, *parse_config_time(a0));
     } else if (kw == "proxyjump") {
       // ProxyJump and ProxyCommand exclude each other: the first of either wins.
       if (!out.proxy_jump && !out.proxy_command) out.proxy_jump = a0;
