@@ -9,7 +9,6 @@ Traffic goes only to 198.18.20.2, inside the namespace, after `ip route get` pro
 import json
 import os
 import re
-import selectors
 import shutil
 import signal
 import socket
@@ -21,6 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from live_capture import LiveCapture  # noqa: E402
 
 NS = "nrcap-t"
 HOST_IF, NS_IF = "nrcap0", "nrcap1"
@@ -495,41 +495,6 @@ class Truncation(unittest.TestCase):
         self.assertIn("IP 10.1.0.1:51234 > 10.1.0.2:80 TCP [truncated]", text)
         # tcpdump shows the same two ports.
         self.assertIn("10.1.0.1.51234 > 10.1.0.2.80", run("tcpdump", "-nr", cut).stdout)
-
-
-class LiveCapture:
-    """A running `netres capture`, started once its "listening on" line is out."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([harness.NETRES, "capture", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.stderr_lines = []
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stderr, selectors.EVENT_READ)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.stderr_lines.append(line)
-            if line.startswith("listening on"):
-                sel.close()
-                return
-        sel.close()
-        self.proc.kill()
-        raise AssertionError("netres did not start: " + "".join(self.stderr_lines))
-
-    def finish(self, sig=None, timeout=20):
-        if sig is not None:
-            self.proc.send_signal(sig)
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        return self.proc.returncode, out, "".join(self.stderr_lines) + err
 
 
 def captured(stderr):

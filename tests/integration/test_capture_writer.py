@@ -24,6 +24,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from live_capture import LiveCapture  # noqa: E402
 
 NS = "netres-capw-t"
 HOST_IF, NS_IF = "netres-capw0", "netres-capw1"
@@ -92,41 +93,6 @@ def write_pcap(path, count, size):
         for i in range(count):
             f.write(struct.pack("<IIII", 1700000000 + i // 1000000, i % 1000000, size, size))
             f.write(frame)
-
-
-class LiveCapture:
-    """A running `netres capture`, started once its "listening on" line is out."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([harness.NETRES, "capture", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-        self.head = []
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stderr, selectors.EVENT_READ)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if not sel.select(timeout=max(0.0, deadline - time.monotonic())):
-                break
-            line = self.proc.stderr.readline()
-            if not line:
-                break
-            self.head.append(line)
-            if line.startswith("listening on"):
-                sel.close()
-                return
-        sel.close()
-        self.proc.kill()
-        self.proc.wait()
-        raise AssertionError("netres did not start: " + "".join(self.head))
-
-    def finish(self, timeout=30):
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-        return self.proc.returncode, out, "".join(self.head) + err
 
 
 class CaptureWriter(unittest.TestCase):

@@ -2,7 +2,6 @@
 """netres ssh against a fake network device (tests/fixtures/fake_device.py behind a real sshd):
 --shell mode with prompts, paging and echo stripping; backup, diff, push, rollback."""
 import os
-import re
 import shutil
 import sys
 import unittest
