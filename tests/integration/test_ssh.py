@@ -216,26 +216,11 @@ class SshRun(unittest.TestCase):
         self.assertIn(f"[::1]:{server.port} | v6", r.stdout)
 
     def test_agent_authentication(self):
-        agent_dir = os.path.join(self.env.dir, "agent")
-        os.makedirs(agent_dir, exist_ok=True)
-        sock = os.path.join(agent_dir, "agent.sock")
-        agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(100):
-                if os.path.exists(sock):
-                    break
-                time.sleep(0.02)
-            env = {"SSH_AUTH_SOCK": sock}
-            subprocess.run(["ssh-add", "-q", self.rsa], env=env, check=True, timeout=10,
-                           capture_output=True)
+        with self.env.agent(self.rsa) as env:
             # No --key and no key files in HOME: only the agent holds the RSA key.
             r = self.env.netres("run", "-H", self.good[1].spec, "--", "echo agent-ok", env=env)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("| agent-ok", r.stdout)
-        finally:
-            agent.terminate()
-            agent.wait(timeout=5)
 
     def test_password_host_without_password_is_auth_failed(self):
         r = self.env.netres("run", "-H", self.good[3].spec, "--", "true")

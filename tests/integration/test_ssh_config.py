@@ -127,19 +127,7 @@ class SshConfigTruth(unittest.TestCase):
                          f"Host h1\n  HostName {s.address}\n  Port {s.port}\n  User {USER}\n"
                          f"  UserKnownHostsFile {empty}\n  GlobalKnownHostsFile {self.kh}\n"
                          "  IdentitiesOnly yes\n  IdentityFile /nonexistent/id\n")
-        agent_dir = os.path.join(self.env.dir, "agent")
-        os.makedirs(agent_dir, exist_ok=True)
-        sock = os.path.join(agent_dir, "agent.sock")
-        agent = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(100):
-                if os.path.exists(sock):
-                    break
-                time.sleep(0.02)
-            env = {"SSH_AUTH_SOCK": sock}
-            subprocess.run(["ssh-add", "-q", self.ed], env=env, check=True, timeout=10,
-                           capture_output=True)
+        with self.env.agent(self.ed) as env:
             # The key is known only through GlobalKnownHostsFile; the agent holds the only
             # usable key, which IdentitiesOnly forbids.
             r = self.run_cfg(cfg, "run", "h1", "--json", "--", "true", env=env)
@@ -151,9 +139,6 @@ class SshConfigTruth(unittest.TestCase):
             r = self.run_cfg(cfg_agent, "run", "h1", "--", "echo agent", env=env)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("h1 | agent", r.stdout)
-        finally:
-            agent.terminate()
-            agent.wait(timeout=5)
 
     def test_match_originalhost_hostkeyalias_include(self):
         s = self.servers[1]
