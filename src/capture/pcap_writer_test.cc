@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "capture/pcap_file_test_util.h"
 #include "capture/pcap_source.h"
 
 namespace netres::capture {
@@ -29,20 +30,9 @@ class Collect : public PacketHandler {
   std::vector<long> seconds;
 };
 
-Collect read_all(const std::string& path) {
-  PcapSource s = PcapSource::open_file(path);
-  Collect c;
-  while (s.dispatch(-1, c) > 0) {
-  }
-  return c;
-}
+Collect read_all(const std::string& path) { return test_util::read_back<Collect>(path); }
 
-std::string temp_dir() {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("netres-writer-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+std::string temp_dir() { return test_util::process_temp_dir("netres-writer-test-"); }
 
 TEST(PcapWriter, WritesRecordsLibpcapReads) {
   std::string path = temp_dir() + "/one.pcap";

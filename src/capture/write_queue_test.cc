@@ -16,6 +16,7 @@
 #include <future>
 #include <thread>
 
+#include "capture/pcap_file_test_util.h"
 #include "capture/pcap_source.h"
 
 namespace netres::capture {
@@ -34,20 +35,9 @@ class Collect : public PacketHandler {
   std::vector<bool> ok;
 };
 
-Collect read_all(const std::string& path) {
-  PcapSource s = PcapSource::open_file(path);
-  Collect c;
-  while (s.dispatch(-1, c) > 0) {
-  }
-  return c;
-}
+Collect read_all(const std::string& path) { return test_util::read_back<Collect>(path); }
 
-std::string temp_dir() {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("netres-queue-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+std::string temp_dir() { return test_util::process_temp_dir("netres-queue-test-"); }
 
 // Packet i: its first byte is i (as its microseconds), its last byte its length.
 void write_packet(QueuedPcapWriter& w, std::vector<uint8_t>& data, uint32_t i, uint32_t size) {
