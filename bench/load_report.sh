@@ -17,12 +17,13 @@ baseline=${2:-}
 [[ -x $netres ]] || { echo "build netres first (looked for $netres)" >&2; exit 2; }
 
 /usr/bin/python3 - "$here/.." "$netres" "$baseline" <<'PY'
-import fcntl, json, os, pty, re, shutil, socket, statistics, struct, subprocess, sys, tempfile
-import termios, threading, time
+import json, os, re, shutil, socket, statistics, subprocess, sys, tempfile
+import threading, time
 
 root, new, old = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, os.path.join(root, "tests", "fixtures"))
 import nginx_load  # noqa: E402
+from terminal import redraws, run_on_terminal  # noqa: E402
 
 builds = [("this build", new)] + ([("baseline", old)] if old else [])
 RUNS_TINY, RUNS_SHOP = 6, 3
@@ -149,23 +150,9 @@ stages:
         # 3. The live line on a 40-column terminal.
         print("\n## Live line on a 40-column terminal (scenario, 3 s): longest redraw")
         for name, binary in builds:
-            master, slave = pty.openpty()
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
-            p = subprocess.Popen([binary, "load", os.path.join(work, "tiny.yaml"), "--host", host,
-                                  "--json"], stdout=subprocess.PIPE, stderr=slave)
-            os.close(slave)
-            p.communicate(timeout=60)
-            seen = b""
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-            os.close(master)
-            lines = [x for x in seen.decode().split("\r\x1b[K") if x]
+            _, _, seen = run_on_terminal([binary, "load", os.path.join(work, "tiny.yaml"),
+                                          "--host", host, "--json"], columns=40, timeout=60)
+            lines = redraws(seen)
             longest = max(lines, key=len) if lines else ""
             print("%-11s %2d columns: %r" % (name, len(longest), longest))
     bad.kill()

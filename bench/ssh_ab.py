@@ -13,10 +13,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
-                                "fixtures"))
 import ssh_bench  # noqa: E402
-import sshd  # noqa: E402
 
 
 def main():
@@ -29,32 +26,11 @@ def main():
     n = args.hosts
     tmp = tempfile.mkdtemp(prefix="netres-bench-ssh-ab-")
     os.chmod(tmp, 0o755)
-    sshd.ensure_test_user()
-    key = sshd.make_key(os.path.join(tmp, "id_ed25519"))
     servers = []
     try:
-        for i in range(1, n + 1):
-            s = sshd.SshdServer(26300 + i, f"127.0.1.{i}", extra_config=ssh_bench.CURVE,
-                                workdir=tempfile.mkdtemp(prefix=f"srv{i}-", dir=tmp))
-            servers.append(s)
-            s.authorize(key + ".pub")
-            s.start()
-        kh = os.path.join(tmp, "known_hosts")
-        with open(kh, "w") as f:
-            for s in servers:
-                f.write(s.known_hosts_line())
-        cfg = os.path.join(tmp, "ssh_config")
-        with open(cfg, "w") as f:
-            f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
-                    f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
-                    "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n")
+        key, kh, cfg = ssh_bench.start_farm(tmp, n, ssh_bench.CURVE, servers)
         inv = os.path.join(tmp, "inventory.yml")
-        with open(inv, "w") as y:
-            y.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
-                    f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
-            for i, s in enumerate(servers, 1):
-                y.write(f"    h{i}:\n      ansible_host: {s.address}\n"
-                        f"      ansible_port: {s.port}\n")
+        ssh_bench.write_inventory(inv, servers, key)
         home = os.path.join(tmp, "home")
         os.makedirs(home)
         env = {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "HOME": home, "LANG": "C.UTF-8"}

@@ -21,53 +21,70 @@ import sshd  # noqa: E402
 CURVE = "KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org"
 
 
-def measure(cmd, env, expect_lines):
+def measure(cmd, env, expect_lines=0):
+    """Runs cmd once: (wall seconds, client CPU seconds: user+sys of it and its children).
+    Fails unless it exits 0 and, when expect_lines > 0, prints that many `uname -a` lines."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    linux_lines = sum(1 for l in r.stdout.splitlines() if "Linux" in l)
+    linux_lines = sum(1 for line in r.stdout.splitlines() if "Linux" in line)
     if r.returncode != 0 or linux_lines < expect_lines:
-        raise RuntimeError(f"{cmd[0]} failed (rc {r.returncode}, {linux_lines} outputs):\n"
+        raise RuntimeError(f"{' '.join(cmd)} failed (rc {r.returncode}, {linux_lines} outputs):\n"
                            f"{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
     return wall, cpu
 
 
-def run_config(args, tmp, kex_line, label):
+def start_farm(tmp, hosts, kex_line, servers):
+    """Starts `hosts` sshd servers on 127.0.1.1.. (ports 26301..), appending each to `servers`
+    (the caller cleans them up, even after a failure here), with one client key authorized,
+    a known_hosts file for all of them and an ssh_config that uses both strictly.
+    Returns (key, known_hosts, ssh_config)."""
     sshd.ensure_test_user()
     key = sshd.make_key(os.path.join(tmp, "id_ed25519"))
+    for i in range(1, hosts + 1):
+        s = sshd.SshdServer(26300 + i, f"127.0.1.{i}", extra_config=kex_line,
+                            workdir=tempfile.mkdtemp(prefix=f"srv{i}-", dir=tmp))
+        servers.append(s)
+        s.authorize(key + ".pub")
+        s.start()
+    kh = os.path.join(tmp, "known_hosts")
+    with open(kh, "w") as f:
+        for s in servers:
+            f.write(s.known_hosts_line())
+    cfg = os.path.join(tmp, "ssh_config")
+    with open(cfg, "w") as f:
+        f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
+                f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
+                "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n"
+                "  BatchMode yes\n  ControlMaster no\n  ControlPath none\n"
+                "  ControlPersist no\n")
+    return key, kh, cfg
+
+
+def write_inventory(path, servers, key):
+    """An Ansible YAML inventory of the farm (h1.. with address, port, user and key)."""
+    with open(path, "w") as y:
+        y.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
+                f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
+        for i, s in enumerate(servers, 1):
+            y.write(f"    h{i}:\n      ansible_host: {s.address}\n      ansible_port: {s.port}\n")
+
+
+def run_config(args, tmp, kex_line, label):
     servers = []
     try:
-        for i in range(1, args.hosts + 1):
-            s = sshd.SshdServer(26300 + i, f"127.0.1.{i}", extra_config=kex_line,
-                                workdir=tempfile.mkdtemp(prefix=f"srv{i}-", dir=tmp))
-            servers.append(s)
-            s.authorize(key + ".pub")
-            s.start()
-        kh = os.path.join(tmp, "known_hosts")
-        with open(kh, "w") as f:
-            for s in servers:
-                f.write(s.known_hosts_line())
-        cfg = os.path.join(tmp, "ssh_config")
-        with open(cfg, "w") as f:
-            f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
-                    f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
-                    "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n"
-                    "  BatchMode yes\n  ControlMaster no\n  ControlPath none\n"
-                    "  ControlPersist no\n")
+        key, kh, cfg = start_farm(tmp, args.hosts, kex_line, servers)
         hosts_txt = os.path.join(tmp, "hosts.txt")
         inv_yml = os.path.join(tmp, "inventory.yml")
         inv_ini = os.path.join(tmp, "inventory.ini")
-        with open(hosts_txt, "w") as h, open(inv_yml, "w") as y, open(inv_ini, "w") as ini:
-            y.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
-                    f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
+        write_inventory(inv_yml, servers, key)
+        with open(hosts_txt, "w") as h, open(inv_ini, "w") as ini:
             ini.write("[all:vars]\nansible_python_interpreter=/usr/bin/python3\n[all]\n")
             for i, s in enumerate(servers, 1):
                 h.write(f"{sshd.TEST_USER}@{s.address}:{s.port}\n")
-                y.write(f"    h{i}:\n      ansible_host: {s.address}\n"
-                        f"      ansible_port: {s.port}\n")
                 ini.write(f"h{i} ansible_host={s.address} ansible_port={s.port}\n")
         home = os.path.join(tmp, "home")
         os.makedirs(home, exist_ok=True)

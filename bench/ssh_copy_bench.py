@@ -9,31 +9,18 @@ scp logs in to dropbear with the test user's password through SSH_ASKPASS (dropb
 authorized_keys path, and the test user's home is left alone)."""
 import argparse
 import os
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
 import sshd  # noqa: E402
 from dropbear import DropbearServer  # noqa: E402
 
-
-def measure(cmd, env):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    wall = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed (rc {r.returncode}):\n{r.stdout[-2000:]}\n"
-                           f"{r.stderr[-2000:]}")
-    return wall, cpu
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+from ssh_bench import measure  # noqa: E402
 
 
 def main():

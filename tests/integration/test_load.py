@@ -3,19 +3,15 @@
 misbehaving server (tests/fixtures/bad_http_server.py): failures counted by reason, runs end on
 time, and the open model's latencies show a stalling server. Loopback only."""
 import collections
-import fcntl
 import json
 import os
-import pty
 import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import threading
 import time
 import unittest
@@ -24,6 +20,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
+from terminal import redraws, run_on_terminal  # noqa: E402
 import nginx_load  # noqa: E402
 
 
@@ -157,33 +154,13 @@ class AgainstNginx(unittest.TestCase):
     def test_live_line_shows_elapsed_of_total_and_fits_the_terminal(self):
         """Run on a pseudo-terminal 32 columns wide: every redraw of the live line is cut to
         31 columns (no wrapping into a stack of lines) and starts with elapsed/total."""
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 32, 0, 0))
-        try:
-            proc = subprocess.Popen([harness.NETRES, "load", self.nginx.url("/index.html"), "-c",
-                                     "2", "-t", "1", "-d", "3s", "--json"],
-                                    stdout=subprocess.PIPE, stderr=slave, text=True)
-            os.close(slave)
-            slave = None
-            out, _ = proc.communicate(timeout=30)
-            seen = b""
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:  # EIO: the terminal's last writer has gone
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-        finally:
-            if slave is not None:
-                os.close(slave)
-            os.close(master)
-        self.assertEqual(proc.returncode, 0)
+        rc, out, seen = run_on_terminal([harness.NETRES, "load", self.nginx.url("/index.html"),
+                                         "-c", "2", "-t", "1", "-d", "3s", "--json"], columns=32)
+        self.assertEqual(rc, 0)
         self.assertEqual(json.loads(out)["totals"]["failures"], 0)
         text = seen.decode()
         self.assertNotIn("\n", text.replace("\r\n", ""))
-        lines = [x for x in text.split("\r\x1b[K") if x]
+        lines = redraws(seen)
         self.assertGreaterEqual(len(lines), 2, repr(text))
         for line in lines:
             self.assertLessEqual(len(line), 31, repr(line))

@@ -6,16 +6,11 @@ the token each login issued (the request's $request_id), so wait times, task and
 extracted variables, expectations, pacing and stages are all checked per user from the server's
 side, and every count netres reports must equal the log's. Loopback only."""
 import collections
-import fcntl
 import json
 import os
-import pty
 import shutil
 import statistics
-import struct
-import subprocess
 import sys
-import termios
 import tempfile
 import time
 import unittest
@@ -24,6 +19,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
+from terminal import redraws, run_on_terminal  # noqa: E402
 import nginx_load  # noqa: E402
 from test_load import run_load  # noqa: E402  (netres load ARGS..., timed)
 
@@ -659,29 +655,10 @@ tasks: [GET /health]
 users: 2
 run_time: 3s
 """)
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 200, 0, 0))
-        try:
-            proc = subprocess.Popen([harness.NETRES, "load", path, "--host", self.host, "--json"],
-                                    stdout=subprocess.PIPE, stderr=slave)
-            os.close(slave)
-            slave = None
-            proc.communicate(timeout=30)
-            seen = b""
-            while True:
-                try:
-                    chunk = os.read(master, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                seen += chunk
-        finally:
-            if slave is not None:
-                os.close(slave)
-            os.close(master)
-        self.assertEqual(proc.returncode, 0)
-        lines = [x for x in seen.decode().split("\r\x1b[K") if x]
+        rc, _, seen = run_on_terminal([harness.NETRES, "load", path, "--host", self.host, "--json"],
+                                      columns=200)
+        self.assertEqual(rc, 0)
+        lines = redraws(seen)
         self.assertGreaterEqual(len(lines), 2, seen)
         for line in lines:
             self.assertRegex(line, r"^[12]s/3s  \d+ req/s  0 fails  p50 [\d.]+ms  p99 [\d.]+ms  "
