@@ -1,8 +1,6 @@
 // netres scan: flags -> ScanOptions and targets -> ConnectScanner -> nmap-style table or NDJSON.
 #include <fmt/format.h>
 
-#include <iterator>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +16,8 @@
 #include "common/terminal.h"
 #include "scan/connect_scanner.h"
 #include "scan/resolve_targets.h"
+#include "scan/scan_output.h"
+#include "scan/scan_plan.h"
 #include "scan/scan_report.h"
 #include "scan/top_ports.h"
 
@@ -43,101 +43,6 @@ struct ScanFlags {
   std::string dns_servers;
 };
 
-std::string service_of(uint16_t port) {
-  auto name = ServiceTable::system().name(port);
-  return name.empty() ? std::string() : std::string(name);
-}
-
-std::string host_label(const scan::TargetSpace& space, const IpAddress& a) {
-  const std::string& name = space.name_of(a);
-  return name.empty() ? a.to_string() : fmt::format("{} ({})", name, a.to_string());
-}
-
-// One NDJSON line per result, formatted directly: at 100k results a second the generic JSON
-// object would cost more CPU than the scan's own user-space work. Only the free-text fields
-// (hostname, banner) go through the JSON library for escaping.
-void append_json_line(fmt::memory_buffer& out, const scan::TargetSpace& space,
-                      const scan::PortResult& r) {
-  auto quoted = [](const std::string& text) {
-    return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  };
-  auto put = std::back_inserter(out);
-  fmt::format_to(put, R"({{"host":"{}")", r.address.to_string());
-  if (const auto& name = space.name_of(r.address); !name.empty())
-    fmt::format_to(put, R"(,"hostname":{})", quoted(name));
-  fmt::format_to(put, R"(,"port":{},"state":"{}","service":)", r.port, scan::to_string(r.state));
-  auto service = ServiceTable::system().name(r.port);
-  if (service.empty()) {
-    fmt::format_to(put, "null");
-  } else {
-    // Names in /etc/services are plain tokens: no quotes or control characters to escape.
-    fmt::format_to(put, R"("{}")", service);
-  }
-  fmt::format_to(put, R"(,"reason":"{}","rtt_ms":)", scan::to_string(r.reason));
-  if (r.rtt.count() < 0) {
-    fmt::format_to(put, "null");
-  } else {
-    fmt::format_to(put, "{:.3f}", static_cast<double>(r.rtt.count()) / 1e6);
-  }
-  fmt::format_to(put, R"(,"attempts":{})", r.attempts);
-  if (r.has_banner) fmt::format_to(put, R"(,"banner":{})", quoted(r.banner));
-  fmt::format_to(put, "}}\n");
-}
-
-std::string not_shown(const scan::HostTally& h, size_t limit, bool open_only) {
-  std::vector<std::string> parts;
-  for (auto state : {scan::PortState::kClosed, scan::PortState::kFiltered}) {
-    uint64_t n = h.of(state);
-    if (n > 0 && (open_only || n > limit))
-      parts.push_back(fmt::format("{} {}", n, scan::to_string(state)));
-  }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
-  return out;
-}
-
-void print_table(const scan::TargetSpace& space, const scan::ScanReport& report, bool open_only,
-                 bool banner) {
-  uint64_t all_filtered = 0;
-  std::vector<std::string> all_filtered_labels;
-  bool first = true;
-  for (const auto& h : report.hosts()) {
-    if (open_only && h.of(scan::PortState::kOpen) == 0) continue;
-    if (h.of(scan::PortState::kFiltered) == h.total()) {
-      ++all_filtered;
-      if (all_filtered_labels.size() < 10)
-        all_filtered_labels.push_back(host_label(space, h.address));
-      continue;
-    }
-    if (!first) fmt::print("\n");
-    first = false;
-    fmt::print("netres scan report for {}\n", host_label(space, h.address));
-    if (auto hidden = not_shown(h, report.list_limit(), open_only); !hidden.empty())
-      fmt::print("Not shown: {}\n", hidden);
-    std::vector<Table::Column> columns = {{"PORT"}, {"STATE"}, {"SERVICE"}};
-    if (banner) columns.push_back({"BANNER"});
-    Table table(columns);
-    for (const auto& r : h.listed) {
-      if (open_only && r.state != scan::PortState::kOpen) continue;
-      std::vector<std::string> row = {fmt::format("{}/tcp", r.port), scan::to_string(r.state),
-                                      service_of(r.port)};
-      if (row[2].empty()) row[2] = "unknown";
-      if (banner) row.push_back(scan::sanitize_banner(r.banner));
-      table.add_row(std::move(row));
-    }
-    if (table.rows() > 0) table.print(stdout);
-  }
-  if (all_filtered > 0) {
-    if (!first) fmt::print("\n");
-    if (all_filtered <= all_filtered_labels.size()) {
-      for (const auto& label : all_filtered_labels)
-        fmt::print("netres scan report for {}: all scanned ports filtered\n", label);
-    } else {
-      fmt::print("{} hosts not shown: all their scanned ports filtered\n", all_filtered);
-    }
-  }
-}
-
 int run_scan(const ScanFlags& f) {
   scan::ScanOptions options;
   PortSet ports =
@@ -156,46 +61,19 @@ int run_scan(const ScanFlags& f) {
   options.retries = f.retries;
   if (!f.rate.empty()) options.rate = parse_rate(f.rate, "--rate");
   if (!f.shard.empty()) options.shard = parse_shard(f.shard, "--shard");
-  if (!f.seed.empty()) {
-    try {
-      size_t used = 0;
-      options.seed = std::stoull(f.seed, &used, 0);
-      if (used != f.seed.size() || f.seed[0] == '-') throw std::invalid_argument("seed");
-    } catch (const std::exception&) {
-      throw UsageError(fmt::format("bad --seed '{}': expected a whole number", f.seed));
-    }
-  } else if (f.shard.empty()) {
-    options.seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
-  } else {
-    options.seed = 0;  // shards of one scan must agree on the order, so no random default
-  }
-  options.threads =
-      f.threads ? f.threads : std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
-  unsigned budget = scan::socket_budget();
-  options.concurrency = f.concurrency ? f.concurrency : scan::default_concurrency();
-  if (options.concurrency > budget) {
+  options.seed = scan::choose_seed(f.seed, !f.shard.empty());
+  options.threads = scan::choose_threads(f.threads, std::thread::hardware_concurrency());
+  auto concurrency = scan::fit_concurrency(f.concurrency, scan::socket_budget());
+  if (concurrency.capped)
     warn("scan", fmt::format("--concurrency {} exceeds the open file limit; using {}",
-                             options.concurrency, budget));
-    options.concurrency = budget;
-  }
+                             f.concurrency, concurrency.value));
+  options.concurrency = concurrency.value;
 
-  std::vector<scan::TargetText> targets, excludes;
-  for (const auto& t : f.targets) {
-    auto items = scan::split_target_list(t);
-    targets.insert(targets.end(), items.begin(), items.end());
-  }
-  if (!f.input_list.empty()) {
-    auto items = scan::read_target_file(f.input_list);
-    targets.insert(targets.end(), items.begin(), items.end());
-  }
-  for (const auto& x : f.excludes) {
-    auto items = scan::split_target_list(x, "--exclude");
-    excludes.insert(excludes.end(), items.begin(), items.end());
-  }
+  auto texts = scan::gather_targets(f.targets, f.input_list, f.excludes);
   resolve::ResolverConfig dns;
   dns.servers = f.dns_servers;
-  auto build =
-      scan::build_target_space(targets, excludes, std::move(ports), scan::dns_name_resolver(dns));
+  auto build = scan::build_target_space(texts.targets, texts.excludes, std::move(ports),
+                                        scan::dns_name_resolver(dns));
   for (const auto& u : build.unresolved)
     warn("scan", fmt::format("cannot resolve '{}': {}", u.name, u.error));
   const scan::TargetSpace& space = build.space;
@@ -213,7 +91,7 @@ int run_scan(const ScanFlags& f) {
                           report.add(r);
                           if (f.json && (!f.open_only || r.state == scan::PortState::kOpen)) {
                             json_line.clear();
-                            append_json_line(json_line, space, r);
+                            scan::append_json_line(json_line, space, r);
                             std::fwrite(json_line.data(), 1, json_line.size(), stdout);
                           }
                         },
@@ -229,7 +107,7 @@ int run_scan(const ScanFlags& f) {
   if (f.json) {
     std::fflush(stdout);
   } else {
-    print_table(space, report, f.open_only, f.banner);
+    scan::print_table(stdout, space, report, f.open_only, f.banner);
     std::fflush(stdout);
   }
 

@@ -87,9 +87,6 @@ unsigned socket_budget() {
 }
 
 unsigned default_concurrency() {
-  // More than this rarely helps: the kernel's per-connect cost is the bound long before the
-  // window is, and huge windows only lengthen the tail of slow filtered ports.
-  constexpr unsigned kDefaultWindow = 4096;
   return std::min(socket_budget(), kDefaultWindow);
 }
 

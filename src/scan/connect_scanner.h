@@ -44,7 +44,10 @@ struct ScanCounts {
 // Raises the soft RLIMIT_NOFILE to the hard limit and returns how many sockets a scan may hold
 // open at once, leaving headroom for stdio, the reactor and the resolver.
 unsigned socket_budget();
-// The default window: the socket budget, capped where more in flight stops paying off.
+// More in flight than this rarely helps: the kernel's per-connect cost is the bound long before
+// the window is, and huge windows only lengthen the tail of slow filtered ports.
+inline constexpr unsigned kDefaultWindow = 4096;
+// The default window: the socket budget, capped at kDefaultWindow.
 unsigned default_concurrency();
 
 class ConnectScanner {
