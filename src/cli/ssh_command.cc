@@ -3,11 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <map>
-#include <sstream>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -18,12 +15,11 @@
 #include "common/terminal.h"
 #include "ssh/command_runner.h"
 #include "ssh/config_ops.h"
-#include "ssh/device_shell.h"
 #include "ssh/fan_out_runner.h"
 #include "ssh/file_copy.h"
+#include "ssh/fleet_options.h"
+#include "ssh/fleet_report.h"
 #include "ssh/inventory.h"
-#include "ssh/secrets.h"
-#include "ssh/ssh_config.h"
 #include "ssh/ssh_session.h"
 
 namespace netres::cli {
@@ -33,20 +29,9 @@ struct CommonFlags {
   std::string hosts;
   std::string inventory;
   std::string limit;
-  std::string config_file;
-  std::string known_hosts;
-  bool accept_new = false;
-  std::string strict_host_keys;
-  std::string jump;
+  ssh::FleetFlags connect;  // checked and turned into ConnectOptions by the ssh library
   int verbose = 0;
-  std::string user;
-  std::string key;
-  bool ask_pass = false;
-  bool ask_passphrase = false;
-  std::string connect_timeout = "10s";
   std::string timeout = "0";
-  std::string keepalive = "15s";
-  unsigned forks = 64;
   bool json = false;
   std::string platform;
   std::string prompt;
@@ -57,39 +42,40 @@ struct CommonFlags {
 };
 
 void add_common_flags(CLI::App* sub, CommonFlags& f) {
+  ssh::FleetFlags& c = f.connect;
   sub->add_option("-H,--hosts", f.hosts, "Host specs: host,user@host:2222,[::1]:22");
   sub->add_option("-i,--inventory", f.inventory,
                   "Inventory: a file of host specs (one per line) or Ansible-style YAML");
   sub->add_option("--limit", f.limit,
                   "Only these hosts/groups/globs (comma separated; !x excludes)");
-  sub->add_option("-F,--ssh-config", f.config_file,
+  sub->add_option("-F,--ssh-config", c.config_file,
                   "ssh config file (default ~/.ssh/config, then /etc/ssh/ssh_config)");
-  sub->add_option("--known-hosts", f.known_hosts,
+  sub->add_option("--known-hosts", c.known_hosts,
                   "known_hosts file, replacing UserKnownHostsFile (default ~/.ssh/known_hosts)");
-  sub->add_flag("--accept-new", f.accept_new,
+  sub->add_flag("--accept-new", c.accept_new,
                 "Add unknown host keys to known_hosts (changed keys are always refused)");
-  sub->add_option("--strict-host-keys", f.strict_host_keys,
+  sub->add_option("--strict-host-keys", c.strict_host_keys,
                   "yes, accept-new or no (overrides StrictHostKeyChecking; the config's 'no' is "
                   "honoured only with this flag)")
       ->check(CLI::IsMember({"yes", "accept-new", "no"}));
-  sub->add_option("-J,--jump", f.jump,
+  sub->add_option("-J,--jump", c.jump,
                   "Jump host(s) [user@]host[:port][,...] (overrides ProxyJump; 'none' disables)");
   sub->add_flag("-v,--verbose", f.verbose, "libssh's log on stderr (-vv, -vvv: more)");
-  sub->add_option("-u,--user", f.user, "Login user (overrides the inventory and the ssh config)");
-  sub->add_option("--key", f.key, "Private key file to try first");
-  sub->add_flag("--ask-pass", f.ask_pass, "Prompt for a password (else NETRES_SSH_PASSWORD)");
-  sub->add_flag("--ask-passphrase", f.ask_passphrase,
+  sub->add_option("-u,--user", c.user, "Login user (overrides the inventory and the ssh config)");
+  sub->add_option("--key", c.key, "Private key file to try first");
+  sub->add_flag("--ask-pass", c.ask_pass, "Prompt for a password (else NETRES_SSH_PASSWORD)");
+  sub->add_flag("--ask-passphrase", c.ask_passphrase,
                 "Prompt for the key passphrase (else NETRES_SSH_PASSPHRASE)");
-  f.connect_timeout_opt = sub->add_option("--connect-timeout", f.connect_timeout,
+  f.connect_timeout_opt = sub->add_option("--connect-timeout", c.connect_timeout,
                                           "Connect timeout (e.g. 5s; overrides ConnectTimeout)")
                               ->capture_default_str();
   sub->add_option("--timeout", f.timeout, "Command timeout per host (0: none)")
       ->capture_default_str();
-  f.keepalive_opt = sub->add_option("--keepalive", f.keepalive,
+  f.keepalive_opt = sub->add_option("--keepalive", c.keepalive,
                                     "Keepalive interval while waiting (0: off; overrides "
                                     "ServerAliveInterval)")
                         ->capture_default_str();
-  sub->add_option("-f,--forks", f.forks, "Parallel sessions")->capture_default_str();
+  sub->add_option("-f,--forks", c.forks, "Parallel sessions")->capture_default_str();
   sub->add_flag("--json", f.json, "NDJSON results, one object per host");
   sub->add_option("--platform", f.platform,
                   "Device platform when the inventory has no netres_platform (cisco_ios, "
@@ -118,89 +104,17 @@ class FleetProgress {
 };
 
 ssh::Inventory inventory_from(const CommonFlags& f, const std::vector<std::string>& targets) {
-  ssh::HostSelection s;
-  if (!f.inventory.empty()) s.inventory = ssh::Inventory::load_file(f.inventory);
-  s.host_specs = f.hosts;
-  s.targets = targets;
-  s.limit = f.limit;
-  return ssh::select_hosts(s);
+  return ssh::fleet_hosts(f.inventory, f.hosts, targets, f.limit);
 }
 
 ssh::ConnectOptions connect_options_from(const CommonFlags& f) {
   ssh::set_libssh_verbosity(f.verbose);
-  ssh::ConnectOptions o;
-  // Read and check the whole ssh config (Includes too) before any host is contacted: a typo
-  // must not half-run a fleet.
+  ssh::FleetFlags c = f.connect;
   const char* home = std::getenv("HOME");
-  o.config = std::make_shared<const ssh::SshConfig>(
-      ssh::SshConfig::load(f.config_file, home && *home ? home : ""));
-  o.config_file = f.config_file;
-  o.known_hosts = f.known_hosts;
-  o.accept_new = f.accept_new;
-  o.strict_host_keys = f.strict_host_keys;
-  if (f.accept_new && !f.strict_host_keys.empty() && f.strict_host_keys != "accept-new")
-    throw UsageError("--accept-new contradicts --strict-host-keys " + f.strict_host_keys);
-  o.user = f.user;
-  o.identity_file = f.key;
-  if (!f.key.empty()) {
-    std::ifstream key(f.key);
-    if (!key) throw UsageError(fmt::format("--key: cannot read '{}'", f.key));
-  }
-  o.jump = f.jump;
-  if (!f.jump.empty() && f.jump != "none") {
-    std::istringstream hops(f.jump);
-    std::string hop;
-    while (std::getline(hops, hop, ',')) {
-      if (hop.starts_with("ssh://")) hop.erase(0, 6);
-      ssh::parse_host_spec(hop, "--jump");
-    }
-  }
-  o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
-  if (o.connect_timeout <= Nanos(0)) throw UsageError("--connect-timeout must be above zero");
-  o.connect_timeout_set = f.connect_timeout_opt && f.connect_timeout_opt->count() > 0;
-  o.keepalive = parse_duration(f.keepalive, "--keepalive");
-  o.keepalive_set = f.keepalive_opt && f.keepalive_opt->count() > 0;
-  o.password = f.ask_pass ? ssh::prompt_secret("SSH password: ")
-                          : ssh::secret_from_env("NETRES_SSH_PASSWORD");
-  o.passphrase = f.ask_passphrase ? ssh::prompt_secret("Key passphrase: ")
-                                  : ssh::secret_from_env("NETRES_SSH_PASSPHRASE");
-  if (f.forks == 0 || f.forks > 1024) throw UsageError("--forks must be 1-1024");
-  return o;
-}
-
-std::string exit_cell(const ssh::HostResult& r) {
-  return r.exit_code ? std::to_string(*r.exit_code) : "-";
-}
-
-nlohmann::json result_json(const ssh::HostResult& r) {
-  nlohmann::json j;
-  j["host"] = r.host;
-  j["status"] = std::string(ssh::to_string(r.status));
-  j["exit_code"] = r.exit_code ? nlohmann::json(*r.exit_code) : nlohmann::json(nullptr);
-  j["duration_s"] = std::round(to_seconds(r.duration) * 1000) / 1000;
-  j["error"] = r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error);
-  return j;
-}
-
-// The results table on stdout (results are data), the one-line summary on stderr, exit code.
-int finish(const std::vector<ssh::HostResult>& results, bool json, const char* verb) {
-  size_t bad = 0;
-  std::map<std::string, size_t> by_status;
-  for (const auto& r : results) {
-    ++by_status[std::string(ssh::to_string(r.status))];
-    if (r.status != ssh::HostStatus::kOk) ++bad;
-  }
-  if (!json) {
-    Table table({{"HOST"}, {"STATUS"}, {"EXIT", true}, {"DURATION", true}, {"ERROR"}});
-    for (const auto& r : results)
-      table.add_row({r.host, std::string(ssh::to_string(r.status)), exit_cell(r),
-                     format_duration(r.duration), r.error});
-    table.print(stdout);
-  }
-  std::string summary;
-  for (const auto& [status, n] : by_status) summary += fmt::format(", {} {}", n, status);
-  fmt::print(stderr, "netres: ssh {}: {} hosts{}\n", verb, results.size(), summary);
-  return bad ? kExitFailed : kExitOk;
+  c.home = home && *home ? home : "";
+  c.connect_timeout_set = f.connect_timeout_opt && f.connect_timeout_opt->count() > 0;
+  c.keepalive_set = f.keepalive_opt && f.keepalive_opt->count() > 0;
+  return ssh::connect_options_for(c);
 }
 
 // Positionals before "--" are targets; CLI11 may or may not have collected the command words
@@ -224,11 +138,6 @@ void reject_extras(const CLI::App* sub, const std::vector<std::string>& command_
   }
 }
 
-// The summary line and exit code for verbs that print their own table.
-int finish_quiet(const std::vector<ssh::HostResult>& results, const char* verb) {
-  return finish(results, true, verb);
-}
-
 int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool shell) {
   std::vector<std::string> command_words = words_after_double_dash();
   std::vector<std::string> targets = targets_of(f, command_words);
@@ -238,14 +147,12 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
   o.connect = connect_options_from(f);
   for (const auto& w : command_words) o.command += (o.command.empty() ? "" : " ") + w;
   o.command_timeout = parse_duration(f.timeout, "--timeout");
-  o.forks = f.forks;
+  o.forks = f.connect.forks;
   o.out_dir = out_dir;
   o.shell = shell;
   o.platform = f.platform;
   o.prompt = f.prompt;
-  if (shell)  // fail on a bad platform or regex now, not once per host
-    for (const auto& h : inv.hosts())
-      ssh::shell_profile_for(h.platform.empty() ? f.platform : h.platform, f.prompt);
+  if (shell) ssh::check_shell_profiles(inv, f.platform, f.prompt);
   o.keep_output = f.json || group;
 
   ssh::LivePrefixWriter live(stdout, stderr);
@@ -261,20 +168,10 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
   auto done = [&](const ssh::HostResult& r) {
     progress.clear();
     if (f.json) {
-      auto j = result_json(r);
-      j["stdout"] = r.stdout_text;
-      j["stderr"] = r.stderr_text;
-      ndjson.write(j);
+      ndjson.write(ssh::run_json(r));
       ndjson.flush();
     } else if (group) {
-      fmt::print("==> {} ({}{}) <==\n", r.host, ssh::to_string(r.status),
-                 r.exit_code ? fmt::format(", exit {}", *r.exit_code) : "");
-      std::fwrite(r.stdout_text.data(), 1, r.stdout_text.size(), stdout);
-      if (!r.stdout_text.empty() && !r.stdout_text.ends_with('\n')) fmt::print("\n");
-      std::fwrite(r.stderr_text.data(), 1, r.stderr_text.size(), stdout);
-      if (!r.stderr_text.empty() && !r.stderr_text.ends_with('\n')) fmt::print("\n");
-      fmt::print("\n");
-      std::fflush(stdout);
+      ssh::print_group_block(stdout, r);
     } else {
       live.finish(r.host);
     }
@@ -283,14 +180,14 @@ int run_run(const CommonFlags& f, bool group, const std::string& out_dir, bool s
 
   auto results = ssh::run_command(inv, o, sink, done);
   progress.clear();
-  return finish(results, f.json, "run");
+  return ssh::print_run_results(stdout, stderr, results, f.json);
 }
 
 ssh::ConfigOptions config_options_from(const CommonFlags& f, const std::string& dir, unsigned keep,
                                        const std::string& command) {
   ssh::ConfigOptions o;
   o.connect = connect_options_from(f);
-  o.forks = f.forks;
+  o.forks = f.connect.forks;
   o.timeout = parse_duration(f.timeout, "--timeout");
   o.platform = f.platform;
   o.prompt = f.prompt;
@@ -300,24 +197,6 @@ ssh::ConfigOptions config_options_from(const CommonFlags& f, const std::string& 
   return o;
 }
 
-std::string changes_cell(const ssh::ConfigResult& d, bool first_backup) {
-  if (first_backup) return "new";
-  if (d.stat.added + d.stat.removed == 0) return "none";
-  return fmt::format("+{} -{}", d.stat.added, d.stat.removed);
-}
-
-nlohmann::json config_json(const ssh::HostResult& r, const ssh::ConfigResult& d) {
-  auto j = result_json(r);
-  j.erase("exit_code");
-  j["backup"] = d.backup_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.backup_path);
-  j["diff"] = d.diff;
-  j["added"] = d.stat.added;
-  j["removed"] = d.stat.removed;
-  return j;
-}
-
-void print_diff(const std::string& diff) { std::fwrite(diff.data(), 1, diff.size(), stdout); }
-
 int run_backup(const CommonFlags& f, const std::string& dir, unsigned keep,
                const std::string& command) {
   ssh::Inventory inv = inventory_from(f, f.words);
@@ -326,25 +205,7 @@ int run_backup(const CommonFlags& f, const std::string& dir, unsigned keep,
   o.on_host_done = progress.callback();
   auto run = ssh::backup_configs(inv, o);
   progress.clear();
-  NdjsonWriter ndjson(stdout);
-  Table table({{"HOST"}, {"STATUS"}, {"CHANGES"}, {"DURATION", true}, {"BACKUP"}, {"ERROR"}});
-  for (size_t i = 0; i < run.hosts.size(); ++i) {
-    const auto& r = run.hosts[i];
-    const auto& d = run.details[i];
-    bool first = d.first_backup;
-    if (f.json) {
-      auto j = config_json(r, d);
-      j["first_backup"] = first;
-      ndjson.write(j);
-      continue;
-    }
-    print_diff(d.diff);
-    table.add_row({r.host, std::string(ssh::to_string(r.status)),
-                   r.status == ssh::HostStatus::kOk ? changes_cell(d, first) : "-",
-                   format_duration(r.duration), d.backup_path, r.error});
-  }
-  if (!f.json) table.print(stdout);
-  return finish_quiet(run.hosts, "backup");
+  return ssh::print_backup_results(stdout, stderr, run, f.json);
 }
 
 int run_push(const CommonFlags& f, const std::string& file, bool dry_run, bool rollback,
@@ -354,65 +215,16 @@ int run_push(const CommonFlags& f, const std::string& file, bool dry_run, bool r
   FleetProgress progress(rollback ? "push --rollback" : "push", inv.hosts().size());
   o.on_host_done = progress.callback();
   ssh::ConfigRun run;
-  std::vector<std::string> lines;
   if (rollback) {
     if (!file.empty()) throw UsageError("--rollback re-applies the latest backup; drop --file");
     if (dry_run) throw UsageError("--rollback --dry-run is not supported");
     run = ssh::rollback_configs(inv, o);
   } else {
     if (file.empty()) throw UsageError("push needs --file LINES.cfg (or --rollback)");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw UsageError(fmt::format("cannot read '{}'", file));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    lines = ssh::push_lines_from_text(ss.str());
-    if (lines.empty()) throw UsageError(fmt::format("'{}' has no configuration lines", file));
-    run = ssh::push_configs(inv, o, lines, dry_run);
+    run = ssh::push_configs(inv, o, ssh::read_push_file(file), dry_run);
   }
   progress.clear();
-  NdjsonWriter ndjson(stdout);
-  Table table(
-      {{"HOST"}, {"STATUS"}, {"APPLIED", true}, {"CHANGES"}, {"DURATION", true}, {"ERROR"}});
-  for (size_t i = 0; i < run.hosts.size(); ++i) {
-    const auto& r = run.hosts[i];
-    const auto& d = run.details[i];
-    if (f.json) {
-      auto j = config_json(r, d);
-      j["dry_run"] = dry_run;
-      j["rollback"] = rollback;
-      j["sent"] = d.sent;
-      j["applied"] = dry_run ? nlohmann::json(nullptr)
-                             : nlohmann::json(std::vector<std::string>(d.sent.begin(),
-                                                                       d.sent.begin() + d.applied));
-      j["failed_line"] =
-          d.failed_line.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.failed_line);
-      j["device_error"] =
-          d.device_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.device_error);
-      ndjson.write(j);
-      continue;
-    }
-    if (!d.sent.empty() || dry_run) {
-      fmt::print("==> {}: {} <==\n", r.host,
-                 dry_run ? fmt::format("would send {} lines", d.sent.size())
-                         : fmt::format("{} of {} lines applied", d.applied, d.sent.size()));
-      for (size_t k = 0; k < d.sent.size(); ++k) {
-        const char* mark = dry_run          ? "send"
-                           : k < d.applied  ? "ok"
-                           : k == d.applied ? "FAIL"
-                                            : "skip";
-        fmt::print(
-            "  {:<4} {}{}\n", mark, d.sent[k],
-            !dry_run && k == d.applied && !d.device_error.empty() ? "  <- " + d.device_error : "");
-      }
-    }
-    print_diff(d.diff);
-    table.add_row({r.host, std::string(ssh::to_string(r.status)),
-                   dry_run ? "-" : fmt::format("{}/{}", d.applied, d.sent.size()),
-                   fmt::format("+{} -{}", d.stat.added, d.stat.removed),
-                   format_duration(r.duration), r.error});
-  }
-  if (!f.json) table.print(stdout);
-  return finish_quiet(run.hosts, rollback ? "push --rollback" : "push");
+  return ssh::print_push_results(stdout, stderr, run, f.json, dry_run, rollback);
 }
 
 int run_copy(const CommonFlags& f, const std::string& put, const std::string& get,
@@ -422,7 +234,7 @@ int run_copy(const CommonFlags& f, const std::string& put, const std::string& ge
   ssh::Inventory inv = inventory_from(f, f.words);
   ssh::CopyOptions o;
   o.connect = connect_options_from(f);
-  o.forks = f.forks;
+  o.forks = f.connect.forks;
   o.timeout = parse_duration(f.timeout, "--timeout");
   o.upload = !put.empty();
   o.source = o.upload ? put : get;
@@ -432,30 +244,7 @@ int run_copy(const CommonFlags& f, const std::string& put, const std::string& ge
   o.on_host_done = progress.callback();
   auto run = ssh::copy_files(inv, o);
   progress.clear();
-  NdjsonWriter ndjson(stdout);
-  Table table({{"HOST"}, {"STATUS"}, {"BYTES", true}, {"VERIFIED"}, {"DURATION", true}, {"ERROR"}});
-  for (size_t i = 0; i < run.hosts.size(); ++i) {
-    const auto& r = run.hosts[i];
-    const auto& d = run.details[i];
-    bool ok = r.status == ssh::HostStatus::kOk;
-    if (f.json) {
-      auto j = result_json(r);
-      j.erase("exit_code");
-      j["direction"] = o.upload ? "upload" : "download";
-      j["local_path"] = d.local_path;
-      j["remote_path"] = d.remote_path;
-      j["bytes"] = d.bytes;
-      j["sha256"] = d.sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(d.sha256);
-      j["verified"] = ok ? nlohmann::json(d.verified) : nlohmann::json(nullptr);
-      ndjson.write(j);
-      continue;
-    }
-    table.add_row({r.host, std::string(ssh::to_string(r.status)),
-                   ok ? std::to_string(d.bytes) : "-", ok ? d.verified : "-",
-                   format_duration(r.duration), r.error});
-  }
-  if (!f.json) table.print(stdout);
-  return finish_quiet(run.hosts, "copy");
+  return ssh::print_copy_results(stdout, stderr, run, f.json, o.upload);
 }
 
 }  // namespace
