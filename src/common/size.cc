@@ -108,4 +108,35 @@ uint64_t parse_bit_rate(std::string_view text, std::string_view what) {
   return static_cast<uint64_t>(std::llround(bits));
 }
 
+std::string format_bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{}B", bytes) : fmt::format("{:.1f}{}", v, units[u]);
+}
+
+std::string format_bits(double bits_per_second) {
+  const char* units[] = {"b", "Kb", "Mb", "Gb", "Tb"};
+  int u = 0;
+  while (bits_per_second >= 1000 && u < 4) {
+    bits_per_second /= 1000;
+    ++u;
+  }
+  return u == 0 ? fmt::format("{:.0f}{}", bits_per_second, units[u])
+                : fmt::format("{:.2f}{}", bits_per_second, units[u]);
+}
+
+std::string format_tc_rate(uint64_t bits) {
+  if (bits == 0) return "-";
+  // The largest unit that divides exactly, so the text parses back to the same rate.
+  if (bits % 1'000'000'000 == 0) return fmt::format("{}gbit", bits / 1'000'000'000);
+  if (bits % 1'000'000 == 0) return fmt::format("{}mbit", bits / 1'000'000);
+  if (bits % 1'000 == 0) return fmt::format("{}kbit", bits / 1'000);
+  return fmt::format("{}bit", bits);
+}
+
 }  // namespace netres

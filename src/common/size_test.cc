@@ -41,3 +41,32 @@ TEST(ParseBitRate, TcUnits) {
   for (const char* bad : {"", "mbit", "0mbit", "10furlongs", "0.1bit"})
     EXPECT_THROW(parse_bit_rate(bad), netres::UsageError) << bad;
 }
+
+TEST(FormatBytes, BinaryUnits) {
+  EXPECT_EQ(netres::format_bytes(0), "0B");
+  EXPECT_EQ(netres::format_bytes(1023), "1023B");
+  EXPECT_EQ(netres::format_bytes(1024), "1.0KB");
+  EXPECT_EQ(netres::format_bytes(1536), "1.5KB");
+  EXPECT_EQ(netres::format_bytes(10u * 1024 * 1024), "10.0MB");
+  EXPECT_EQ(netres::format_bytes(uint64_t{5} << 50), "5120.0TB");  // TB is the largest unit
+}
+
+TEST(FormatBits, DecimalUnits) {
+  EXPECT_EQ(netres::format_bits(0), "0b");
+  EXPECT_EQ(netres::format_bits(999), "999b");
+  EXPECT_EQ(netres::format_bits(1000), "1.00Kb");
+  EXPECT_EQ(netres::format_bits(12'345'678), "12.35Mb");
+  EXPECT_EQ(netres::format_bits(2e12), "2.00Tb");
+}
+
+TEST(FormatTcRate, ExactLargestUnit) {
+  EXPECT_EQ(netres::format_tc_rate(0), "-");
+  EXPECT_EQ(netres::format_tc_rate(800), "800bit");
+  EXPECT_EQ(netres::format_tc_rate(1'500'000), "1500kbit");
+  EXPECT_EQ(netres::format_tc_rate(10'000'000), "10mbit");
+  EXPECT_EQ(netres::format_tc_rate(1'000'000'000), "1gbit");
+  EXPECT_EQ(netres::format_tc_rate(12'345), "12345bit");
+  // What it writes parses back to the same rate.
+  for (uint64_t r : {800ull, 1'500'000ull, 10'000'000ull, 3'000'000'000ull})
+    EXPECT_EQ(parse_bit_rate(netres::format_tc_rate(r)), r);
+}
