@@ -3,7 +3,6 @@
 // without any, from failed requests).
 #include <fmt/format.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +22,7 @@
 #include "load/load_engine.h"
 #include "load/load_export.h"
 #include "load/load_report.h"
+#include "load/load_setup.h"
 #include "load/scenario.h"
 #include "load/scenario_runtime.h"
 #include "load/threshold.h"
@@ -71,28 +71,6 @@ size_t stderr_columns() {
   winsize ws{};
   if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
   return ws.ws_col;
-}
-
-// A scenario: anything not http(s):// that names a .yaml/.yml or an existing file.
-bool is_scenario_argument(const std::string& arg) {
-  if (arg.starts_with("http://") || arg.starts_with("https://")) return false;
-  struct stat st {};
-  return arg.ends_with(".yaml") || arg.ends_with(".yml") ||
-         (stat(arg.c_str(), &st) == 0 && S_ISREG(st.st_mode));
-}
-
-std::pair<std::string, std::string> parse_header(const std::string& text) {
-  size_t colon = text.find(':');
-  if (colon == std::string::npos || colon == 0)
-    throw UsageError(fmt::format("-H: expected 'Name: value', got '{}'", text));
-  if (text.find_first_of("\r\n") != std::string::npos)
-    throw UsageError("-H: line breaks are not allowed in headers");
-  std::string name = text.substr(0, colon);
-  if (name.find_first_of(" \t") != std::string::npos)
-    throw UsageError(fmt::format("-H: bad header name '{}'", name));
-  std::string value = text.substr(colon + 1);
-  value.erase(0, value.find_first_not_of(" \t"));
-  return {name, value};
 }
 
 std::string read_body(const std::string& flag) {
@@ -157,10 +135,9 @@ int run_quick(const LoadFlags& f) {
         fmt::format("{} needs a scenario file (quick mode takes a URL)", f.scenario_given.front()));
   load::LoadOptions o;
   o.url = load::parse_url(f.url);
-  for (char c : f.method)
-    if (c < 'A' || c > 'Z') throw UsageError(fmt::format("-m: bad method '{}'", f.method));
+  load::check_method(f.method);
   std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& h : f.headers) headers.push_back(parse_header(h));
+  for (const auto& h : f.headers) headers.push_back(load::parse_header(h));
   if (f.connections < 1) throw UsageError("-c: at least one connection");
   if (f.pipeline < 1) throw UsageError("--pipeline: at least 1");
   o.connections = f.connections;
@@ -231,33 +208,13 @@ int run_scenario(const LoadFlags& f) {
   common_options(f, o);
   o.duration = s.effective_run_time();
 
-  load::RunDescription run;
-  run.mode = "scenario";
-  run.scenario = f.url;
-  run.host = (o.url.tls ? "https://" : "http://") + o.url.host_header();
-  run.url = run.host;
-  run.connections = o.connections;
-  run.threads = std::min(o.threads, o.connections);
-  run.duration_s = to_seconds(o.duration);
-  run.users = o.connections;
-  run.spawn_rate = s.stages.empty() ? s.spawn_rate : 0;
-  double stage_end = 0;
-  for (const auto& st : s.stages) {
-    stage_end += to_seconds(st.duration);
-    run.stages.push_back({stage_end, st.users, st.spawn_rate});
-  }
-  std::vector<double> weights;
-  for (const auto& c : s.classes) weights.push_back(c.weight);
-  std::vector<unsigned> per_class(s.classes.size(), 0);
-  for (unsigned c : load::assign_user_classes(weights, o.connections)) ++per_class[c];
-  for (size_t i = 0; i < s.classes.size(); ++i)
-    run.user_classes.push_back({s.classes[i].name, s.classes[i].weight, per_class[i]});
+  load::RunDescription run = load::describe_scenario_run(s, o, f.url);
   o.scenario = std::make_shared<const load::Scenario>(std::move(s));
   return run_and_report(f, std::move(o), run);
 }
 
 int run_load(const LoadFlags& f) {
-  return is_scenario_argument(f.url) ? run_scenario(f) : run_quick(f);
+  return load::is_scenario_argument(f.url) ? run_scenario(f) : run_quick(f);
 }
 
 }  // namespace

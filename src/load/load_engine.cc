@@ -662,11 +662,7 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
 
   // Scenario users get their class by index, for the most users the run ever has.
   std::vector<unsigned> user_classes;
-  if (o.scenario) {
-    std::vector<double> weights;
-    for (const auto& c : o.scenario->classes) weights.push_back(c.weight);
-    user_classes = assign_user_classes(weights, o.connections);
-  }
+  if (o.scenario) user_classes = assign_user_classes(*o.scenario, o.connections);
   std::vector<Mailbox> mailboxes(o.threads);
   const auto start = Clock::now() + std::chrono::milliseconds(20);
   const auto started_at = std::chrono::system_clock::now() + std::chrono::milliseconds(20);

@@ -104,6 +104,12 @@ std::vector<unsigned> assign_user_classes(const std::vector<double>& weights, un
   return out;
 }
 
+std::vector<unsigned> assign_user_classes(const Scenario& s, unsigned users) {
+  std::vector<double> weights;
+  for (const auto& c : s.classes) weights.push_back(c.weight);
+  return assign_user_classes(weights, users);
+}
+
 Nanos wait_after(const WaitTime& w, Prng& rng, Nanos task_time) {
   switch (w.kind) {
     case WaitTime::Kind::kNone:

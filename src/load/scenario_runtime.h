@@ -34,6 +34,8 @@ size_t pick_weighted(const std::vector<double>& weights, Prng& rng);
 // remainder (every class gets one user when there are enough users), interleaved with smooth
 // weighted round robin so the first users started are already a mix.
 std::vector<unsigned> assign_user_classes(const std::vector<double>& weights, unsigned users);
+// The same for the classes of `s` by their weights: what the engine runs and the report shows.
+std::vector<unsigned> assign_user_classes(const Scenario& s, unsigned users);
 
 // How long a user waits after a task that took `task_time`.
 Nanos wait_after(const WaitTime& w, Prng& rng, Nanos task_time);

@@ -1,0 +1,34 @@
+// What the load verb decides before any traffic, kept out of the CLI so it is unit-tested: which
+// mode a target means, the checks on -m and -H, and how a scenario run is described (its stages
+// and each user class's share of the peak users, the same shares the engine assigns).
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include "load/load_engine.h"
+#include "load/load_report.h"
+#include "load/scenario.h"
+
+namespace netres::load {
+
+// A scenario: anything not http(s):// that names a .yaml/.yml or an existing regular file.
+bool is_scenario_argument(const std::string& target);
+
+// -m: upper-case letters only (an empty method passes, as before). Throws UsageError.
+void check_method(const std::string& method);
+
+// -H 'Name: value' -> {name, value without leading blanks}. Throws UsageError on a missing or
+// leading colon, a line break anywhere, or a blank in the name.
+std::pair<std::string, std::string> parse_header(const std::string& text);
+
+// How many of `users` each class of `s` gets, in class order: the counts of
+// assign_user_classes(), so the report shows what the engine runs.
+std::vector<RunDescription::UserClassShare> user_class_shares(const Scenario& s, unsigned users);
+
+// The run description of a prepared scenario `s` run with options `o` (connections = peak users,
+// threads and duration as the engine will use them); `path` is the scenario file as given.
+RunDescription describe_scenario_run(const Scenario& s, const LoadOptions& o,
+                                     const std::string& path);
+
+}  // namespace netres::load

@@ -1,0 +1,158 @@
+// The decisions moved out of the CLI: mode detection, -m and -H checks, and the scenario run's
+// description (stages, class shares that match the engine's assignment).
+#include "load/load_setup.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "common/error.h"
+#include "load/scenario_runtime.h"
+
+namespace netres::load {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string usage_error(auto&& f) {
+  try {
+    f();
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(LoadSetup, ModeFromTheTarget) {
+  EXPECT_FALSE(is_scenario_argument("http://127.0.0.1:8080/"));
+  EXPECT_FALSE(is_scenario_argument("https://localhost/x.yaml"));  // a URL, whatever its path
+  EXPECT_TRUE(is_scenario_argument("missing.yaml"));               // by name, even if absent
+  EXPECT_TRUE(is_scenario_argument("dir/missing.yml"));
+  EXPECT_FALSE(is_scenario_argument("127.0.0.1:8080"));  // no such file: quick mode's URL error
+  // An existing regular file with any name is a scenario; a directory is not.
+  char path[] = "/tmp/netres-load-setup-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  EXPECT_TRUE(is_scenario_argument(path));
+  std::remove(path);
+  EXPECT_FALSE(is_scenario_argument(path));
+  EXPECT_FALSE(is_scenario_argument("/tmp"));
+}
+
+TEST(LoadSetup, Method) {
+  EXPECT_NO_THROW(check_method("GET"));
+  EXPECT_NO_THROW(check_method("PROPFIND"));
+  EXPECT_EQ(usage_error([] { check_method("get"); }), "-m: bad method 'get'");
+  EXPECT_EQ(usage_error([] { check_method("GE T"); }), "-m: bad method 'GE T'");
+  EXPECT_EQ(usage_error([] { check_method("GET\r\n"); }), "-m: bad method 'GET\r\n'");
+}
+
+TEST(LoadSetup, Header) {
+  EXPECT_EQ(parse_header("X-A: 1"), (std::pair<std::string, std::string>{"X-A", "1"}));
+  EXPECT_EQ(parse_header("X-A:\t  two words "),
+            (std::pair<std::string, std::string>{"X-A", "two words "}));
+  EXPECT_EQ(parse_header("X-Empty:"), (std::pair<std::string, std::string>{"X-Empty", ""}));
+  EXPECT_EQ(parse_header("Url: http://h:1/"),
+            (std::pair<std::string, std::string>{"Url", "http://h:1/"}));  // first colon splits
+  EXPECT_EQ(usage_error([] { parse_header("no colon"); }),
+            "-H: expected 'Name: value', got 'no colon'");
+  EXPECT_EQ(usage_error([] { parse_header(": v"); }), "-H: expected 'Name: value', got ': v'");
+  EXPECT_EQ(usage_error([] { parse_header("A: b\r\nEvil: 1"); }),
+            "-H: line breaks are not allowed in headers");
+  EXPECT_EQ(usage_error([] { parse_header("A: b\n"); }),
+            "-H: line breaks are not allowed in headers");
+  EXPECT_EQ(usage_error([] { parse_header("Bad Name: v"); }), "-H: bad header name 'Bad Name'");
+  EXPECT_EQ(usage_error([] { parse_header("Tab\t: v"); }), "-H: bad header name 'Tab\t'");
+}
+
+Scenario prepared(const std::string& text) {
+  Scenario s = parse_scenario(text, "s.yaml");
+  prepare_scenario(s, std::nullopt);
+  return s;
+}
+
+const char* kTwoClasses = R"yaml(host: http://127.0.0.1:8080
+users: 10
+spawn_rate: 4
+run_time: 30s
+user_classes:
+  - {name: heavy, weight: 3, tasks: [GET /a]}
+  - {name: light, weight: 1, tasks: [GET /b]}
+)yaml";
+
+TEST(LoadSetup, ClassSharesAreTheEnginesAssignment) {
+  Scenario s = prepared(kTwoClasses);
+  for (unsigned users : {1u, 2u, 4u, 7u, 10u, 1000u}) {
+    auto shares = user_class_shares(s, users);
+    ASSERT_EQ(shares.size(), 2u);
+    std::vector<unsigned> counted(2, 0);
+    for (unsigned c : assign_user_classes(s, users)) ++counted[c];
+    EXPECT_EQ(shares[0].users, counted[0]) << users;
+    EXPECT_EQ(shares[1].users, counted[1]) << users;
+    EXPECT_EQ(shares[0].users + shares[1].users, users);
+  }
+  auto shares = user_class_shares(s, 10);
+  EXPECT_EQ(shares[0].name, "heavy");
+  EXPECT_EQ(shares[0].weight, 3);
+  EXPECT_EQ(shares[0].users, 8u);  // 7.5 and 2.5: largest remainder, ties to the first
+  EXPECT_EQ(shares[1].users, 2u);
+  EXPECT_EQ(user_class_shares(s, 2)[1].users, 1u);  // every class gets a user when it can
+  EXPECT_TRUE(user_class_shares(Scenario{}, 5).empty());
+}
+
+TEST(LoadSetup, ScenarioRunDescription) {
+  Scenario s = prepared(kTwoClasses);
+  LoadOptions o;
+  o.url = *s.host;
+  o.connections = s.peak_users();
+  o.threads = 16;
+  o.duration = s.effective_run_time();
+  RunDescription run = describe_scenario_run(s, o, "dir/s.yaml");
+  EXPECT_EQ(run.mode, "scenario");
+  EXPECT_EQ(run.scenario, "dir/s.yaml");
+  EXPECT_EQ(run.host, "http://127.0.0.1:8080");
+  EXPECT_EQ(run.url, run.host);
+  EXPECT_EQ(run.connections, 10u);
+  EXPECT_EQ(run.users, 10u);
+  EXPECT_EQ(run.threads, 10u);  // no more threads than users
+  EXPECT_DOUBLE_EQ(run.duration_s, 30);
+  EXPECT_DOUBLE_EQ(run.spawn_rate, 4);
+  EXPECT_TRUE(run.stages.empty());
+  ASSERT_EQ(run.user_classes.size(), 2u);
+  EXPECT_EQ(run.user_classes[0].users, 8u);
+
+  // With stages: their ends accumulate, and the top-level spawn rate is not reported.
+  Scenario staged = prepared(R"yaml(host: https://localhost:8443
+tasks: [GET /]
+stages:
+  - {duration: 30s, users: 10, spawn_rate: 5}
+  - {duration: 1m, users: 50}
+  - {duration: 30s, users: 0}
+)yaml");
+  o.url = *staged.host;
+  o.connections = staged.peak_users();
+  o.threads = 2;
+  o.duration = staged.effective_run_time();
+  run = describe_scenario_run(staged, o, "s.yaml");
+  EXPECT_EQ(run.host, "https://localhost:8443");
+  EXPECT_EQ(run.users, 50u);
+  EXPECT_EQ(run.threads, 2u);
+  EXPECT_DOUBLE_EQ(run.duration_s, 120);
+  EXPECT_DOUBLE_EQ(run.spawn_rate, 0);
+  ASSERT_EQ(run.stages.size(), 3u);
+  EXPECT_DOUBLE_EQ(run.stages[0].end_s, 30);
+  EXPECT_EQ(run.stages[0].users, 10u);
+  EXPECT_DOUBLE_EQ(run.stages[0].spawn_rate, 5);
+  EXPECT_DOUBLE_EQ(run.stages[1].end_s, 90);
+  EXPECT_DOUBLE_EQ(run.stages[2].end_s, 120);
+  EXPECT_EQ(run.stages[2].users, 0u);
+  ASSERT_EQ(run.user_classes.size(), 1u);
+  EXPECT_EQ(run.user_classes[0].users, 50u);
+}
+
+}  // namespace
+}  // namespace netres::load
