@@ -1,9 +1,13 @@
-"""Shared plumbing for integration tests: where the netres binary is, and the test runner.
+"""Shared plumbing for integration tests: where the netres binary is, the test runner, and the
+few helpers every test file uses (run netres, run a command, parse NDJSON, skip without root).
 
 Each test script is run by CTest as `python3 test_x.py --netres PATH`.
 """
 import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
 import unittest
 
@@ -12,6 +16,32 @@ SOURCE_DIR = os.environ.get(
     "NETRES_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 )
 FIXTURES = os.path.join(SOURCE_DIR, "tests", "fixtures")
+
+
+def netres(*args, timeout=60, **kw):
+    """Runs `netres ARGS...` to completion (text, both streams captured, bounded in time)."""
+    # NETRES is read at call time: main() sets it after the test modules are imported.
+    return subprocess.run([NETRES, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def run(*cmd, check=True, timeout=30, **kw):
+    """Runs a helper command (ip, tc, tshark...); raises on a non-zero exit unless check=False."""
+    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout, **kw)
+
+
+def ndjson(text):
+    """One object per line; a line that is not JSON (a blank one too) fails the test."""
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def require_root(*tools):
+    """Class or test decorator: skips unless running as root with each of `tools` on PATH."""
+    missing = [t for t in tools if not shutil.which(t)]
+    if os.geteuid() != 0:
+        return unittest.skip("needs root")
+    if missing:
+        return unittest.skip("needs " + ", ".join(missing))
+    return lambda f: f
 
 
 def main():

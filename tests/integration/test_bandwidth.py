@@ -6,7 +6,6 @@ against the flow view, eviction with a small --max-flows, and usage errors.
 Live: a short run on loopback only, counting UDP datagrams this test sends to 127.0.0.1.
 """
 import collections
-import json
 import os
 import re
 import subprocess
@@ -18,11 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-
-
-def netres(*args, timeout=60):
-    return subprocess.run([harness.NETRES, "bandwidth", *args], capture_output=True, text=True,
-                          timeout=timeout)
+from harness import ndjson, netres  # noqa: E402
 
 
 def build_pcap(path):
@@ -180,9 +175,9 @@ class BandwidthTest(unittest.TestCase):
         cls.tmp.cleanup()
 
     def rows(self, *args):
-        r = netres("-r", self.pcap, "--json", *args)
+        r = netres("bandwidth", "-r", self.pcap, "--json", *args)
         self.assertEqual(r.returncode, 0, r.stderr)
-        objs = [json.loads(line) for line in r.stdout.splitlines()]
+        objs = ndjson(r.stdout)
         self.assertEqual(objs[-1]["type"], "summary")
         return objs[:-1], objs[-1]
 
@@ -210,10 +205,10 @@ class BandwidthTest(unittest.TestCase):
     def test_file_with_more_flows_than_the_live_table_matches_tshark(self):
         pcap = os.path.join(self.tmp.name, "many.pcap")
         packets, nbytes, non_ip = build_many_flows_pcap(pcap)
-        r = netres("-r", pcap, "--json", timeout=120)
+        r = netres("bandwidth", "-r", pcap, "--json", timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("evicted", r.stderr)
-        objs = [json.loads(line) for line in r.stdout.splitlines()]
+        objs = ndjson(r.stdout)
         summary = objs[-1]
         rows = [o for o in objs if o["type"] == "flow"]
         self.assertEqual(summary["type"], "summary")
@@ -238,10 +233,10 @@ class BandwidthTest(unittest.TestCase):
         self.assertEqual(mine, theirs)
 
         # A bound the user sets still holds, and the rows plus "other / evicted" add up.
-        r = netres("-r", pcap, "--json", "--max-flows", "1000", timeout=120)
+        r = netres("bandwidth", "-r", pcap, "--json", "--max-flows", "1000", timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("evicted", r.stderr)
-        objs = [json.loads(line) for line in r.stdout.splitlines()]
+        objs = ndjson(r.stdout)
         rows = [o for o in objs if o["type"] == "flow"]
         other = [o for o in objs if o["type"] == "other"]
         self.assertEqual(len(rows), 1000)
@@ -309,7 +304,7 @@ class BandwidthTest(unittest.TestCase):
         self.assertLessEqual(len([o for o in rows if o["type"] == "flow"]), 4)
         self.assertGreater(summary["evicted"], 20)
         self.assertEqual(summary["packets"], len(self.pkts))
-        r = netres("-r", self.pcap, "--max-flows", "4")
+        r = netres("bandwidth", "-r", self.pcap, "--max-flows", "4")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("evicted", r.stderr)
         self.assertIn("other / evicted", r.stdout)
@@ -332,7 +327,7 @@ class BandwidthTest(unittest.TestCase):
         self.assertEqual(summary["packets"], len(self.pkts))
 
     def test_filter_and_text_output(self):
-        r = netres("-r", self.pcap, "udp", "and", "port", "53")
+        r = netres("bandwidth", "-r", self.pcap, "udp", "and", "port", "53")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("udp 10.3.0.1:33000 <=> 10.3.1.1:53", r.stdout)
         self.assertNotIn("tcp", r.stdout)
@@ -363,7 +358,7 @@ class BandwidthTest(unittest.TestCase):
             proc.kill()
             proc.wait()
         self.assertEqual(proc.returncode, 0, err)
-        objs = [json.loads(line) for line in out.splitlines()]
+        objs = ndjson(out)
         snapshots = [o for o in objs if o["type"] == "snapshot"]
         self.assertGreaterEqual(len(snapshots), 2)
         # Which side is A depends on the ephemeral port (no TCP initiator here): either way.
@@ -380,7 +375,7 @@ class BandwidthTest(unittest.TestCase):
                      ["-r", self.pcap, "--interval", "soon"], ["-r", self.pcap, "--top", "x"],
                      ["-r", self.pcap, "-i", "lo"], ["-r", "/nonexistent.pcap"],
                      ["-r", self.pcap, "not a filter ((("]):
-            r = netres(*args)
+            r = netres("bandwidth", *args)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
             self.assertIn("netres", r.stderr)
 

@@ -6,7 +6,6 @@ during -w, -C rotation, a full disk, -Z, permission and usage errors).
 Scapy builds the test files in this process only; netres, tshark and tcpdump read them.
 Traffic goes only to 198.18.20.2, inside the namespace, after `ip route get` proved it.
 """
-import json
 import os
 import re
 import shutil
@@ -20,20 +19,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from harness import ndjson, netres, require_root, run  # noqa: E402
 from live_capture import LiveCapture  # noqa: E402
+
+sys.path.insert(0, harness.FIXTURES)
+from netns import NamespaceHost  # noqa: E402
 
 NS = "nrcap-t"
 HOST_IF, NS_IF = "nrcap0", "nrcap1"
 HOST_ADDR, NS_ADDR = "198.18.20.1", "198.18.20.2"
-
-
-def run(*cmd, check=True, timeout=30, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout, **kw)
-
-
-def netres(*args, timeout=60, **kw):
-    return subprocess.run([harness.NETRES, "capture", *args], capture_output=True, text=True,
-                          timeout=timeout, **kw)
 
 
 def build_pcaps(directory):
@@ -229,9 +223,9 @@ class Oracle(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def netres_json(self, path, *args):
-        r = netres("-r", path, "--json", *args)
+        r = netres("capture", "-r", path, "--json", *args)
         self.assertEqual(r.returncode, 0, r.stderr)
-        return [json.loads(line) for line in r.stdout.splitlines()]
+        return ndjson(r.stdout)
 
     def test_fields_match_tshark(self):
         for name, path in self.files.items():
@@ -254,7 +248,7 @@ class Oracle(unittest.TestCase):
                                      f"{name} packet {number} field {field}: {j['summary']}")
 
     def test_summaries_cover_every_layer(self):
-        text = netres("-r", self.files["mixed"], "-t").stdout
+        text = netres("capture", "-r", self.files["mixed"], "-t").stdout
         for expected in [
             "IP 10.1.0.1:51234 > 10.1.0.2:80 TCP [S] seq 1000 win 64240 options [mss 1460,"
             "wscale 7,sackOK,TS val 12345 ecr 0] len 0",
@@ -282,14 +276,14 @@ class Oracle(unittest.TestCase):
                     "vlan 100", "vlan and vlan 200", "ip6", "arp", "icmp or icmp6",
                     "ip[6:2] & 0x1fff != 0", "tcp[tcpflags] & tcp-syn != 0", "not ip"]:
             args = flt.split() if flt else []
-            ours = netres("-r", path, *args)
+            ours = netres("capture", "-r", path, *args)
             self.assertEqual(ours.returncode, 0, (flt, ours.stderr))
             theirs = run("tcpdump", "-nr", path, *args)
             self.assertEqual(len(ours.stdout.splitlines()), len(theirs.stdout.splitlines()), flt)
             self.assertIn(f"{len(ours.stdout.splitlines())} packets captured", ours.stderr)
 
     def test_count_hex_and_stdout_only_packets(self):
-        r = netres("-r", self.files["mixed"], "-c", "3", "-x")
+        r = netres("capture", "-r", self.files["mixed"], "-c", "3", "-x")
         self.assertEqual(r.returncode, 0)
         lines = r.stdout.splitlines()
         self.assertEqual(sum(1 for x in lines if not x.startswith("\t")), 3)
@@ -298,23 +292,23 @@ class Oracle(unittest.TestCase):
 
     def test_write_reads_back_identically(self):
         out = os.path.join(self.dir, "copy.pcap")
-        r = netres("-r", self.files["mixed"], "-w", out, "tcp")
+        r = netres("capture", "-r", self.files["mixed"], "-w", out, "tcp")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, "")
         self.assertEqual(run("tcpdump", "-nr", out).stdout,
                          run("tcpdump", "-nr", self.files["mixed"], "tcp").stdout)
 
     def test_errors(self):
-        r = netres("-r", self.files["mixed"], "tcp", "and", "bogus-token")
+        r = netres("capture", "-r", self.files["mixed"], "tcp", "and", "bogus-token")
         self.assertEqual(r.returncode, 2)
         self.assertTrue(r.stderr.startswith("netres: capture: bad filter"), r.stderr)
-        r = netres("-r", os.path.join(self.dir, "missing.pcap"))
+        r = netres("capture", "-r", os.path.join(self.dir, "missing.pcap"))
         self.assertEqual(r.returncode, 2)
         self.assertIn("missing.pcap", r.stderr)
         junk = os.path.join(self.dir, "junk.pcap")
         with open(junk, "wb") as f:
             f.write(os.urandom(100))
-        r = netres("-r", junk)
+        r = netres("capture", "-r", junk)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("netres: capture: cannot read", r.stderr)
         # A capture cut mid-record: packets before the cut print, then a clear error.
@@ -323,21 +317,21 @@ class Oracle(unittest.TestCase):
             data = f.read()
         with open(cut, "wb") as f:
             f.write(data[:300])
-        r = netres("-r", cut)
+        r = netres("capture", "-r", cut)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertGreater(len(r.stdout.splitlines()), 0)
         self.assertIn("truncated", r.stderr)
-        r = netres("-i", "nrcap-none0", "-c", "1")
+        r = netres("capture", "-i", "nrcap-none0", "-c", "1")
         self.assertEqual(r.returncode, 3)
         self.assertIn("no such interface 'nrcap-none0'", r.stderr)
-        r = netres("-r", self.files["mixed"], "-i", "lo")
+        r = netres("capture", "-r", self.files["mixed"], "-i", "lo")
         self.assertEqual(r.returncode, 2)
-        r = netres("-r", self.files["mixed"], "-C", "1M")
+        r = netres("capture", "-r", self.files["mixed"], "-C", "1M")
         self.assertEqual(r.returncode, 2)
 
     def test_live_capture_without_permission(self):
-        r = subprocess.run([harness.NETRES, "capture", "-i", "lo", "-c", "1"], capture_output=True,
-                           text=True, timeout=30, user=65534, group=65534, extra_groups=[])
+        r = netres("capture", "-i", "lo", "-c", "1", timeout=30, user=65534, group=65534,
+                   extra_groups=[])
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("CAP_NET_RAW", r.stderr)
 
@@ -440,9 +434,9 @@ class Truncation(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def netres_json(self, path):
-        r = netres("-r", path, "--json")
+        r = netres("capture", "-r", path, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        return [json.loads(line) for line in r.stdout.splitlines()]
+        return ndjson(r.stdout)
 
     def test_every_prefix_against_tshark_fields(self):
         ours = self.netres_json(self.path)
@@ -491,7 +485,7 @@ class Truncation(unittest.TestCase):
         self.assertEqual(j["caplen"], 38)
         self.assertEqual(j["tcp"], {"sport": 51234, "dport": 80})
         self.assertTrue(j["truncated"])
-        text = netres("-r", cut, "-t").stdout
+        text = netres("capture", "-r", cut, "-t").stdout
         self.assertIn("IP 10.1.0.1:51234 > 10.1.0.2:80 TCP [truncated]", text)
         # tcpdump shows the same two ports.
         self.assertIn("10.1.0.1.51234 > 10.1.0.2.80", run("tcpdump", "-nr", cut).stdout)
@@ -518,32 +512,19 @@ def tcpdump_count(path):
     return len(r.stdout.splitlines())
 
 
+@require_root("ip")
 class Live(unittest.TestCase):
     """Live captures on the host end of a veth pair whose other end is in our namespace."""
 
     @classmethod
-    def cleanup(cls):
-        subprocess.run(["ip", "link", "del", HOST_IF], capture_output=True)
-        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
-
-    @classmethod
     def setUpClass(cls):
-        cls.cleanup()
+        cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_ADDR, NS_ADDR, 30).setup()
         try:
-            run("ip", "netns", "add", NS)
-            run("ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF)
-            run("ip", "link", "set", NS_IF, "netns", NS)
-            run("ip", "addr", "add", f"{HOST_ADDR}/30", "dev", HOST_IF)
-            run("ip", "link", "set", HOST_IF, "up")
-            run("ip", "netns", "exec", NS, "ip", "addr", "add", f"{NS_ADDR}/30", "dev", NS_IF)
-            run("ip", "netns", "exec", NS, "ip", "link", "set", NS_IF, "up")
-            run("ip", "netns", "exec", NS, "ip", "link", "set", "lo", "up")
-            route = run("ip", "route", "get", NS_ADDR).stdout
             # SAFETY: nothing is sent unless the target is reached through our own veth.
-            assert f"dev {HOST_IF}" in route, route
+            cls.host.assert_routed_via_veth(NS_ADDR)
             # A TCP listener in the namespace that accepts and closes, for a bounded time.
-            cls.listener = subprocess.Popen(
-                ["ip", "netns", "exec", NS, sys.executable, "-c",
+            cls.host.popen(
+                [sys.executable, "-c",
                  "import socket,time\n"
                  "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
                  f"s.bind(('{NS_ADDR}', 8080)); s.listen(64); s.settimeout(1)\n"
@@ -554,25 +535,23 @@ class Live(unittest.TestCase):
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
-                if f"{NS_ADDR}:8080" in run("ip", "netns", "exec", NS, "ss", "-ltn").stdout:
+                if f"{NS_ADDR}:8080" in cls.host.exec(["ss", "-ltn"]).stdout:
                     break
                 time.sleep(0.05)
             # Resolve the neighbour once so ARP does not race the first counted packet.
             send_udp(1, 9)
             time.sleep(0.2)
         except BaseException:
-            cls.cleanup()
+            cls.host.teardown()
             raise
         cls.dir = tempfile.mkdtemp(prefix="nrcap-live-")
         os.chmod(cls.dir, 0o777)
 
     @classmethod
     def tearDownClass(cls):
-        cls.listener.kill()
-        cls.listener.wait()
         subprocess.run(["umount", os.path.join(cls.dir, "full")], capture_output=True)
         shutil.rmtree(cls.dir, ignore_errors=True)
-        cls.cleanup()
+        cls.host.teardown()
 
     def capture_udp(self, port, count, size, *args, sig=signal.SIGINT):
         """Captures `count` datagrams to `port` with `args`; stops with `sig` once they are out."""
@@ -589,7 +568,7 @@ class Live(unittest.TestCase):
         send_udp(30, 9999)
         rc, out, err = cap.finish(timeout=15)
         self.assertEqual(rc, 0, err)
-        lines = [json.loads(x) for x in out.splitlines()]
+        lines = ndjson(out)
         self.assertEqual(len(lines), 20)
         self.assertTrue(all(j["udp"]["dport"] == 9999 and j["ip"]["dst"] == NS_ADDR
                             for j in lines))
@@ -685,7 +664,7 @@ class Live(unittest.TestCase):
         send_udp(3, 9994)
         rc, out, err = cap.finish(timeout=15)
         self.assertEqual(rc, 0, err)
-        lines = [json.loads(x) for x in out.splitlines()]
+        lines = ndjson(out)
         self.assertEqual(len(lines), 3)
         self.assertIn(lines[0]["linktype"], (113, 276))
         self.assertEqual(lines[0]["ip"]["dst"], NS_ADDR)

@@ -24,15 +24,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from harness import netres, require_root, run  # noqa: E402
 from live_capture import LiveCapture  # noqa: E402
+
+sys.path.insert(0, harness.FIXTURES)
+from netns import NamespaceHost  # noqa: E402
 
 NS = "netres-capw-t"
 HOST_IF, NS_IF = "netres-capw0", "netres-capw1"
 HOST_ADDR, NS_ADDR = "198.18.31.1", "198.18.31.2"
-
-
-def run(*cmd, check=True, timeout=30):
-    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout)
 
 
 def stat(stderr, what):
@@ -95,31 +95,18 @@ def write_pcap(path, count, size):
             f.write(frame)
 
 
+@require_root("ip")
 class CaptureWriter(unittest.TestCase):
     @classmethod
-    def cleanup(cls):
-        subprocess.run(["ip", "link", "del", HOST_IF], capture_output=True)
-        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
-
-    @classmethod
     def setUpClass(cls):
-        cls.cleanup()
+        cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_ADDR, NS_ADDR, 30).setup()
         try:
-            run("ip", "netns", "add", NS)
-            run("ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF)
-            run("ip", "link", "set", NS_IF, "netns", NS)
-            run("ip", "addr", "add", f"{HOST_ADDR}/30", "dev", HOST_IF)
-            run("ip", "link", "set", HOST_IF, "up")
-            run("ip", "-n", NS, "addr", "add", f"{NS_ADDR}/30", "dev", NS_IF)
-            run("ip", "-n", NS, "link", "set", NS_IF, "up")
-            run("ip", "-n", NS, "link", "set", "lo", "up")
-            route = run("ip", "route", "get", NS_ADDR).stdout
             # SAFETY: nothing is sent unless the target is reached through our own veth.
-            assert f"dev {HOST_IF}" in route, route
+            cls.host.assert_routed_via_veth(NS_ADDR)
             send_udp(1, 9, 32)  # resolve the neighbour before anything is counted
             time.sleep(0.2)
         except BaseException:
-            cls.cleanup()
+            cls.host.teardown()
             raise
         cls.dir = tempfile.mkdtemp(prefix="netres-capw-")
 
@@ -127,7 +114,7 @@ class CaptureWriter(unittest.TestCase):
     def tearDownClass(cls):
         subprocess.run(["umount", os.path.join(cls.dir, "full")], capture_output=True)
         shutil.rmtree(cls.dir, ignore_errors=True)
-        cls.cleanup()
+        cls.host.teardown()
 
     def stalled_capture(self, name, port, count, *args):
         """Captures `count` datagrams of 1000 bytes into a FIFO read only after SIGINT."""
@@ -222,8 +209,7 @@ class CaptureWriter(unittest.TestCase):
         for args, message in ((["--write-queue", "8M"], "give -w too"),
                               (["-w", "/dev/null", "--write-queue", "1k"], "at least 2M"),
                               (["-w", "/dev/null", "--write-queue", "lots"], "--write-queue")):
-            r = subprocess.run([harness.NETRES, "capture", "-i", HOST_IF, *args],
-                               capture_output=True, text=True, timeout=30)
+            r = netres("capture", "-i", HOST_IF, *args, timeout=30)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn(message, r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)

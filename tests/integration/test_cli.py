@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """The shared command-line conventions: help, version, exit codes, one-line errors."""
-import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 import harness  # noqa: E402
+from harness import netres  # noqa: E402
 
 
 class Cli(unittest.TestCase):
     def run_netres(self, *args):
-        return subprocess.run([harness.NETRES, *args], capture_output=True, text=True, timeout=30)
+        return netres(*args, timeout=30)
 
     def test_version(self):
         r = self.run_netres("--version")

@@ -18,6 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from harness import netres  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
 from terminal import redraws, run_on_terminal  # noqa: E402
@@ -26,8 +27,7 @@ import nginx_load  # noqa: E402
 
 def run_load(*args, timeout=60, env=None):
     started = time.monotonic()
-    r = subprocess.run([harness.NETRES, "load", *args], capture_output=True, text=True,
-                       timeout=timeout, env=env)
+    r = netres("load", *args, timeout=timeout, env=env)
     r.elapsed = time.monotonic() - started
     return r
 

@@ -16,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from harness import netres  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
 import nginx_load  # noqa: E402
@@ -39,8 +40,7 @@ def half_up(x):
 
 
 def run_load(*args, timeout=60):
-    return subprocess.run([harness.NETRES, "load", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return netres("load", *args, timeout=timeout)
 
 
 def one_json(r):

@@ -17,6 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from harness import ndjson, netres  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
 from dnsmasq import Dnsmasq, LossyRelay, SilentUdpServer, closed_udp_port, ns_rdata_hex  # noqa: E402
@@ -51,13 +52,11 @@ class Resolve(unittest.TestCase):
 
     def netres(self, *args, stdin=None, server=None, timeout=20):
         server = server or self.dns.server
-        return subprocess.run(
-            [harness.NETRES, "resolve", "--server", server, *args],
-            input=stdin, capture_output=True, text=True, timeout=timeout)
+        return netres("resolve", "--server", server, *args, input=stdin, timeout=timeout)
 
     def rows(self, *args, **kw):
         r = self.netres("--json", *args, **kw)
-        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        rows = ndjson(r.stdout)
         return r, rows
 
     def check_row(self, row, name, type_, status, answers, chain=(), qname=None):
@@ -259,8 +258,7 @@ class Resolve(unittest.TestCase):
 
     def test_bad_server_exits_2(self):
         for bad in ("localhost", "127.0.0.1:0", "[::1", "1.2.3.4:99999", "127.0.0.1,"):
-            r = subprocess.run([harness.NETRES, "resolve", "--server", bad, "web.test"],
-                               capture_output=True, text=True, timeout=20)
+            r = netres("resolve", "--server", bad, "web.test", timeout=20)
             self.assertEqual(r.returncode, 2, (bad, r.stderr))
             self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
             self.assertIn("bad DNS server", r.stderr)
@@ -346,9 +344,8 @@ class ResolveUnbound(unittest.TestCase):
         shutil.rmtree(cls.work, ignore_errors=True)
 
     def rows(self, *args):
-        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "--json",
-                            *args], capture_output=True, text=True, timeout=60)
-        return r, [json.loads(line) for line in r.stdout.splitlines()]
+        r = netres("resolve", "--server", self.dns.server, "--json", *args, timeout=60)
+        return r, ndjson(r.stdout)
 
     @unittest.skipUnless(shutil.which("dig"), "dig not installed")
     def test_types_render_as_dig_shows_them(self):
@@ -375,8 +372,7 @@ class ResolveUnbound(unittest.TestCase):
                          ["10 60 5060 sip.test", "20 0 5061 sip2.test"])
         # SOA at a name below the apex: NODATA, with the SOA in the authority section only.
         self.assertEqual((rows[1]["status"], rows[1]["answers"]), ("NOERROR", []))
-        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "-t", "caa",
-                            "test"], capture_output=True, text=True, timeout=20)
+        r = netres("resolve", "--server", self.dns.server, "-t", "caa", "test", timeout=20)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.splitlines()[1].split(None, 4)[:4],
                          ["test", "CAA", "NOERROR", "300"])
@@ -391,9 +387,8 @@ class ResolveUnbound(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
 
     def test_truncated_answer_is_fetched_over_tcp(self):
-        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "--json",
-                            "--stats", "-t", "TXT", "big.test"],
-                           capture_output=True, text=True, timeout=20)
+        r = netres("resolve", "--server", self.dns.server, "--json", "--stats", "-t", "TXT",
+                   "big.test", timeout=20)
         self.assertEqual(r.returncode, 0, r.stderr)
         row = json.loads(r.stdout)
         self.assertEqual(row["answers"][0]["data"],
@@ -402,12 +397,10 @@ class ResolveUnbound(unittest.TestCase):
 
     def test_bulk_names_none_lost(self):
         names = [f"b{i}.bulk.test" for i in range(2000)]
-        r = subprocess.run([harness.NETRES, "resolve", "--server", self.dns.server, "--json",
-                            "-t", "A", "-c", "1000", "--stats"],
-                           input="\n".join(names) + "\n", capture_output=True, text=True,
-                           timeout=120)
+        r = netres("resolve", "--server", self.dns.server, "--json", "-t", "A", "-c", "1000",
+                   "--stats", input="\n".join(names) + "\n", timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
-        rows = [json.loads(line) for line in r.stdout.splitlines()]
+        rows = ndjson(r.stdout)
         self.assertEqual([x["name"] for x in rows], names)
         self.assertEqual([x["answers"][0]["data"] for x in rows],
                          [f"10.7.{i >> 8}.{i & 255}" for i in range(2000)])

@@ -4,7 +4,6 @@
 on others; nmap -sT is the oracle for the open set. Traffic goes only to that namespace (checked
 with `ip route get` before any scan) or, for bad-input cases, nowhere.
 """
-import json
 import os
 import shutil
 import socket
@@ -16,6 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from harness import ndjson, netres, require_root  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
 from netns import NamespaceHost  # noqa: E402
@@ -40,7 +40,7 @@ def ports_with(rows, state):
     return {r["port"] for r in rows if r["state"] == state}
 
 
-@unittest.skipUnless(os.geteuid() == 0 and shutil.which("ip"), "needs root and iproute2")
+@require_root("ip")
 class Scan(unittest.TestCase):
     host = None
 
@@ -87,13 +87,12 @@ class Scan(unittest.TestCase):
             cls.host.teardown()
 
     def netres(self, *args, timeout=60):
-        return subprocess.run([harness.NETRES, "scan", *args], capture_output=True, text=True,
-                              timeout=timeout)
+        return netres("scan", *args, timeout=timeout)
 
     def scan_json(self, *args):
         r = self.netres(*args, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
-        return [json.loads(line) for line in r.stdout.splitlines()], r
+        return ndjson(r.stdout), r
 
     # --- states -------------------------------------------------------------------------------
     def check_states(self, target):
@@ -134,7 +133,7 @@ class Scan(unittest.TestCase):
         for target in (TARGET_V4, TARGET_V6):
             r = self.netres(target, "-p", "6000-6004", "--json")
             self.assertEqual(r.returncode, 1, r.stderr)
-            rows = [json.loads(line) for line in r.stdout.splitlines()]
+            rows = ndjson(r.stdout)
             self.assertEqual({(x["state"], x["reason"]) for x in rows},
                              {("filtered", "host-unreach")}, target)
             self.assertIn("unreachable", r.stderr)
@@ -252,8 +251,7 @@ class BadInput(unittest.TestCase):
     """Usage errors exit 2 with one line on stderr, before any packet is sent."""
 
     def check(self, args, message=None):
-        r = subprocess.run([harness.NETRES, "scan", *args], capture_output=True, text=True,
-                           timeout=30)
+        r = netres("scan", *args, timeout=30)
         self.assertEqual(r.returncode, 2, (args, r.stderr))
         self.assertEqual(r.stdout, "")
         lines = r.stderr.splitlines()
@@ -309,8 +307,7 @@ class RuntimeErrors(unittest.TestCase):
         def low_limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
 
-        r = subprocess.run([harness.NETRES, "scan", "127.0.0.1", "-p", "1"], capture_output=True,
-                           text=True, timeout=30, preexec_fn=low_limit)
+        r = netres("scan", "127.0.0.1", "-p", "1", timeout=30, preexec_fn=low_limit)
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertRegex(r.stderr, r"^netres: scan: the open file limit is 40")
 
@@ -320,9 +317,8 @@ class RuntimeErrors(unittest.TestCase):
         def limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (120, 120))
 
-        r = subprocess.run([harness.NETRES, "scan", "127.0.0.1", "-p", "1-2000", "--json",
-                            "--concurrency", "5000"], capture_output=True, text=True, timeout=60,
-                           preexec_fn=limit)
+        r = netres("scan", "127.0.0.1", "-p", "1-2000", "--json", "--concurrency", "5000",
+                   timeout=60, preexec_fn=limit)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(r.stdout.splitlines()), 2000)
         self.assertIn("exceeds the open file limit", r.stderr)

@@ -15,6 +15,10 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
+from harness import ndjson, netres, require_root, run  # noqa: E402
+
+sys.path.insert(0, harness.FIXTURES)
+from netns import NamespaceHost  # noqa: E402
 
 NS = "nrshape-t"
 HOST_IF, NS_IF = "nrshape0", "nrshape1"
@@ -56,20 +60,6 @@ print(json.dumps({"bytes": counted, "seconds": (end - start) if start and end el
 """
 
 
-def run(*cmd, check=True, timeout=30):
-    return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=timeout)
-
-
-def netres(*args, timeout=30, **kw):
-    return subprocess.run([harness.NETRES, "shape", *args], capture_output=True, text=True,
-                          timeout=timeout, **kw)
-
-
-def teardown():
-    subprocess.run(["ip", "netns", "del", NS], capture_output=True, timeout=30)
-    subprocess.run(["ip", "link", "del", HOST_IF], capture_output=True, timeout=30)
-
-
 def transfer_bits_per_second(seconds, skip, port=PORT):
     """Bulk TCP from the root namespace to the receiver in NS for `seconds`: payload bits/s."""
     recv = subprocess.Popen(["ip", "netns", "exec", NS, sys.executable, "-c", RECEIVER, NS_ADDR,
@@ -93,49 +83,42 @@ def transfer_bits_per_second(seconds, skip, port=PORT):
     return result["bytes"] * 8 / result["seconds"]
 
 
+@require_root("ip", "tc")
 class ShapeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        teardown()
+        cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_ADDR, NS_ADDR, 30).setup()
         try:
-            run("ip", "netns", "add", NS)
-            run("ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", NS_IF, "netns", NS)
-            run("ip", "addr", "add", f"{HOST_ADDR}/30", "dev", HOST_IF)
-            run("ip", "link", "set", HOST_IF, "up")
-            run("ip", "-n", NS, "addr", "add", f"{NS_ADDR}/30", "dev", NS_IF)
-            run("ip", "-n", NS, "link", "set", NS_IF, "up")
-            run("ip", "-n", NS, "link", "set", "lo", "up")
-            route = run("ip", "route", "get", NS_ADDR).stdout
-            assert f"dev {HOST_IF}" in route, f"{NS_ADDR} does not go via {HOST_IF}: {route}"
+            cls.host.assert_routed_via_veth(NS_ADDR)
         except BaseException:
-            teardown()
+            cls.host.teardown()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        teardown()
+        cls.host.teardown()
 
     def tearDown(self):
         subprocess.run(["tc", "qdisc", "del", "dev", HOST_IF, "root"], capture_output=True,
                        timeout=10)
 
     def test_tbf_limits_shows_and_clears(self):
-        r = netres(HOST_IF, "--rate", "8mbit", "--burst", "16k")
+        r = netres("shape", HOST_IF, "--rate", "8mbit", "--burst", "16k")
         self.assertEqual(r.returncode, 0, r.stderr)
         tc = run("tc", "qdisc", "show", "dev", HOST_IF).stdout
         self.assertIn("tbf 1: root", tc)
         self.assertIn("rate 8Mbit", tc)
         self.assertIn("burst 16Kb", tc)
 
-        shown = netres(HOST_IF, "--show", "--json")
+        shown = netres("shape", HOST_IF, "--show", "--json")
         self.assertEqual(shown.returncode, 0, shown.stderr)
-        rows = [json.loads(line) for line in shown.stdout.splitlines()]
+        rows = ndjson(shown.stdout)
         root = [q for q in rows if q["type"] == "qdisc" and q["parent"] == "root"]
         self.assertEqual(len(root), 1, rows)
         self.assertEqual(root[0]["kind"], "tbf")
         self.assertEqual(root[0]["rate_bits"], LIMIT_BITS)
         self.assertEqual(root[0]["burst"], 16384)
-        text = netres(HOST_IF, "--show")
+        text = netres("shape", HOST_IF, "--show")
         self.assertRegex(text.stdout, r"qdisc\s+tbf\s+1:\s+root\s+8mbit")
 
         payload_bps = transfer_bits_per_second(3.0, 0.5)
@@ -144,7 +127,7 @@ class ShapeTest(unittest.TestCase):
         self.assertLess(abs(wire_bps - LIMIT_BITS) / LIMIT_BITS, 0.10,
                         f"measured {wire_bps / 1e6:.2f} Mbit/s on the wire")
 
-        r = netres(HOST_IF, "--clear")
+        r = netres("shape", HOST_IF, "--clear")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("tbf", run("tc", "qdisc", "show", "dev", HOST_IF).stdout)
         fast = transfer_bits_per_second(1.0, 0.2)
@@ -152,7 +135,7 @@ class ShapeTest(unittest.TestCase):
         self.assertGreater(fast, 10 * LIMIT_BITS, f"{fast / 1e6:.1f} Mbit/s after --clear")
 
     def test_htb_limits_the_matched_port_only(self):
-        r = netres(HOST_IF, "--match", "port", str(PORT), "--rate", "4mbit")
+        r = netres("shape", HOST_IF, "--match", "port", str(PORT), "--rate", "4mbit")
         self.assertEqual(r.returncode, 0, r.stderr)
         classes = run("tc", "class", "show", "dev", HOST_IF).stdout
         self.assertIn("class htb 1:10", classes)
@@ -160,8 +143,7 @@ class ShapeTest(unittest.TestCase):
         filters = run("tc", "filter", "show", "dev", HOST_IF).stdout
         self.assertIn(f"match {PORT:04x}0000/ffff0000 at 20", filters)  # source port
         self.assertIn(f"match 0000{PORT:04x}/0000ffff at 20", filters)  # destination port
-        shown = netres(HOST_IF, "--show", "--json").stdout.splitlines()
-        shown = [json.loads(line) for line in shown]
+        shown = ndjson(netres("shape", HOST_IF, "--show", "--json").stdout)
         self.assertIn(("htb", "1:10", 4_000_000),
                       [(e["kind"], e["handle"], e.get("rate_bits")) for e in shown])
 
@@ -173,7 +155,8 @@ class ShapeTest(unittest.TestCase):
         self.assertGreater(other, 10 * 4_000_000)
 
         # Applying again replaces the setup instead of failing on the existing one.
-        r = netres(HOST_IF, "--match", "port", "80", "--rate", "2mbit", "--default-rate", "50mbit")
+        r = netres("shape", HOST_IF, "--match", "port", "80", "--rate", "2mbit", "--default-rate",
+                   "50mbit")
         self.assertEqual(r.returncode, 0, r.stderr)
         classes = run("tc", "class", "show", "dev", HOST_IF).stdout
         self.assertIn("rate 2Mbit", classes)
@@ -182,23 +165,23 @@ class ShapeTest(unittest.TestCase):
         self.assertIn("default 0x10020", run("tc", "qdisc", "show", "dev", HOST_IF).stdout)
 
     def test_rate_can_be_replaced(self):
-        self.assertEqual(netres(HOST_IF, "--rate", "8mbit").returncode, 0)
-        r = netres(HOST_IF, "--rate", "2mbit", "--latency", "100ms")
+        self.assertEqual(netres("shape", HOST_IF, "--rate", "8mbit").returncode, 0)
+        r = netres("shape", HOST_IF, "--rate", "2mbit", "--latency", "100ms")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("rate 2Mbit", run("tc", "qdisc", "show", "dev", HOST_IF).stdout)
 
     def test_clear_without_qdisc_is_fine(self):
-        r = netres(HOST_IF, "--clear")
+        r = netres("shape", HOST_IF, "--clear")
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_missing_interface_exits_3(self):
         for args in (["nrshape-none0", "--rate", "1mbit"], ["nrshape-none0", "--show"]):
-            r = netres(*args)
+            r = netres("shape", *args)
             self.assertEqual(r.returncode, 3, r.stderr)
             self.assertIn("no such interface 'nrshape-none0'", r.stderr)
 
     def test_without_privileges_exits_3_naming_cap_net_admin(self):
-        r = netres(HOST_IF, "--rate", "1mbit", user=65534, group=65534, extra_groups=[])
+        r = netres("shape", HOST_IF, "--rate", "1mbit", user=65534, group=65534, extra_groups=[])
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("CAP_NET_ADMIN", r.stderr)
         self.assertNotIn("tbf", run("tc", "qdisc", "show", "dev", HOST_IF).stdout)
@@ -212,7 +195,7 @@ class ShapeTest(unittest.TestCase):
                      [HOST_IF, "--burst", "32k"],
                      [HOST_IF, "--rate", "1mbit", "--match", "host", "x"],
                      [HOST_IF, "--rate", "1mbit", "--match", "port", "70000"]):
-            r = netres(*args)
+            r = netres("shape", *args)
             self.assertEqual(r.returncode, 2, (args, r.stderr))
         self.assertNotIn("tbf", run("tc", "qdisc", "show", "dev", HOST_IF).stdout)
 

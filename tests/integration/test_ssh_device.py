@@ -9,7 +9,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "fixtures"))
 import harness  # noqa: E402
-from sshd_env import SshEnv, ndjson, table_rows  # noqa: E402
+from harness import ndjson  # noqa: E402
+from sshd_env import SshEnv, table_rows  # noqa: E402
 import sshd  # noqa: E402
 
 FAKE_DEVICE = os.path.join(harness.FIXTURES, "fake_device.py")
