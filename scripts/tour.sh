@@ -7,10 +7,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# What the tour is doing while it prepares: the build alone takes minutes on a fresh machine.
+step() { printf '\n== %s\n' "$*"; }
+
+step "checking the Debian packages netres needs (scripts/deps.sh; installs what is missing)"
 scripts/deps.sh
+step "configuring the build in build/ (cmake, Ninja, RelWithDebInfo)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
-cmake --build build -j "$(nproc)" >/dev/null
+step "building netres and its tests with $(nproc) jobs (several minutes the first time)"
+# Ninja's own progress: one [done/total] line redrawn in place on a terminal, a line per step
+# otherwise (a log, CI); compiler errors and warnings show as they happen.
+cmake --build build -j "$(nproc)"
 netres=build/src/cli/netres
+step "built $netres; starting the tour's servers (dnsmasq on loopback, a namespace host, sshd, nginx)"
 
 ns=nrtour
 host4=198.18.99.2
