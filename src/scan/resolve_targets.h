@@ -1,4 +1,5 @@
-// Hostname targets through the resolve concern (the one cross-concern use docs/architecture.md allows).
+// Hostname targets through the resolve concern (the one cross-concern use docs/architecture.md
+// allows).
 #pragma once
 
 #include "resolve/lookup.h"
