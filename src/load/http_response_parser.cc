@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/text.h"
+
 namespace netres::load {
 namespace {
 
@@ -19,12 +21,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool is_token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
@@ -35,7 +31,7 @@ template <class F>
 void for_each_element(std::string_view value, F f) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    std::string_view item = trim(value.substr(0, comma));
+    std::string_view item = trim(value.substr(0, comma), " \t");
     if (!item.empty()) f(item);
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -285,7 +281,7 @@ bool HttpResponseParser::head_line(std::string_view line) {
       return false;
     }
   }
-  return header_field(name, trim(line.substr(colon + 1)));
+  return header_field(name, trim(line.substr(colon + 1), " \t"));
 }
 
 bool HttpResponseParser::header_field(std::string_view name, std::string_view value) {
@@ -314,7 +310,7 @@ bool HttpResponseParser::header_field(std::string_view name, std::string_view va
   } else if (iequals(name, "transfer-encoding")) {
     // Only the last coding decides the framing; chunked anywhere but last is not framing.
     for_each_element(value, [&](std::string_view item) {
-      std::string_view coding = trim(item.substr(0, item.find(';')));
+      std::string_view coding = trim(item.substr(0, item.find(';')), " \t");
       if (chunked_) {
         chunked_ = false;
         other_encoding_ = true;

@@ -9,6 +9,7 @@
 
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace netres::load {
 namespace {
@@ -25,12 +26,6 @@ constexpr std::array<std::pair<const char*, Threshold::Metric>, 10> kMetrics{{
     {"rps", Threshold::Metric::kRps},
     {"fail_ratio", Threshold::Metric::kFailRatio},
 }};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  return s;
-}
 
 }  // namespace
 
@@ -62,7 +57,7 @@ Threshold parse_threshold(std::string_view text) {
   if (op_pos == std::string_view::npos) throw bad("expected METRIC>VALUE or METRIC<VALUE");
   Threshold t;
   t.text = std::string(text);
-  std::string_view name = trim(text.substr(0, op_pos));
+  std::string_view name = trim(text.substr(0, op_pos), " ");
   bool found = false;
   for (const auto& [n, metric] : kMetrics) {
     if (name == n) {
@@ -77,7 +72,7 @@ Threshold parse_threshold(std::string_view text) {
   if (equal) ++value_pos;
   t.op = greater ? (equal ? Threshold::Op::kGreaterEqual : Threshold::Op::kGreater)
                  : (equal ? Threshold::Op::kLessEqual : Threshold::Op::kLess);
-  std::string_view value = trim(text.substr(value_pos));
+  std::string_view value = trim(text.substr(value_pos), " ");
   if (value.empty()) throw bad("missing value");
   if (t.is_latency()) {
     if (value.find_first_not_of("0123456789.") == std::string_view::npos)

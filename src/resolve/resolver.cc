@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "resolve/dns_name.h"
 
 namespace netres::resolve {
@@ -33,12 +34,6 @@ namespace netres::resolve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 ServerAddress parse_server(std::string_view item) {
   auto bad = [&](std::string_view why) {
@@ -99,7 +94,7 @@ std::vector<ServerAddress> parse_servers(std::string_view text) {
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
     if (comma == std::string_view::npos) comma = text.size();
-    out.push_back(parse_server(trim(text.substr(start, comma - start))));
+    out.push_back(parse_server(trim(text.substr(start, comma - start), " \t")));
     start = comma + 1;
   }
   return out;

@@ -9,17 +9,12 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "ssh/config_store.h"
 #include "ssh/device_shell.h"
 
 namespace netres::ssh {
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
-}
 
 std::string platform_of(const Host& h, const ConfigOptions& o) {
   return h.platform.empty() ? o.platform : h.platform;
@@ -106,7 +101,7 @@ void store_backup(ConfigStore& store, const Host& h, const std::string& text, Co
 bool set_style(const std::string& negate_prefix) { return negate_prefix == "delete "; }
 
 std::string negate_line(const std::string& line, const std::string& negate_prefix) {
-  std::string t = trim(line);
+  std::string t(trim(line));
   if (set_style(negate_prefix) && t.starts_with("set ")) return "delete " + t.substr(4);
   return negate_prefix + t;
 }
@@ -116,7 +111,7 @@ std::string negate_line(const std::string& line, const std::string& negate_prefi
 std::vector<std::string> push_lines_from_text(const std::string& text) {
   std::vector<std::string> out;
   for (const auto& line : split_lines(text)) {
-    std::string t = trim(line);
+    std::string t(trim(line));
     if (t.empty() || t.front() == '!' || t.front() == '#') continue;
     std::string l = line;
     while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.pop_back();
@@ -128,7 +123,7 @@ std::vector<std::string> push_lines_from_text(const std::string& text) {
 std::vector<std::string> config_body_lines(const std::string& text) {
   std::vector<std::string> out;
   for (const auto& line : split_lines(text)) {
-    std::string t = trim(line);
+    std::string t(trim(line));
     if (t.empty() || t.front() == '!' || t == "end" || t.starts_with("## ") ||
         t.starts_with("Building configuration") || t.starts_with("Current configuration"))
       continue;
@@ -157,9 +152,9 @@ std::vector<std::string> preview_push(const std::vector<std::string>& body,
                                       const std::string& negate_prefix) {
   std::vector<std::string> out = body;
   for (const auto& line : lines) {
-    std::string t = trim(line);
+    std::string t(trim(line));
     if (!negate_prefix.empty() && t.starts_with(negate_prefix)) {
-      std::string target = trim(t.substr(negate_prefix.size()));
+      std::string target(trim(t.substr(negate_prefix.size())));
       if (set_style(negate_prefix)) target = "set " + target;
       out.erase(std::remove_if(out.begin(), out.end(),
                                [&](const std::string& l) { return trim(l) == target; }),

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace netres::ssh {
 namespace {
@@ -16,13 +17,6 @@ std::regex compile(const std::string& pattern, const std::string& what) {
   } catch (const std::regex_error& e) {
     throw UsageError(fmt::format("bad {} regex '{}': {}", what, pattern, e.what()));
   }
-}
-
-std::string trim_copy(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
 }
 
 }  // namespace
@@ -129,12 +123,12 @@ std::string strip_echo_and_prompt(const std::string& rendered, std::string_view 
     start = nl + 1;
   }
   size_t first = 0, last = lines.size();
-  std::string cmd = trim_copy(command);
+  std::string cmd(trim(command));
   // The echo may carry the previous prompt in front of it ("router1#show version").
-  if (first < last && !cmd.empty() && trim_copy(lines[first]).ends_with(cmd)) ++first;
-  while (last > first && trim_copy(lines[last - 1]).empty()) --last;
-  if (last > first && std::regex_search(trim_copy(lines[last - 1]), prompt)) --last;
-  while (last > first && trim_copy(lines[last - 1]).empty()) --last;
+  if (first < last && !cmd.empty() && trim(lines[first]).ends_with(cmd)) ++first;
+  while (last > first && trim(lines[last - 1]).empty()) --last;
+  if (last > first && std::regex_search(std::string(trim(lines[last - 1])), prompt)) --last;
+  while (last > first && trim(lines[last - 1]).empty()) --last;
   std::string out;
   for (size_t i = first; i < last; ++i) out += lines[i] + "\n";
   return out;
@@ -240,7 +234,7 @@ std::string DeviceShell::error_in(const std::string& output) const {
     if (nl == std::string::npos) nl = output.size();
     std::string line = output.substr(start, nl - start);
     for (const auto& re : error_res_)
-      if (std::regex_search(line, re)) return trim_copy(line);
+      if (std::regex_search(line, re)) return std::string(trim(line));
     start = nl + 1;
   }
   return "";

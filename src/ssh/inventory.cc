@@ -12,17 +12,10 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace netres::ssh {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 int parse_port(std::string_view text, std::string_view where, std::string_view spec) {
   int port = 0;
