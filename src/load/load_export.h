@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "load/load_engine.h"
 #include "load/load_report.h"
@@ -14,6 +15,9 @@ namespace netres::load {
 // Throws RuntimeError when a file cannot be written.
 void write_csv_files(const std::string& prefix, const RunDescription& run,
                      const LoadResult& result);
+
+// Writes `data` to `path` atomically; a failure throws RuntimeError prefixed with `flag`.
+void write_export_file(const std::string& flag, const std::string& path, std::string_view data);
 
 // One HTML page that opens with no network: `results` (what --json prints) embedded as data,
 // with charts of requests per second, latency percentiles and users over time.

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "load/report_html.h"
 
 namespace netres::load {
 namespace {
@@ -344,6 +345,19 @@ TEST_F(LoadExport, HtmlEmbedsTheResultsSafely) {
     EXPECT_EQ(page.find(external), std::string::npos) << external;
   EXPECT_NE(page.find("default-src 'none'"), std::string::npos);
   EXPECT_NE(page.find("dataset.rendered = \"ok\""), std::string::npos);
+}
+
+TEST_F(LoadExport, HtmlIsTheEmbeddedReportPageWithTheResultsInIt) {
+  nlohmann::json results = to_json(run_, sample_result(), {});
+  const std::string path = dir_ + "/page.html";
+  write_html_report(path, results);
+  const std::string page = read_file(path);
+  const std::string text = embedded_json(page);
+  const size_t at = page.find(text);
+  ASSERT_NE(at, std::string::npos);
+  // Everything around the data is src/load/report.html byte for byte ("{}" is its placeholder).
+  EXPECT_EQ(page.substr(0, at) + "{}" + page.substr(at + text.size()), std::string(kReportPage));
+  EXPECT_TRUE(page.ends_with("</html>\n"));
 }
 
 TEST_F(LoadExport, UnwritablePathsAreRuntimeErrors) {
