@@ -8,6 +8,7 @@
 
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/option_check.h"
 #include "ssh/config_ops.h"
 #include "ssh/device_shell.h"
 #include "ssh/secrets.h"
@@ -40,7 +41,7 @@ ConnectOptions connect_options_for(const FleetFlags& f) {
     }
   }
   o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
-  if (o.connect_timeout <= Nanos(0)) throw UsageError("--connect-timeout must be above zero");
+  require_above_zero(o.connect_timeout, "--connect-timeout");
   o.connect_timeout_set = f.connect_timeout_set;
   o.keepalive = parse_duration(f.keepalive, "--keepalive");
   o.keepalive_set = f.keepalive_set;
@@ -48,7 +49,7 @@ ConnectOptions connect_options_for(const FleetFlags& f) {
       f.ask_pass ? prompt_secret("SSH password: ") : secret_from_env("NETRES_SSH_PASSWORD");
   o.passphrase = f.ask_passphrase ? prompt_secret("Key passphrase: ")
                                   : secret_from_env("NETRES_SSH_PASSPHRASE");
-  if (f.forks == 0 || f.forks > 1024) throw UsageError("--forks must be 1-1024");
+  require_in_range(f.forks, "--forks", 1, 1024);
   return o;
 }
 
