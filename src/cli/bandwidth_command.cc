@@ -45,28 +45,6 @@ struct BandwidthFlags {
 
 constexpr int kWindows[] = {2, 10, 40};
 
-std::string format_bits(double bits_per_second) {
-  const char* units[] = {"b", "Kb", "Mb", "Gb", "Tb"};
-  int u = 0;
-  while (bits_per_second >= 1000 && u < 4) {
-    bits_per_second /= 1000;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{:.0f}{}", bits_per_second, units[u])
-                : fmt::format("{:.2f}{}", bits_per_second, units[u]);
-}
-
-std::string format_bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{}B", bytes) : fmt::format("{:.1f}{}", v, units[u]);
-}
-
 std::string format_time(int64_t second) {
   std::time_t t = static_cast<std::time_t>(second);
   std::tm tm{};

@@ -30,14 +30,6 @@ struct ShapeFlags {
   bool json = false;
 };
 
-std::string rate_text(uint64_t bits) {
-  if (bits == 0) return "-";
-  if (bits % 1'000'000'000 == 0) return fmt::format("{}gbit", bits / 1'000'000'000);
-  if (bits % 1'000'000 == 0) return fmt::format("{}mbit", bits / 1'000'000);
-  if (bits % 1'000 == 0) return fmt::format("{}kbit", bits / 1'000);
-  return fmt::format("{}bit", bits);
-}
-
 uint32_t parse_burst(const std::string& text) {
   uint64_t burst = parse_size(text, "--burst");
   if (burst > UINT32_MAX) throw UsageError("--burst must be 2k-256M");
@@ -72,8 +64,8 @@ int print_show(capture::Shaper& shaper, bool json) {
                {"burst", true},
                {"limit", true}});
   for (const auto& e : entries) {
-    table.add_row({e.type, e.kind, e.handle, e.parent, rate_text(e.rate_bits),
-                   rate_text(e.ceil_bits), e.burst ? std::to_string(e.burst) : "-",
+    table.add_row({e.type, e.kind, e.handle, e.parent, format_tc_rate(e.rate_bits),
+                   format_tc_rate(e.ceil_bits), e.burst ? std::to_string(e.burst) : "-",
                    e.limit ? std::to_string(e.limit) : "-"});
   }
   table.print(stdout);
@@ -103,7 +95,7 @@ int run_shape(const ShapeFlags& f) {
     shaper.set_token_bucket(spec);
     uint32_t burst = spec.burst ? spec.burst : capture::default_burst(spec.rate_bits);
     fmt::print("{}: egress limited to {} (tbf, burst {} bytes, latency {}ms)\n", f.interface,
-               rate_text(spec.rate_bits), burst, spec.latency_us / 1000);
+               format_tc_rate(spec.rate_bits), burst, spec.latency_us / 1000);
     return kExitOk;
   }
   if (!f.rate.empty()) {
@@ -126,8 +118,8 @@ int run_shape(const ShapeFlags& f) {
     capture::Shaper shaper(f.interface);
     shaper.set_port_shaping(spec);
     fmt::print("{}: port {} limited to {}, other traffic {} (htb)\n", f.interface,
-               spec.ports.front(), rate_text(spec.rate_bits),
-               spec.default_rate_bits ? rate_text(spec.default_rate_bits) : "unlimited");
+               spec.ports.front(), format_tc_rate(spec.rate_bits),
+               spec.default_rate_bits ? format_tc_rate(spec.default_rate_bits) : "unlimited");
     return kExitOk;
   }
   capture::Shaper shaper(f.interface);
