@@ -4,7 +4,6 @@
 #include "load/load_engine.h"
 
 #include <fmt/format.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
@@ -23,6 +22,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/open_files.h"
 #include "load/http_client.h"
 #include "load/http_response_parser.h"
 #include "load/scenario_runtime.h"
@@ -46,17 +46,6 @@ struct Mailbox {
   IntervalStats interval;
   unsigned users = 0;  // the worker's live virtual users at its last tick
 };
-
-// Each connection is a file descriptor: ask for the hard limit when the soft one is short,
-// so -c 10000 works without the user tuning ulimit (what cannot be had shows as failures).
-void raise_open_file_limit(unsigned connections) {
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
-  rlim_t want = static_cast<rlim_t>(connections) + 64;
-  if (lim.rlim_cur >= want) return;
-  lim.rlim_cur = std::min(want, lim.rlim_max);
-  setrlimit(RLIMIT_NOFILE, &lim);
-}
 
 std::chrono::milliseconds next_backoff(std::chrono::milliseconds b) {
   return std::min(std::chrono::milliseconds(500), std::max(std::chrono::milliseconds(10), b * 2));
@@ -652,7 +641,9 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   o.connections = std::max(1u, o.connections);
   o.threads = std::clamp(o.threads, 1u, o.connections);
 
-  raise_open_file_limit(o.connections);
+  // Each connection is a file descriptor: raise the soft limit when it is short, so -c 10000
+  // works without the user tuning ulimit (what cannot be had shows as failures).
+  raise_open_file_limit(uint64_t{o.connections} + 64);
   asio::io_context resolver_io;
   tcp::resolver resolver(resolver_io);
   std::error_code ec;

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <linux/errqueue.h>
 #include <netinet/in.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,27 +15,22 @@
 #include <optional>
 
 #include "common/error.h"
+#include "common/open_files.h"
 #include "scan/connect_scanner.h"
 
 namespace netres::scan {
 
 unsigned socket_budget() {
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) throw RuntimeError("cannot read the open file limit");
-  if (lim.rlim_cur < lim.rlim_max) {
-    rlimit want = lim;
-    // An unlimited hard limit still cannot exceed fs.nr_open; ask for a large finite value.
-    want.rlim_cur = lim.rlim_max == RLIM_INFINITY ? (rlim_t{1} << 20) : lim.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &want) == 0) lim = want;
-  }
   // Headroom for stdio, the epoll and timer fds, and whatever the C library opens meanwhile.
-  constexpr rlim_t kHeadroom = 64;
-  if (lim.rlim_cur < kHeadroom + 16) {
-    throw RuntimeError(
-        fmt::format("the open file limit is {} (ulimit -n); a scan needs at least {}", lim.rlim_cur,
-                    kHeadroom + 16));
+  constexpr uint64_t kHeadroom = 64;
+  // A scan never holds more than 2^20 sockets, so that plus the headroom is all it asks for.
+  constexpr uint64_t kMaxSockets = uint64_t{1} << 20;
+  uint64_t limit = raise_open_file_limit(kMaxSockets + kHeadroom);
+  if (limit < kHeadroom + 16) {
+    throw RuntimeError(fmt::format(
+        "the open file limit is {} (ulimit -n); a scan needs at least {}", limit, kHeadroom + 16));
   }
-  return static_cast<unsigned>(std::min<rlim_t>(lim.rlim_cur - kHeadroom, 1u << 20));
+  return static_cast<unsigned>(std::min(limit - kHeadroom, kMaxSockets));
 }
 
 unsigned default_concurrency() { return std::min(socket_budget(), kDefaultWindow); }
