@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace netres {
 
 ServiceTable ServiceTable::load(const std::string& path) {
@@ -17,10 +19,8 @@ ServiceTable ServiceTable::load(const std::string& path) {
 ServiceTable ServiceTable::parse(std::string_view text) {
   ServiceTable t;
   std::istringstream in{std::string(text)};
-  std::string line;
-  while (std::getline(in, line)) {
-    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    std::istringstream fields(line);
+  for (const auto& line : read_list_lines(in)) {
+    std::istringstream fields(line.text);
     std::string name, port_proto;
     if (!(fields >> name >> port_proto)) continue;
     auto slash = port_proto.find('/');

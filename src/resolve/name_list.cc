@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "resolve/dns_name.h"
 
 namespace netres::resolve {
@@ -20,30 +21,20 @@ void check_input_name(std::string_view name, std::string_view where) {
 
 std::vector<std::string> read_names(std::istream& in, std::string_view source) {
   std::vector<std::string> names;
-  std::string line;
-  size_t line_number = 0;
-  while (std::getline(in, line)) {
-    ++line_number;
-    std::string_view entry = line;
-    if (size_t hash = entry.find('#'); hash != std::string_view::npos)
-      entry = entry.substr(0, hash);
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-    while (!entry.empty() && is_space(entry.front())) entry.remove_prefix(1);
-    while (!entry.empty() && is_space(entry.back())) entry.remove_suffix(1);
-    if (entry.empty()) continue;
-    check_input_name(entry, fmt::format("{}:{}: ", source, line_number));
-    names.emplace_back(entry);
+  for (auto& line : read_list_lines(in)) {
+    check_input_name(line.text, fmt::format("{}:{}: ", source, line.number));
+    names.push_back(std::move(line.text));
   }
   if (in.bad()) throw UsageError(fmt::format("cannot read names from {}: read error", source));
   return names;
 }
 
 std::vector<std::string> read_name_file(const std::string& path) {
-  if (path == "-") return read_names(std::cin, "<stdin>");
-  std::ifstream file(path);
-  if (!file)
+  std::ifstream file;
+  std::istream* in = open_list(path, file);
+  if (!in)
     throw UsageError(fmt::format("cannot read names from '{}': {}", path, std::strerror(errno)));
-  return read_names(file, path);
+  return read_names(*in, path == "-" ? std::string("<stdin>") : path);
 }
 
 }  // namespace netres::resolve

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace netres::scan {
 namespace {
@@ -66,20 +67,12 @@ std::vector<TargetText> split_target_list(std::string_view arg, std::string_view
 
 std::vector<TargetText> read_target_file(const std::string& path) {
   std::ifstream file;
-  std::istream* in = &std::cin;
-  if (path != "-") {
-    file.open(path);
-    if (!file) {
-      throw UsageError(fmt::format("cannot read target list '{}': {}", path, std::strerror(errno)));
-    }
-    in = &file;
-  }
+  std::istream* in = open_list(path, file);
+  if (!in)
+    throw UsageError(fmt::format("cannot read target list '{}': {}", path, std::strerror(errno)));
   std::vector<TargetText> out;
-  std::string line;
-  for (int number = 1; std::getline(*in, line); ++number) {
-    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    auto items = split_target_list(line, fmt::format("{}:{}", path, number));
+  for (const auto& line : read_list_lines(*in)) {
+    auto items = split_target_list(line.text, fmt::format("{}:{}", path, line.number));
     out.insert(out.end(), items.begin(), items.end());
   }
   if (in->bad()) throw UsageError(fmt::format("cannot read target list '{}': read error", path));

@@ -113,16 +113,9 @@ Inventory Inventory::from_specs(std::string_view list) {
 
 Inventory Inventory::from_lines_text(std::string_view text, std::string_view file) {
   Inventory inv;
-  size_t line_no = 0;
   std::istringstream in{std::string(text)};
-  std::string line;
-  while (std::getline(in, line)) {
-    ++line_no;
-    std::string_view l = line;
-    if (auto hash = l.find('#'); hash != std::string_view::npos) l = l.substr(0, hash);
-    l = trim(l);
-    if (l.empty()) continue;
-    if (l.find_first_of(" \t") != std::string_view::npos)
+  for (const auto& [line_no, l] : read_list_lines(in)) {
+    if (l.find_first_of(" \t") != std::string::npos)
       throw UsageError(fmt::format("{}:{}: one host spec per line, got '{}'", file, line_no, l));
     inv.add(parse_host_spec(l, fmt::format("{}:{}", file, line_no)));
   }
