@@ -7,8 +7,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,10 +22,8 @@
 #include "load/load_report.h"
 #include "load/load_setup.h"
 #include "load/scenario.h"
-#include "load/scenario_runtime.h"
 #include "load/threshold.h"
 #include "load/url.h"
-#include "load/virtual_user.h"
 
 namespace netres::cli {
 namespace {
@@ -71,15 +67,6 @@ size_t stderr_columns() {
   winsize ws{};
   if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
   return ws.ws_col;
-}
-
-std::string read_body(const std::string& flag) {
-  if (flag.empty() || flag[0] != '@') return flag;
-  std::ifstream in(flag.substr(1), std::ios::binary);
-  if (!in) throw UsageError(fmt::format("--body: cannot read '{}'", flag.substr(1)));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // Timeouts, threads and thresholds: the same in both modes.
@@ -151,16 +138,7 @@ int run_quick(const LoadFlags& f) {
   }
   for (const auto& t : f.fail_if) load::parse_threshold(t);  // bad usage before any traffic
 
-  load::RequestTemplate request;
-  request.id = 0;
-  request.method = f.method;
-  request.name = o.url.path;
-  request.head = f.method == "HEAD";
-  request.wire = load::build_request(o.url, f.method, headers, read_body(f.body));
-  o.requests.push_back(request);
-  o.make_user = [](unsigned, const std::vector<load::RequestTemplate>& requests) {
-    return std::make_unique<load::FixedRequestUser>(requests.front());
-  };
+  load::set_quick_request(o, f.method, headers, load::read_body(f.body));
 
   load::RunDescription run{
       f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
@@ -177,29 +155,13 @@ int run_scenario(const LoadFlags& f) {
     return std::find(f.scenario_given.begin(), f.scenario_given.end(), flag) !=
            f.scenario_given.end();
   };
-  std::optional<load::Url> host;
-  if (given("--host")) {
-    host = load::parse_url(f.host);
-    if (host->target != "/")
-      throw UsageError("--host: only scheme, host and port (paths go in the requests)");
-  }
-  if (given("--users")) {
-    if (!s.stages.empty()) throw UsageError("--users cannot be combined with stages");
-    if (f.users < 1 || f.users > load::kMaxScenarioUsers)
-      throw UsageError(fmt::format("--users: 1 to {}", load::kMaxScenarioUsers));
-    s.users = f.users;
-  }
-  if (given("--spawn-rate")) {
-    if (!s.stages.empty()) throw UsageError("--spawn-rate cannot be combined with stages");
-    s.spawn_rate = parse_rate(f.spawn_rate, "--spawn-rate");
-  }
-  if (given("--run-time")) {
-    s.run_time = parse_duration(f.run_time, "--run-time");
-    if (s.run_time->count() == 0 || *s.run_time > load::kMaxRunTime)
-      throw UsageError("--run-time: more than 0, at most a year");
-  }
-  if (given("--seed")) s.seed = f.seed;
-  load::prepare_scenario(s, host);
+  load::ScenarioOverrides ov;
+  if (given("--host")) ov.host = f.host;
+  if (given("--users")) ov.users = f.users;
+  if (given("--spawn-rate")) ov.spawn_rate = f.spawn_rate;
+  if (given("--run-time")) ov.run_time = f.run_time;
+  if (given("--seed")) ov.seed = f.seed;
+  load::apply_overrides(s, ov);
   for (const auto& t : f.fail_if) load::parse_threshold(t);
 
   load::LoadOptions o;

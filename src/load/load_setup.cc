@@ -4,9 +4,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <fstream>
+#include <memory>
+#include <sstream>
 
+#include "common/duration.h"
 #include "common/error.h"
+#include "common/size.h"
 #include "load/scenario_runtime.h"
+#include "load/virtual_user.h"
 
 namespace netres::load {
 
@@ -34,6 +40,56 @@ std::pair<std::string, std::string> parse_header(const std::string& text) {
   std::string value = text.substr(colon + 1);
   value.erase(0, value.find_first_not_of(" \t"));
   return {name, value};
+}
+
+std::string read_body(const std::string& flag) {
+  if (flag.empty() || flag[0] != '@') return flag;
+  std::ifstream in(flag.substr(1), std::ios::binary);
+  if (!in) throw UsageError(fmt::format("--body: cannot read '{}'", flag.substr(1)));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void set_quick_request(LoadOptions& o, const std::string& method,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::string& body) {
+  RequestTemplate request;
+  request.id = 0;
+  request.method = method;
+  request.name = o.url.path;
+  request.head = method == "HEAD";
+  request.wire = build_request(o.url, method, headers, body);
+  o.requests.push_back(request);
+  o.make_user = [](unsigned, const std::vector<RequestTemplate>& requests) {
+    return std::make_unique<FixedRequestUser>(requests.front());
+  };
+}
+
+void apply_overrides(Scenario& s, const ScenarioOverrides& ov) {
+  std::optional<Url> host;
+  if (ov.host) {
+    host = parse_url(*ov.host);
+    if (host->target != "/")
+      throw UsageError("--host: only scheme, host and port (paths go in the requests)");
+  }
+  if (ov.users) {
+    if (!s.stages.empty()) throw UsageError("--users cannot be combined with stages");
+    if (*ov.users < 1 || *ov.users > kMaxScenarioUsers)
+      throw UsageError(fmt::format("--users: 1 to {}", kMaxScenarioUsers));
+    s.users = *ov.users;
+  }
+  if (ov.spawn_rate) {
+    if (!s.stages.empty()) throw UsageError("--spawn-rate cannot be combined with stages");
+    s.spawn_rate = parse_rate(*ov.spawn_rate, "--spawn-rate");
+  }
+  if (ov.run_time) {
+    s.run_time = parse_duration(*ov.run_time, "--run-time");
+    if (s.run_time->count() == 0 || *s.run_time > kMaxRunTime)
+      throw UsageError("--run-time: more than 0, at most a year");
+  }
+  if (ov.seed) s.seed = *ov.seed;
+  prepare_scenario(s, host);
 }
 
 std::vector<RunDescription::UserClassShare> user_class_shares(const Scenario& s, unsigned users) {

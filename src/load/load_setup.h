@@ -3,8 +3,11 @@
 // and each user class's share of the peak users, the same shares the engine assigns).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "load/load_engine.h"
 #include "load/load_report.h"
@@ -21,6 +24,28 @@ void check_method(const std::string& method);
 // -H 'Name: value' -> {name, value without leading blanks}. Throws UsageError on a missing or
 // leading colon, a line break anywhere, or a blank in the name.
 std::pair<std::string, std::string> parse_header(const std::string& text);
+
+// --body: TEXT as given, or @FILE's bytes. Throws UsageError when the file cannot be read.
+std::string read_body(const std::string& flag);
+
+// Quick mode's one request (`method` to o.url with `headers` and `body`), repeated by every
+// connection: sets o.requests and o.make_user.
+void set_quick_request(LoadOptions& o, const std::string& method,
+                       const std::vector<std::pair<std::string, std::string>>& headers,
+                       const std::string& body);
+
+// Scenario flags given on the command line (unset: not given), over the file's values.
+struct ScenarioOverrides {
+  std::optional<std::string> host{};  // --host: scheme, host and port only
+  std::optional<unsigned> users{};
+  std::optional<std::string> spawn_rate{};
+  std::optional<std::string> run_time{};
+  std::optional<uint64_t> seed{};
+};
+
+// Checks and applies `ov` to `s` (users and spawn rate not with stages), then prepare_scenario().
+// Throws UsageError with the flag's name.
+void apply_overrides(Scenario& s, const ScenarioOverrides& ov);
 
 // How many of `users` each class of `s` gets, in class order: the counts of
 // assign_user_classes(), so the report shows what the engine runs.

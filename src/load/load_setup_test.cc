@@ -11,6 +11,8 @@
 
 #include "common/error.h"
 #include "load/scenario_runtime.h"
+#include "load/url.h"
+#include "load/virtual_user.h"
 
 namespace netres::load {
 namespace {
@@ -67,6 +69,35 @@ TEST(LoadSetup, Header) {
             "-H: line breaks are not allowed in headers");
   EXPECT_EQ(usage_error([] { parse_header("Bad Name: v"); }), "-H: bad header name 'Bad Name'");
   EXPECT_EQ(usage_error([] { parse_header("Tab\t: v"); }), "-H: bad header name 'Tab\t'");
+}
+
+TEST(LoadSetup, Body) {
+  EXPECT_EQ(read_body(""), "");
+  EXPECT_EQ(read_body("a=1&b=2"), "a=1&b=2");
+  char path[] = "/tmp/netres-load-body-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path, std::ios::binary) << std::string("x\0y\n", 4);
+  EXPECT_EQ(read_body(std::string("@") + path), std::string("x\0y\n", 4));
+  std::remove(path);
+  EXPECT_EQ(usage_error([&] { read_body(std::string("@") + path); }),
+            std::string("--body: cannot read '") + path + "'");
+}
+
+TEST(LoadSetup, QuickRequest) {
+  LoadOptions o;
+  o.url = parse_url("http://127.0.0.1:8080/p?q=1");
+  set_quick_request(o, "HEAD", {{"X-A", "1"}}, "");
+  ASSERT_EQ(o.requests.size(), 1u);
+  EXPECT_EQ(o.requests[0].id, 0u);
+  EXPECT_EQ(o.requests[0].method, "HEAD");
+  EXPECT_EQ(o.requests[0].name, "/p");
+  EXPECT_TRUE(o.requests[0].head);
+  EXPECT_EQ(o.requests[0].wire, build_request(o.url, "HEAD", {{"X-A", "1"}}, ""));
+  EXPECT_NE(o.requests[0].wire.find("X-A: 1\r\n"), std::string::npos);
+  ASSERT_TRUE(o.make_user);
+  EXPECT_NE(o.make_user(3, o.requests), nullptr);
 }
 
 Scenario prepared(const std::string& text) {
@@ -152,6 +183,50 @@ stages:
   EXPECT_EQ(run.stages[2].users, 0u);
   ASSERT_EQ(run.user_classes.size(), 1u);
   EXPECT_EQ(run.user_classes[0].users, 50u);
+}
+
+TEST(LoadSetup, OverridesApplyOverTheFile) {
+  Scenario s = parse_scenario(kTwoClasses, "s.yaml");
+  ScenarioOverrides ov;
+  ov.host = "https://example.test:8443";
+  ov.users = 20;
+  ov.spawn_rate = "5/s";
+  ov.run_time = "2m";
+  ov.seed = 7;
+  apply_overrides(s, ov);
+  EXPECT_EQ(s.host->host, "example.test");
+  EXPECT_EQ(s.host->port, 8443);
+  EXPECT_TRUE(s.host->tls);
+  EXPECT_EQ(s.users, 20u);
+  EXPECT_DOUBLE_EQ(s.spawn_rate, 5);
+  EXPECT_EQ(s.effective_run_time(), Nanos(120s));
+  EXPECT_EQ(s.seed, 7u);
+
+  Scenario untouched = parse_scenario(kTwoClasses, "s.yaml");
+  apply_overrides(untouched, {});
+  EXPECT_EQ(untouched.users, 10u);
+  EXPECT_EQ(untouched.host->port, 8080);
+}
+
+TEST(LoadSetup, BadOverrides) {
+  auto error = [](const char* yaml, ScenarioOverrides ov) {
+    Scenario s = parse_scenario(yaml, "s.yaml");
+    return usage_error([&] { apply_overrides(s, ov); });
+  };
+  const char* staged = "host: http://h\ntasks: [GET /]\nstages: [{duration: 1s, users: 1}]\n";
+  EXPECT_EQ(error(kTwoClasses, {.host = "http://h/path"}),
+            "--host: only scheme, host and port (paths go in the requests)");
+  EXPECT_EQ(error(kTwoClasses, {.users = 0}), "--users: 1 to 100000");
+  EXPECT_EQ(error(kTwoClasses, {.users = 100001}), "--users: 1 to 100000");
+  EXPECT_EQ(error(staged, {.users = 3}), "--users cannot be combined with stages");
+  EXPECT_EQ(error(staged, {.spawn_rate = "1/s"}), "--spawn-rate cannot be combined with stages");
+  EXPECT_EQ(error(kTwoClasses, {.run_time = "0s"}), "--run-time: more than 0, at most a year");
+  EXPECT_EQ(error(kTwoClasses, {.run_time = "9000h"}), "--run-time: more than 0, at most a year");
+  EXPECT_NE(error(kTwoClasses, {.run_time = "soon"}), "(no error)");
+  EXPECT_NE(error(kTwoClasses, {.spawn_rate = "fast"}), "(no error)");
+  // The host is checked first, as the CLI always did.
+  EXPECT_EQ(error(staged, {.host = "http://h/x", .users = 3}),
+            "--host: only scheme, host and port (paths go in the requests)");
 }
 
 }  // namespace
