@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace netres::load {
 
@@ -65,13 +66,9 @@ Url parse_url(std::string_view text) {
     }
   }
   if (!port_text.empty()) {
-    unsigned long port = 0;
-    for (char c : port_text) {
-      if (c < '0' || c > '9' || port > 65535) throw bad("port must be 1-65535");
-      port = port * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (port == 0 || port > 65535) throw bad("port must be 1-65535");
-    url.port = static_cast<uint16_t>(port);
+    std::optional<uint16_t> port = parse_port_number(port_text);
+    if (!port) throw bad("port must be 1-65535");
+    url.port = *port;
   }
   url.target = target.empty() ? "/" : std::string(target);
   if (url.target.front() == '?') url.target.insert(0, "/");

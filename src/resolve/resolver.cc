@@ -40,36 +40,18 @@ ServerAddress parse_server(std::string_view item) {
     return UsageError(fmt::format("bad DNS server '{}': {}", item, why));
   };
   constexpr std::string_view kShape = "expected IP[:port] or [IPv6]:port";
-  std::string_view host = item;
-  std::string_view port;
-  bool bracketed = false;
   if (item.empty()) throw bad("empty entry in the server list");
-  if (item.front() == '[') {
-    size_t close = item.find(']');
-    if (close == std::string_view::npos) throw bad(kShape);
-    host = item.substr(1, close - 1);
-    std::string_view rest = item.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') throw bad(kShape);
-      port = rest.substr(1);
-      if (port.empty()) throw bad("missing port after ':'");
-    }
-    bracketed = true;
-  } else if (size_t colon = item.find(':'); colon != std::string_view::npos &&
-                                            item.find(':', colon + 1) == std::string_view::npos) {
-    host = item.substr(0, colon);
-    port = item.substr(colon + 1);
-    if (port.empty()) throw bad("missing port after ':'");
-  }
+  Endpoint e = split_endpoint(item);
+  if (e.error == Endpoint::Error::kUnclosedBracket || e.error == Endpoint::Error::kJunkAfterBracket)
+    throw bad(kShape);
+  if (e.error == Endpoint::Error::kEmptyPort) throw bad("missing port after ':'");
+  std::string_view host = e.host;
+  bool bracketed = e.bracketed;
   ServerAddress s;
-  if (!port.empty()) {
-    unsigned value = 0;
-    for (char c : port) {
-      if (c < '0' || c > '9' || value > 65535) throw bad("port must be a number 1-65535");
-      value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value < 1 || value > 65535) throw bad("port must be a number 1-65535");
-    s.port = static_cast<uint16_t>(value);
+  if (!e.port.empty()) {
+    std::optional<uint16_t> port = parse_port_number(e.port);
+    if (!port) throw bad("port must be a number 1-65535");
+    s.port = *port;
   }
   std::string host_text(host);
   if (!bracketed && inet_pton(AF_INET, host_text.c_str(), s.address) == 1) {

@@ -6,7 +6,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -18,13 +17,11 @@ namespace netres::ssh {
 namespace {
 
 int parse_port(std::string_view text, std::string_view where, std::string_view spec) {
-  int port = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || port < 1 ||
-      port > 65535)
+  std::optional<uint16_t> port = parse_port_number(text);
+  if (!port)
     throw UsageError(
         fmt::format("{}: bad port '{}' in '{}': ports are 1-65535", where, text, spec));
-  return port;
+  return *port;
 }
 
 bool valid_host_chars(std::string_view h) {
@@ -47,34 +44,21 @@ Host parse_host_spec(std::string_view spec_in, std::string_view where) {
     if (h.user.empty()) throw UsageError(fmt::format("{}: empty user in '{}'", where, spec));
     rest.remove_prefix(at + 1);
   }
-  std::string_view host, port;
-  if (!rest.empty() && rest.front() == '[') {
-    auto close = rest.find(']');
-    if (close == std::string_view::npos)
-      throw UsageError(fmt::format("{}: missing ']' in '{}'", where, spec));
-    host = rest.substr(1, close - 1);
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':')
-        throw UsageError(fmt::format("{}: expected ':port' after ']' in '{}'", where, spec));
-      port = after.substr(1);
-      h.port = parse_port(port, where, spec);
-    }
+  Endpoint e = split_endpoint(rest);
+  if (e.error == Endpoint::Error::kUnclosedBracket)
+    throw UsageError(fmt::format("{}: missing ']' in '{}'", where, spec));
+  if (e.error == Endpoint::Error::kJunkAfterBracket)
+    throw UsageError(fmt::format("{}: expected ':port' after ']' in '{}'", where, spec));
+  // "host:" and "[v6]:" reach parse_port with an empty port, which words the error.
+  if (!e.port.empty() || e.error == Endpoint::Error::kEmptyPort)
+    h.port = parse_port(e.port, where, spec);
+  std::string_view host = e.host;
+  if (e.bracketed) {
     if (host.find(':') == std::string_view::npos)
       throw UsageError(fmt::format("{}: '[...]' is for IPv6 addresses in '{}'", where, spec));
     h.address = std::string(host);
     h.name = h.port ? fmt::format("[{}]:{}", host, h.port) : std::string(host);
     return h;
-  }
-  auto colon = rest.find(':');
-  if (colon != std::string_view::npos && rest.find(':', colon + 1) != std::string_view::npos) {
-    // A bare IPv6 address: no port possible without brackets.
-    host = rest;
-  } else if (colon != std::string_view::npos) {
-    host = rest.substr(0, colon);
-    h.port = parse_port(rest.substr(colon + 1), where, spec);
-  } else {
-    host = rest;
   }
   if (host.find(':') == std::string_view::npos && !valid_host_chars(host))
     throw UsageError(fmt::format("{}: bad host name '{}' in '{}'", where, host, spec));
