@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/option_check.h"
 #include "common/output.h"
 #include "common/size.h"
 #include "common/terminal.h"
@@ -64,8 +65,7 @@ int run_bandwidth(const BandwidthFlags& f) {
   if (!f.duration.empty()) o.duration = parse_duration(f.duration, "--duration");
   capture::FlowStatsOptions so;
   so.by = parse_by(f.by);
-  if (f.max_flows < 1 || f.max_flows > 100'000'000)
-    throw UsageError("--max-flows must be 1-100000000");
+  require_in_range(f.max_flows, "--max-flows", 1, 100'000'000);
   if (f.top < 1) throw UsageError("--top must be at least 1");
   Nanos interval = parse_duration(f.interval, "--interval");
   if (interval < std::chrono::milliseconds(100))

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/option_check.h"
 #include "common/output.h"
 #include "common/size.h"
 #include "common/terminal.h"
@@ -74,8 +75,8 @@ void common_options(const LoadFlags& f, load::LoadOptions& o) {
   o.threads = f.threads ? f.threads : std::max(1u, std::thread::hardware_concurrency());
   o.timeout = parse_duration(f.timeout, "--timeout");
   o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
-  if (o.timeout.count() == 0 || o.connect_timeout.count() == 0)
-    throw UsageError("--timeout and --connect-timeout must be more than 0");
+  require_above_zero(o.timeout, "--timeout");
+  require_above_zero(o.connect_timeout, "--connect-timeout");
   o.drain = std::min<Nanos>(o.timeout, std::chrono::seconds(2));
   o.insecure = f.insecure;
 }
@@ -130,7 +131,7 @@ int run_quick(const LoadFlags& f) {
   o.connections = f.connections;
   common_options(f, o);
   o.duration = parse_duration(f.duration, "--duration");
-  if (o.duration.count() == 0) throw UsageError("--duration: must be more than 0");
+  require_above_zero(o.duration, "--duration");
   o.pipeline = f.pipeline;
   if (!f.rate.empty()) {
     o.rate = parse_rate(f.rate, "--rate");

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/option_check.h"
 #include "common/output.h"
 #include "common/port_set.h"
 #include "common/services.h"
@@ -49,15 +50,12 @@ int run_scan(const ScanFlags& f) {
       f.ports.empty() ? scan::top_ports() : parse_port_set(f.ports, ServiceTable::system());
   if (!f.timeout.empty()) {
     Nanos t = parse_duration(f.timeout, "--timeout");
-    if (t <= Nanos(0))
-      throw UsageError(fmt::format("bad --timeout '{}': must be above zero", f.timeout));
+    require_above_zero(t, "--timeout");
     options.fixed_timeout = t;
   }
   options.banner = f.banner;
   options.banner_timeout = parse_duration(f.banner_timeout, "--banner-timeout");
-  if (options.banner_timeout <= Nanos(0))
-    throw UsageError(
-        fmt::format("bad --banner-timeout '{}': must be above zero", f.banner_timeout));
+  require_above_zero(options.banner_timeout, "--banner-timeout");
   options.retries = f.retries;
   if (!f.rate.empty()) options.rate = parse_rate(f.rate, "--rate");
   if (!f.shard.empty()) options.shard = parse_shard(f.shard, "--shard");
