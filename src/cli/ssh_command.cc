@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,80 +76,94 @@ void add_ssh_command(CLI::App& app, Action& action) {
       "Statuses: ok, failed, unreachable, auth-failed, timeout, hostkey. Exit 1 if any host is "
       "not ok. See docs/ssh.md.");
 
-  static SshFlags run_flags;
-  static bool group = false, shell = false;
-  static std::string out_dir;
+  // Each subcommand's flags live in one struct owned by its callback, as in the other verbs.
+  struct RunFlags {
+    SshFlags ssh;
+    bool group = false, shell = false;
+    std::string out_dir;
+  };
+  auto rf = std::make_shared<RunFlags>();
   auto* run = ssh->add_subcommand(
       "run", "Run a command on every host: netres ssh run [targets] -- COMMAND");
-  add_common_flags(run, run_flags);
-  run->add_flag("--group", group, "Print each host's output as one block when it finishes");
-  run->add_option("--out-dir", out_dir, "Write HOST.stdout, HOST.stderr, HOST.exit here");
-  run->add_flag("--shell", shell, "Use a PTY shell (network devices) instead of an exec channel");
-  run->add_option("words", run_flags.words, "[targets] -- COMMAND");
+  add_common_flags(run, rf->ssh);
+  run->add_flag("--group", rf->group, "Print each host's output as one block when it finishes");
+  run->add_option("--out-dir", rf->out_dir, "Write HOST.stdout, HOST.stderr, HOST.exit here");
+  run->add_flag("--shell", rf->shell,
+                "Use a PTY shell (network devices) instead of an exec channel");
+  run->add_option("words", rf->ssh.words, "[targets] -- COMMAND");
   // CLI11 hands "--" in a nested subcommand up to the parents unless they allow extras.
   run->allow_extras();
   ssh->allow_extras();
-  run->final_callback([&action, run, ssh] {
+  run->final_callback([&action, run, ssh, rf] {
     reject_extras(run, words_after_double_dash());
     reject_extras(ssh, words_after_double_dash());
-    action = [] { return run_ssh_run(run_flags, group, out_dir, shell); };
+    action = [rf] { return run_ssh_run(rf->ssh, rf->group, rf->out_dir, rf->shell); };
   });
 
-  static SshFlags backup_flags;
-  static std::string backup_dir = "backups", backup_command;
-  static unsigned backup_keep = 10;
+  struct BackupFlags {
+    SshFlags ssh;
+    std::string dir = "backups", command;
+    unsigned keep = 10;
+  };
+  auto bf = std::make_shared<BackupFlags>();
   auto* backup = ssh->add_subcommand(
       "backup", "Fetch each host's configuration into DIR/HOST/TIMESTAMP.cfg and diff it");
-  add_common_flags(backup, backup_flags);
-  backup->add_option("--dir", backup_dir, "Backup directory")->capture_default_str();
-  backup->add_option("--keep", backup_keep, "Backups kept per host (0: all)")
-      ->capture_default_str();
-  backup->add_option("--command", backup_command,
+  add_common_flags(backup, bf->ssh);
+  backup->add_option("--dir", bf->dir, "Backup directory")->capture_default_str();
+  backup->add_option("--keep", bf->keep, "Backups kept per host (0: all)")->capture_default_str();
+  backup->add_option("--command", bf->command,
                      "Command that prints the configuration (default: the platform's)");
-  backup->add_option("targets", backup_flags.words, "Host specs, or patterns with -i");
-  backup->final_callback([&action, ssh, backup] {
+  backup->add_option("targets", bf->ssh.words, "Host specs, or patterns with -i");
+  backup->final_callback([&action, ssh, backup, bf] {
     reject_extras(backup, {});
     reject_extras(ssh, {});
-    action = [] { return run_ssh_backup(backup_flags, backup_dir, backup_keep, backup_command); };
+    action = [bf] { return run_ssh_backup(bf->ssh, bf->dir, bf->keep, bf->command); };
   });
 
-  static SshFlags push_flags;
-  static std::string push_file, push_dir = "backups";
-  static bool push_dry_run = false, push_rollback = false;
-  static unsigned push_keep = 10;
+  struct PushFlags {
+    SshFlags ssh;
+    std::string file, dir = "backups";
+    bool dry_run = false, rollback = false;
+    unsigned keep = 10;
+  };
+  auto pf = std::make_shared<PushFlags>();
   auto* push = ssh->add_subcommand(
       "push", "Send configuration lines (backup first, stop at the first device error)");
-  add_common_flags(push, push_flags);
-  push->add_option("--file", push_file, "Configuration lines to send, one per line");
-  push->add_flag("--dry-run", push_dry_run,
+  add_common_flags(push, pf->ssh);
+  push->add_option("--file", pf->file, "Configuration lines to send, one per line");
+  push->add_flag("--dry-run", pf->dry_run,
                  "Show what would be sent and the diff against the latest backup");
-  push->add_flag("--rollback", push_rollback, "Re-apply the latest backup");
-  push->add_option("--dir", push_dir, "Backup directory")->capture_default_str();
-  push->add_option("--keep", push_keep, "Backups kept per host (0: all)")->capture_default_str();
-  push->add_option("targets", push_flags.words, "Host specs, or patterns with -i");
-  static SshFlags copy_flags;
-  static std::string copy_put, copy_get, copy_to;
-  static bool copy_no_checksum = false;
+  push->add_flag("--rollback", pf->rollback, "Re-apply the latest backup");
+  push->add_option("--dir", pf->dir, "Backup directory")->capture_default_str();
+  push->add_option("--keep", pf->keep, "Backups kept per host (0: all)")->capture_default_str();
+  push->add_option("targets", pf->ssh.words, "Host specs, or patterns with -i");
+
+  struct CopyFlags {
+    SshFlags ssh;
+    std::string put, get, to;
+    bool no_checksum = false;
+  };
+  auto cf = std::make_shared<CopyFlags>();
   auto* copy = ssh->add_subcommand("copy", "Upload or download a file over SFTP, verified");
-  add_common_flags(copy, copy_flags);
-  copy->add_option("--put", copy_put, "Local file to upload to every host");
-  copy->add_option("--get", copy_get, "Remote file to download from every host");
-  copy->add_option("--to", copy_to,
+  add_common_flags(copy, cf->ssh);
+  copy->add_option("--put", cf->put, "Local file to upload to every host");
+  copy->add_option("--get", cf->get, "Remote file to download from every host");
+  copy->add_option("--to", cf->to,
                    "--put: remote path (ending '/' keeps the name); --get: local dir (files "
                    "land in DIR/HOST/)");
-  copy->add_flag("--no-checksum", copy_no_checksum, "Verify sizes only (skip sha256sum)");
-  copy->add_option("targets", copy_flags.words, "Host specs, or patterns with -i");
-  copy->final_callback([&action, ssh, copy] {
+  copy->add_flag("--no-checksum", cf->no_checksum, "Verify sizes only (skip sha256sum)");
+  copy->add_option("targets", cf->ssh.words, "Host specs, or patterns with -i");
+  copy->final_callback([&action, ssh, copy, cf] {
     reject_extras(copy, {});
     reject_extras(ssh, {});
-    action = [] { return run_ssh_copy(copy_flags, copy_put, copy_get, copy_to, copy_no_checksum); };
+    action = [cf] { return run_ssh_copy(cf->ssh, cf->put, cf->get, cf->to, cf->no_checksum); };
   });
 
-  push->final_callback([&action, ssh, push] {
+  push->final_callback([&action, ssh, push, pf] {
     reject_extras(push, {});
     reject_extras(ssh, {});
-    action = [] {
-      return run_ssh_push(push_flags, push_file, push_dry_run, push_rollback, push_dir, push_keep);
+    action = [pf] {
+      return run_ssh_push(pf->ssh, pf->file, pf->dry_run, pf->rollback, pf->dir, pf->keep);
     };
   });
 }
