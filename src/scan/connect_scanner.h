@@ -41,8 +41,9 @@ struct ScanCounts {
   unsigned concurrency = 0;
 };
 
-// Raises the soft RLIMIT_NOFILE to the hard limit and returns how many sockets a scan may hold
-// open at once, leaving headroom for stdio, the reactor and the resolver.
+// Raises the soft RLIMIT_NOFILE towards what a scan can use (common raise_open_file_limit) and
+// returns how many sockets a scan may hold open at once, leaving headroom for stdio, the
+// reactor and the resolver.
 unsigned socket_budget();
 // More in flight than this rarely helps: the kernel's per-connect cost is the bound long before
 // the window is, and huge windows only lengthen the tail of slow filtered ports.
