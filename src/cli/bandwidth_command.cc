@@ -66,7 +66,7 @@ int run_bandwidth(const BandwidthFlags& f) {
   capture::FlowStatsOptions so;
   so.by = parse_by(f.by);
   require_in_range(f.max_flows, "--max-flows", 1, 100'000'000);
-  if (f.top < 1) throw UsageError("--top must be at least 1");
+  require_at_least(f.top, "--top", 1);
   Nanos interval = parse_duration(f.interval, "--interval");
   if (interval < std::chrono::milliseconds(100))
     throw UsageError("--interval must be at least 100ms");

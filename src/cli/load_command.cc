@@ -126,8 +126,8 @@ int run_quick(const LoadFlags& f) {
   load::check_method(f.method);
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& h : f.headers) headers.push_back(load::parse_header(h));
-  if (f.connections < 1) throw UsageError("-c: at least one connection");
-  if (f.pipeline < 1) throw UsageError("--pipeline: at least 1");
+  require_at_least(f.connections, "-c", 1);
+  require_at_least(f.pipeline, "--pipeline", 1);
   o.connections = f.connections;
   common_options(f, o);
   o.duration = parse_duration(f.duration, "--duration");

@@ -17,6 +17,10 @@ void require_in_range(int64_t value, std::string_view flag, int64_t min, int64_t
   if (value < min || value > max) throw UsageError(fmt::format("{} must be {}-{}", flag, min, max));
 }
 
+void require_at_least(int64_t value, std::string_view flag, int64_t min) {
+  if (value < min) throw UsageError(fmt::format("{} must be at least {}", flag, min));
+}
+
 int64_t parse_int_option(std::string_view text, std::string_view flag, int64_t min, int64_t max) {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -36,6 +36,9 @@ TEST(OptionCheck, IntegerRange) {
         << bad;
   EXPECT_EQ(message_of([] { netres::require_in_range(0, "--top", 1, 100); }),
             "--top must be 1-100");
+  netres::require_at_least(1, "--top", 1);
+  EXPECT_EQ(message_of([] { netres::require_at_least(0, "--top", 1); }),
+            "--top must be at least 1");
 }
 
 TEST(OpenFiles, RaisesTowardsWantedNeverAboveHard) {
