@@ -1,6 +1,8 @@
 // Test-only helpers for unit tests that write capture files and read them back with PcapSource.
 #pragma once
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -26,5 +28,30 @@ inline std::string process_temp_dir(const std::string& prefix) {
   std::filesystem::create_directories(dir);
   return dir.string();
 }
+
+// RLIMIT_FSIZE lowered to `bytes` (SIGXFSZ ignored, so writes past it fail with EFBIG the way a
+// full disk fails them) for the life of this object; ok() says whether it took.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    if (getrlimit(RLIMIT_FSIZE, &old_) != 0) return;
+    old_handler_ = signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = old_;
+    limit.rlim_cur = bytes;
+    ok_ = setrlimit(RLIMIT_FSIZE, &limit) == 0;
+  }
+  ~FileSizeLimit() {
+    if (ok_) setrlimit(RLIMIT_FSIZE, &old_);
+    if (old_handler_ != SIG_ERR) signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit old_{};
+  sighandler_t old_handler_ = SIG_ERR;
+  bool ok_ = false;
+};
 
 }  // namespace netres::capture::test_util

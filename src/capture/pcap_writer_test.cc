@@ -150,16 +150,12 @@ TEST_P(PcapWriterFormats, FileSizeLimitKeepsCompleteRecords) {
   // RLIMIT_FSIZE makes a write stop short and then fail (EFBIG), like a full disk: the file must
   // be cut back to whole records, as many as packets_written() says, small and large alike.
   std::string path = temp_dir() + "/limit.cap";
-  rlimit old{};
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
-  auto old_handler = signal(SIGXFSZ, SIG_IGN);
-  rlimit limit = old;
-  limit.rlim_cur = 300000;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
   std::vector<uint8_t> data(65535, 0xab);
   uint64_t written = 0;
   bool threw = false;
   {
+    test_util::FileSizeLimit limit(300000);
+    ASSERT_TRUE(limit.ok());
     PcapWriter w(options(path));
     try {
       for (uint32_t i = 0; i < 100; ++i) w.write({1, i}, 1, data.data(), i % 3 ? 1000 : 40000);
@@ -169,8 +165,6 @@ TEST_P(PcapWriterFormats, FileSizeLimitKeepsCompleteRecords) {
     }
     written = w.packets_written();
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  signal(SIGXFSZ, old_handler);
   EXPECT_TRUE(threw);
   EXPECT_GT(written, 0u);
   EXPECT_LE(std::filesystem::file_size(path), 300000u);

@@ -223,16 +223,12 @@ TEST_P(QueueFormats, FailedWriteStopsWithWholeRecords) {
   // RLIMIT_FSIZE fails a write part-way (EFBIG), as a full disk does: write() or close() must
   // report it, and the file hold exactly packets_written() whole records.
   std::string path = temp_dir() + "/limit.cap";
-  rlimit old{};
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
-  auto old_handler = signal(SIGXFSZ, SIG_IGN);
-  rlimit limit = old;
-  limit.rlim_cur = 300000;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
   std::vector<uint8_t> data(65535, 0xab);
   uint64_t written = 0;
   bool threw = false;
   {
+    test_util::FileSizeLimit limit(300000);
+    ASSERT_TRUE(limit.ok());
     WriteQueueOptions q;
     q.lossless = true;
     QueuedPcapWriter w(options(path), q);
@@ -253,8 +249,6 @@ TEST_P(QueueFormats, FailedWriteStopsWithWholeRecords) {
     }
     written = w.packets_written();
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  signal(SIGXFSZ, old_handler);
   EXPECT_GT(written, 0u);
   EXPECT_LE(std::filesystem::file_size(path), 300000u);
   Collect c = read_all(path);
