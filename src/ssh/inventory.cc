@@ -187,7 +187,8 @@ Inventory Inventory::from_yaml_text(std::string_view text, std::string_view file
   } catch (const YAML::ParserException& e) {
     throw UsageError(fmt::format("{}:{}: {}", file, e.mark.line + 1, e.msg));
   }
-  YamlWalker w{file};
+  YamlWalker w;
+  w.file = file;
   if (!root.IsMap())
     throw UsageError(fmt::format("{}:1: inventory must be a mapping of groups", file));
   try {
