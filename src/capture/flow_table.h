@@ -106,7 +106,6 @@ class FlowTable {
   // The sum of the counters of every evicted entry ([0] and [1] as in FlowEntry), so the rows
   // plus this add up to everything the table counted.
   const std::array<DirectionCounters, 2>& evicted() const { return evicted_; }
-  bool keeps_history() const { return keep_history_; }
 
   // Per-direction rate rings of an entry of this table; they live beside the entries, and only
   // when the table keeps history, so offline runs do not pay ~320 bytes per row for them.
