@@ -22,5 +22,6 @@ void add_bandwidth_command(CLI::App& app, Action& action);
 void add_shape_command(CLI::App& app, Action& action);
 void add_ssh_command(CLI::App& app, Action& action);
 void add_load_command(CLI::App& app, Action& action);
+void add_merge_command(CLI::App& app, Action& action);
 
 }  // namespace netres::cli

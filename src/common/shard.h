@@ -19,6 +19,16 @@ struct Shard {
   uint64_t share_of(uint64_t total) const {
     return total > first() ? (total - first() + count - 1) / count : 0;
   }
+  // This shard's part of a quantity split into N contiguous parts that sum to `total` and differ
+  // by at most one (users, connections, names in input order): [begin_of(total), begin_of(total)
+  // + portion(total)). Shard K starts at floor(total*(K-1)/N).
+  uint64_t begin_of(uint64_t total) const { return scaled(total, index - 1); }
+  uint64_t portion(uint64_t total) const { return scaled(total, index) - scaled(total, index - 1); }
+
+ private:
+  uint64_t scaled(uint64_t total, uint64_t k) const {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(total) * k / count);
+  }
 };
 
 // Parses "K/N" with 1 <= K <= N <= 2^32. Throws UsageError naming `what` (e.g. "--shard").

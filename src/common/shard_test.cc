@@ -39,3 +39,24 @@ TEST(Shard, SharesAreDisjointAndCover) {
     }
   }
 }
+
+TEST(Shard, ContiguousPortionsSumToTotal) {
+  for (uint64_t n : {1, 2, 3, 4, 7, 10}) {
+    for (uint64_t total : {0, 1, 2, 5, 10, 11, 100, 1001}) {
+      uint64_t next = 0, sum = 0;
+      for (uint64_t k = 1; k <= n; ++k) {
+        netres::Shard s{k, n};
+        EXPECT_EQ(s.begin_of(total), next) << k << "/" << n << " of " << total;
+        uint64_t p = s.portion(total);
+        EXPECT_LE(p, total / n + 1);
+        EXPECT_GE(p, total / n);
+        next += p;
+        sum += p;
+      }
+      EXPECT_EQ(sum, total);
+    }
+  }
+  // No overflow for large totals and N up to 2^32.
+  netres::Shard last{uint64_t{1} << 32, uint64_t{1} << 32};
+  EXPECT_EQ(last.begin_of(UINT64_MAX) + last.portion(UINT64_MAX), UINT64_MAX);
+}

@@ -1,0 +1,65 @@
+// netres merge FILE...: reads results files (--results of scan, load, bandwidth, resolve, ssh),
+// checks they are shards of one job, and hands them to that verb's merge, which prints what one
+// run of the whole job would have printed.
+#include <fmt/format.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "common/results_file.h"
+
+namespace netres::cli {
+namespace {
+
+struct MergeFlags {
+  std::vector<std::string> files;
+  bool json = false;           // the verb's --json / NDJSON output
+  bool allow_partial = false;  // merge even if some of the N shards are missing
+  std::string results;         // write the merged results (a 1/1 results file) here
+  std::string csv;             // load: locust-style CSV prefix
+  std::string html;            // load: HTML report
+};
+
+// One entry per verb that can be merged: takes the checked files, prints, returns the exit code.
+using Merger = std::function<int(const std::vector<ResultsFile>&, const MergeFlags&)>;
+
+const std::map<std::string, Merger>& mergers() {
+  static const std::map<std::string, Merger> table = {};
+  return table;
+}
+
+int run_merge(const MergeFlags& f) {
+  std::vector<ResultsFile> files;
+  files.reserve(f.files.size());
+  for (const auto& path : f.files) files.push_back(read_results_file(path));
+  for (const auto& warning : check_mergeable(files, f.allow_partial))
+    fmt::print(stderr, "netres: merge: warning: {}\n", warning);
+  auto it = mergers().find(files.front().verb);
+  if (it == mergers().end())
+    throw UsageError(
+        fmt::format("{}: netres cannot merge {} results", files.front().path, files.front().verb));
+  return it->second(files, f);
+}
+
+}  // namespace
+
+void add_merge_command(CLI::App& app, Action& action) {
+  auto flags = std::make_shared<MergeFlags>();
+  auto* cmd = app.add_subcommand(
+      "merge", "Join the results files of a job's shards (--shard K/N --results FILE) exactly");
+  cmd->add_option("files", flags->files, "Results files, one per shard")->required();
+  cmd->add_flag("--json", flags->json, "Print the merged results as the verb's --json does");
+  cmd->add_flag("--allow-partial", flags->allow_partial,
+                "Merge even if some shards are missing (each is named on stderr)");
+  cmd->add_option("--results", flags->results, "Also write the merged results file here");
+  cmd->add_option("--csv", flags->csv, "load: write locust-style CSV files with this prefix");
+  cmd->add_option("--html", flags->html, "load: write the HTML report here");
+  cmd->final_callback([&action, flags] { action = [flags] { return run_merge(*flags); }; });
+}
+
+}  // namespace netres::cli
