@@ -276,4 +276,11 @@ void print_live(std::FILE* out, const FlowStats& stats, size_t limit, int64_t no
   std::fflush(out);
 }
 
+std::string eviction_text(const FlowStats& stats, size_t max_flows) {
+  return fmt::format(
+      "{} {}s evicted from the full table (--max-flows {}); their packets are in the 'other / "
+      "evicted' row",
+      stats.table().evictions(), aggregation_name(stats.by()), max_flows);
+}
+
 }  // namespace netres::capture

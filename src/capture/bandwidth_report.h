@@ -37,6 +37,10 @@ double rate_bits(const RateHistory& h, int64_t now, int window, int64_t started)
 // the table was full, and the summary; a table or NDJSON.
 void print_totals(std::FILE* out, const FlowStats& stats, bool json, size_t limit);
 
+// The warning after a run whose table was full: how many keys were evicted (--max-flows
+// `max_flows`) and where their packets went.
+std::string eviction_text(const FlowStats& stats, size_t max_flows);
+
 // One live refresh: the busiest `limit` rows by their 2 s rate with the 2/10/40 s rates. On a
 // terminal the table redraws in place; otherwise each one is headed by its time. Needs history.
 void print_live(std::FILE* out, const FlowStats& stats, size_t limit, int64_t now, int64_t started,

@@ -119,6 +119,14 @@ TEST(BandwidthReportTest, RateOfAYoungRunDividesByItsAge) {
   EXPECT_DOUBLE_EQ(rate_bits(h, 100, 2, 100), 0.0);
 }
 
+TEST(BandwidthReportTest, EvictionWarningNamesTheViewAndTheBound) {
+  FlowStats stats({Aggregation::kHost, 1, false});
+  feed(stats, kUdp4, 1'700'000'000, 2);
+  EXPECT_EQ(eviction_text(stats, 1),
+            "3 hosts evicted from the full table (--max-flows 1); their packets are in the "
+            "'other / evicted' row");
+}
+
 TEST(BandwidthReportTest, TotalsTableEndsWithEvictedRowAndSummary) {
   // One row: each packet's two hosts take turns in it, so three of the four are evicted.
   FlowStats stats({Aggregation::kHost, 1, false});
