@@ -3,6 +3,7 @@
 # Idempotent: installs only what is missing, and runs `apt-get update` only then.
 #   scripts/deps.sh          build + test packages (what scripts/test.sh and CI need)
 #   scripts/deps.sh --bench  also the peers the benchmarks compare against (bench/*.sh)
+#   scripts/deps.sh --build-only  only what building netres needs (deploy/Dockerfile's build stage)
 set -euo pipefail
 
 build=(
@@ -13,7 +14,7 @@ build=(
 test=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
   iproute2 iptables netbase nmap dnsmasq-base unbound bind9-dnsutils tcpdump tshark python3-scapy openssh-server openssh-client dropbear-bin nginx-light procps
-  openssl
+  openssl python3-yaml
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust
@@ -21,8 +22,12 @@ bench=(
   clang libclang-rt-14-dev chromium
 )
 
-want=("${build[@]}" "${test[@]}")
-[[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
+case "${1:-}" in
+  --build-only) want=("${build[@]}") ;;
+  --bench) want=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
+  "") want=("${build[@]}" "${test[@]}") ;;
+  *) echo "usage: scripts/deps.sh [--bench | --build-only]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
