@@ -12,6 +12,8 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/results_file.h"
+#include "common/terminal.h"
+#include "scan/scan_results.h"
 
 namespace netres::cli {
 namespace {
@@ -28,8 +30,35 @@ struct MergeFlags {
 // One entry per verb that can be merged: takes the checked files, prints, returns the exit code.
 using Merger = std::function<int(const std::vector<ResultsFile>&, const MergeFlags&)>;
 
+// --results OUT: the merged results as a 1/1 file of the same job, so merges merge again.
+void write_merged(const std::vector<ResultsFile>& files, const MergeFlags& f, nlohmann::json data) {
+  if (f.results.empty()) return;
+  ResultsFile merged;
+  merged.verb = files.front().verb;
+  merged.job = files.front().job;
+  merged.data = std::move(data);
+  write_results_file(f.results, merged);
+}
+
+int merge_scan(const std::vector<ResultsFile>& files, const MergeFlags& f) {
+  std::vector<scan::ScanRun> runs;
+  for (const auto& file : files) runs.push_back(scan::scan_run_from_json(file.data, file.path));
+  scan::ScanMerge merged = scan::merge_scan_runs(runs);
+  if (merged.duplicates > 0) {
+    std::string examples;
+    for (const auto& e : merged.duplicate_examples) examples += (examples.empty() ? "" : "; ") + e;
+    warn("merge", fmt::format("{} (address, port) pair{} seen more than once, the most informative "
+                              "state kept: {}",
+                              merged.duplicates, merged.duplicates == 1 ? "" : "s", examples));
+  }
+  write_merged(files, f, scan::scan_data_json(merged.run));
+  return scan::print_scan_run(stdout, merged.run, f.json);
+}
+
 const std::map<std::string, Merger>& mergers() {
-  static const std::map<std::string, Merger> table = {};
+  static const std::map<std::string, Merger> table = {
+      {"scan", merge_scan},
+  };
   return table;
 }
 

@@ -11,6 +11,7 @@
 #include "common/option_check.h"
 #include "common/output.h"
 #include "common/port_set.h"
+#include "common/results_file.h"
 #include "common/services.h"
 #include "common/shard.h"
 #include "common/size.h"
@@ -20,6 +21,7 @@
 #include "scan/scan_output.h"
 #include "scan/scan_plan.h"
 #include "scan/scan_report.h"
+#include "scan/scan_results.h"
 #include "scan/top_ports.h"
 
 namespace netres::cli {
@@ -42,6 +44,7 @@ struct ScanFlags {
   std::string shard;
   unsigned threads = 0;
   std::string dns_servers;
+  std::string results;
 };
 
 int run_scan(const ScanFlags& f) {
@@ -72,11 +75,36 @@ int run_scan(const ScanFlags& f) {
   dns.servers = f.dns_servers;
   auto build = scan::build_target_space(texts.targets, texts.excludes, std::move(ports),
                                         scan::dns_name_resolver(dns));
-  for (const auto& u : build.unresolved)
-    warn("scan", fmt::format("cannot resolve '{}': {}", u.name, u.error));
+  scan::ScanRun kept;  // for --results: every result, and what the summary needs
+  for (const auto& u : build.unresolved) {
+    kept.unresolved.push_back(fmt::format("cannot resolve '{}': {}", u.name, u.error));
+    warn("scan", kept.unresolved.back());
+  }
   const scan::TargetSpace& space = build.space;
+  auto write_results = [&](const scan::ScanCounts& counts) {
+    if (f.results.empty()) return;
+    kept.hosts = space.host_count();
+    kept.ports = space.ports().size();
+    kept.pairs = counts.pairs_total;
+    kept.attempts = counts.attempts;
+    kept.elapsed = counts.elapsed;
+    kept.timeout = counts.timeout;
+    kept.seed = options.seed;
+    kept.banner = f.banner;
+    kept.open_only = f.open_only;
+    for (const auto& r : kept.results)
+      if (const auto& name = space.name_of(r.address); !name.empty()) kept.names[r.address] = name;
+    ResultsFile file;
+    file.verb = "scan";
+    file.shard = options.shard;
+    file.job = scan::scan_job_json(texts.targets, texts.excludes, space.ports(), options, f.timeout,
+                                   f.open_only);
+    file.data = scan::scan_data_json(kept);
+    write_results_file(f.results, file);
+  };
   if (space.host_count() == 0) {
     warn("scan", "no target could be resolved; nothing scanned");
+    write_results({});
     return kExitFailed;
   }
 
@@ -87,6 +115,7 @@ int run_scan(const ScanFlags& f) {
                     .run(
                         [&](const scan::PortResult& r) {
                           report.add(r);
+                          if (!f.results.empty()) kept.results.push_back(r);
                           if (f.json && (!f.open_only || r.state == scan::PortState::kOpen)) {
                             json_line.clear();
                             scan::append_json_line(json_line, space, r);
@@ -109,18 +138,9 @@ int run_scan(const ScanFlags& f) {
     std::fflush(stdout);
   }
 
-  double secs = to_seconds(counts.elapsed);
-  fmt::print(stderr,
-             "netres: scan: {} host{}, {} port{}{}: {} open, {} closed, {} filtered in {} "
-             "({:.0f} attempts/s, timeout {}, seed {})\n",
-             space.host_count(), space.host_count() == 1 ? "" : "s", space.ports().size(),
-             space.ports().size() == 1 ? "" : "s",
-             options.shard.count > 1 ? fmt::format(" (shard {}/{}: {} pairs)", options.shard.index,
-                                                   options.shard.count, counts.pairs_total)
-                                     : "",
-             counts.open, counts.closed, counts.filtered, format_duration(counts.elapsed),
-             secs > 0 ? counts.attempts / secs : 0.0, format_duration(counts.timeout),
-             options.seed);
+  warn("scan", scan::summary_text(space.host_count(), space.ports().size(), options.shard, counts,
+                                  options.seed));
+  write_results(counts);
   uint64_t unreachable = report.unreachable_hosts();
   if (unreachable > 0)
     warn("scan", fmt::format("{} host{} unreachable (ICMP unreachable or no route on every port)",
@@ -166,6 +186,8 @@ void add_scan_command(CLI::App& app, Action& action) {
                   "Seed of the random scan order (default: random; 0 "
                   "with --shard)");
   sub->add_option("--shard", flags->shard, "Scan the K-th of N disjoint shares, as K/N");
+  sub->add_option("--results", flags->results,
+                  "Also write every result to FILE for netres merge (see docs/distributed.md)");
   sub->add_option("--threads", flags->threads, "Event loop threads (default: up to 2)")
       ->check(CLI::Range(1, 64));
   sub->add_option("--dns-server", flags->dns_servers,

@@ -107,4 +107,18 @@ void print_table(std::FILE* out, const TargetSpace& space, const ScanReport& rep
   }
 }
 
+std::string summary_text(uint64_t hosts, uint64_t ports, const Shard& shard,
+                         const ScanCounts& counts, uint64_t seed) {
+  double secs = to_seconds(counts.elapsed);
+  return fmt::format(
+      "{} host{}, {} port{}{}: {} open, {} closed, {} filtered in {} ({:.0f} attempts/s, timeout "
+      "{}, seed {})",
+      hosts, hosts == 1 ? "" : "s", ports, ports == 1 ? "" : "s",
+      shard.count > 1
+          ? fmt::format(" (shard {}/{}: {} pairs)", shard.index, shard.count, counts.pairs_total)
+          : "",
+      counts.open, counts.closed, counts.filtered, format_duration(counts.elapsed),
+      secs > 0 ? counts.attempts / secs : 0.0, format_duration(counts.timeout), seed);
+}
+
 }  // namespace netres::scan

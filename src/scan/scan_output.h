@@ -6,7 +6,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <string>
 
+#include "common/shard.h"
+#include "scan/connect_scanner.h"
 #include "scan/port_result.h"
 #include "scan/scan_report.h"
 #include "scan/target_space.h"
@@ -20,5 +23,11 @@ void append_json_line(fmt::memory_buffer& out, const TargetSpace& space, const P
 // open ports; `banner` adds the BANNER column.
 void print_table(std::FILE* out, const TargetSpace& space, const ScanReport& report, bool open_only,
                  bool banner);
+
+// The summary line ending a run on stderr, without "netres: scan: ": "1 host, 50 ports (shard 2/3:
+// 17 pairs): 3 open, 40 closed, 7 filtered in 1.2s (900 attempts/s, timeout 50.0ms, seed 0)".
+// The shard part only when `shard` has N > 1.
+std::string summary_text(uint64_t hosts, uint64_t ports, const Shard& shard,
+                         const ScanCounts& counts, uint64_t seed);
 
 }  // namespace netres::scan
