@@ -1,20 +1,13 @@
 // netres scan: flags -> ScanOptions and targets -> ConnectScanner -> nmap-style table or NDJSON.
 #include <fmt/format.h>
 
-#include <string>
+#include <cstdio>
+#include <memory>
 #include <thread>
-#include <vector>
 
 #include "cli/commands.h"
-#include "common/duration.h"
 #include "common/error.h"
-#include "common/option_check.h"
-#include "common/output.h"
-#include "common/port_set.h"
 #include "common/results_file.h"
-#include "common/services.h"
-#include "common/shard.h"
-#include "common/size.h"
 #include "common/terminal.h"
 #include "scan/connect_scanner.h"
 #include "scan/resolve_targets.h"
@@ -22,58 +15,22 @@
 #include "scan/scan_plan.h"
 #include "scan/scan_report.h"
 #include "scan/scan_results.h"
-#include "scan/top_ports.h"
 
 namespace netres::cli {
 namespace {
 
-struct ScanFlags {
-  std::vector<std::string> targets;
-  std::string ports;
-  std::string input_list;
-  std::vector<std::string> excludes;
-  bool open_only = false;
-  bool json = false;
-  bool banner = false;
-  std::string banner_timeout = "1s";
-  std::string timeout;
-  unsigned retries = 1;
-  unsigned concurrency = 0;
-  std::string rate;
-  std::string seed;
-  std::string shard;
-  unsigned threads = 0;
-  std::string dns_servers;
-  std::string results;
-};
-
-int run_scan(const ScanFlags& f) {
-  scan::ScanOptions options;
-  PortSet ports =
-      f.ports.empty() ? scan::top_ports() : parse_port_set(f.ports, ServiceTable::system());
-  if (!f.timeout.empty()) {
-    Nanos t = parse_duration(f.timeout, "--timeout");
-    require_above_zero(t, "--timeout");
-    options.fixed_timeout = t;
-  }
-  options.banner = f.banner;
-  options.banner_timeout = parse_duration(f.banner_timeout, "--banner-timeout");
-  require_above_zero(options.banner_timeout, "--banner-timeout");
-  options.retries = f.retries;
-  if (!f.rate.empty()) options.rate = parse_rate(f.rate, "--rate");
-  if (!f.shard.empty()) options.shard = parse_shard(f.shard, "--shard");
-  options.seed = scan::choose_seed(f.seed, !f.shard.empty());
-  options.threads = scan::choose_threads(f.threads, std::thread::hardware_concurrency());
-  auto concurrency = scan::fit_concurrency(f.concurrency, scan::socket_budget());
-  if (concurrency.capped)
+int run_scan(const scan::ScanFlags& f) {
+  scan::ScanPlan plan =
+      scan::plan_for(f, scan::socket_budget(), std::thread::hardware_concurrency());
+  const scan::ScanOptions& options = plan.options;
+  if (plan.concurrency_capped)
     warn("scan", fmt::format("--concurrency {} exceeds the open file limit; using {}",
-                             f.concurrency, concurrency.value));
-  options.concurrency = concurrency.value;
+                             f.concurrency, options.concurrency));
 
   auto texts = scan::gather_targets(f.targets, f.input_list, f.excludes);
   resolve::ResolverConfig dns;
   dns.servers = f.dns_servers;
-  auto build = scan::build_target_space(texts.targets, texts.excludes, std::move(ports),
+  auto build = scan::build_target_space(texts.targets, texts.excludes, std::move(plan.ports),
                                         scan::dns_name_resolver(dns));
   scan::ScanRun kept;  // for --results: every result, and what the summary needs
   for (const auto& u : build.unresolved) {
@@ -111,47 +68,34 @@ int run_scan(const ScanFlags& f) {
   fmt::memory_buffer json_line;
   scan::ScanReport report(!f.json);
   Progress progress;
-  auto counts = scan::ConnectScanner(space, options)
-                    .run(
-                        [&](const scan::PortResult& r) {
-                          report.add(r);
-                          if (!f.results.empty()) kept.results.push_back(r);
-                          if (f.json && (!f.open_only || r.state == scan::PortState::kOpen)) {
-                            json_line.clear();
-                            scan::append_json_line(json_line, space, r);
-                            std::fwrite(json_line.data(), 1, json_line.size(), stdout);
-                          }
-                        },
-                        [&](const scan::ScanCounts& c) {
-                          double pct = c.pairs_total ? 100.0 * c.pairs_done / c.pairs_total : 100.0;
-                          double secs = to_seconds(c.elapsed);
-                          progress.update(fmt::format(
-                              "scan: {:.1f}% ({}/{})  {} open  {:.0f} attempts/s  timeout {}", pct,
-                              c.pairs_done, c.pairs_total, c.open,
-                              secs > 0 ? c.attempts / secs : 0.0, format_duration(c.timeout)));
-                        });
+  auto on_result = [&](const scan::PortResult& r) {
+    report.add(r);
+    if (!f.results.empty()) kept.results.push_back(r);
+    if (f.json && (!f.open_only || r.state == scan::PortState::kOpen)) {
+      json_line.clear();
+      scan::append_json_line(json_line, space, r);
+      std::fwrite(json_line.data(), 1, json_line.size(), stdout);
+    }
+  };
+  auto counts = scan::ConnectScanner(space, options).run(on_result, [&](const scan::ScanCounts& c) {
+    progress.update("scan: " + scan::progress_text(c));
+  });
   progress.clear();
-  if (f.json) {
-    std::fflush(stdout);
-  } else {
-    scan::print_table(stdout, space, report, f.open_only, f.banner);
-    std::fflush(stdout);
-  }
+  if (!f.json) scan::print_table(stdout, space, report, f.open_only, f.banner);
+  std::fflush(stdout);
 
   warn("scan", scan::summary_text(space.host_count(), space.ports().size(), options.shard, counts,
                                   options.seed));
   write_results(counts);
   uint64_t unreachable = report.unreachable_hosts();
-  if (unreachable > 0)
-    warn("scan", fmt::format("{} host{} unreachable (ICMP unreachable or no route on every port)",
-                             unreachable, unreachable == 1 ? "" : "s"));
+  if (unreachable > 0) warn("scan", scan::unreachable_text(unreachable));
   return build.unresolved.empty() && unreachable == 0 ? kExitOk : kExitFailed;
 }
 
 }  // namespace
 
 void add_scan_command(CLI::App& app, Action& action) {
-  auto flags = std::make_shared<ScanFlags>();
+  auto flags = std::make_shared<scan::ScanFlags>();
   auto* sub = app.add_subcommand(
       "scan",
       "TCP connect scan: open / closed / filtered ports of addresses, CIDR blocks, ranges and "

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/duration.h"
 #include "common/output.h"
 #include "common/services.h"
 
@@ -107,6 +108,14 @@ void print_table(std::FILE* out, const TargetSpace& space, const ScanReport& rep
   }
 }
 
+std::string progress_text(const ScanCounts& c) {
+  double pct = c.pairs_total ? 100.0 * c.pairs_done / c.pairs_total : 100.0;
+  double secs = to_seconds(c.elapsed);
+  return fmt::format("{:.1f}% ({}/{})  {} open  {:.0f} attempts/s  timeout {}", pct, c.pairs_done,
+                     c.pairs_total, c.open, secs > 0 ? c.attempts / secs : 0.0,
+                     format_duration(c.timeout));
+}
+
 std::string summary_text(uint64_t hosts, uint64_t ports, const Shard& shard,
                          const ScanCounts& counts, uint64_t seed) {
   double secs = to_seconds(counts.elapsed);
@@ -119,6 +128,11 @@ std::string summary_text(uint64_t hosts, uint64_t ports, const Shard& shard,
           : "",
       counts.open, counts.closed, counts.filtered, format_duration(counts.elapsed),
       secs > 0 ? counts.attempts / secs : 0.0, format_duration(counts.timeout), seed);
+}
+
+std::string unreachable_text(uint64_t hosts) {
+  return fmt::format("{} host{} unreachable (ICMP unreachable or no route on every port)", hosts,
+                     hosts == 1 ? "" : "s");
 }
 
 }  // namespace netres::scan

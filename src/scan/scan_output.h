@@ -24,10 +24,16 @@ void append_json_line(fmt::memory_buffer& out, const TargetSpace& space, const P
 void print_table(std::FILE* out, const TargetSpace& space, const ScanReport& report, bool open_only,
                  bool banner);
 
+// The progress line: "12.5% (100/800)  3 open  950 attempts/s  timeout 50.0ms".
+std::string progress_text(const ScanCounts& c);
+
 // The summary line ending a run on stderr, without "netres: scan: ": "1 host, 50 ports (shard 2/3:
 // 17 pairs): 3 open, 40 closed, 7 filtered in 1.2s (900 attempts/s, timeout 50.0ms, seed 0)".
 // The shard part only when `shard` has N > 1.
 std::string summary_text(uint64_t hosts, uint64_t ports, const Shard& shard,
                          const ScanCounts& counts, uint64_t seed);
+
+// "N host(s) unreachable (ICMP unreachable or no route on every port)".
+std::string unreachable_text(uint64_t hosts);
 
 }  // namespace netres::scan

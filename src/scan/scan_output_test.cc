@@ -150,3 +150,43 @@ TEST(ScanOutput, BannerColumnIsSanitized) {
   EXPECT_NE(out.find(sanitize_banner(r.banner)), std::string::npos) << out;
   EXPECT_EQ(out.find('\r'), std::string::npos);
 }
+
+TEST(ScanOutput, ProgressText) {
+  ScanCounts c;
+  c.pairs_total = 800;
+  c.pairs_done = 100;
+  c.open = 3;
+  c.attempts = 1900;
+  c.elapsed = std::chrono::seconds(2);
+  c.timeout = std::chrono::milliseconds(50);
+  EXPECT_EQ(progress_text(c), "12.5% (100/800)  3 open  950 attempts/s  timeout 50.0ms");
+  EXPECT_EQ(progress_text(ScanCounts{}), "100.0% (0/0)  0 open  0 attempts/s  timeout 0ns");
+}
+
+TEST(ScanOutput, SummaryTextPluralsAndShard) {
+  TargetSpace s = space();
+  ScanCounts c;
+  c.pairs_total = 8;
+  c.open = 1;
+  c.closed = 5;
+  c.filtered = 2;
+  c.attempts = 10;
+  c.elapsed = std::chrono::seconds(2);
+  c.timeout = std::chrono::milliseconds(50);
+  ScanOptions o;
+  o.seed = 7;
+  EXPECT_EQ(summary_text(s.host_count(), s.ports().size(), o.shard, c, o.seed),
+            "4 hosts, 2 ports: 1 open, 5 closed, 2 filtered in 2.00s (5 attempts/s, timeout "
+            "50.0ms, seed 7)");
+  o.shard = {2, 3};
+  TargetSpace one({*netres::parse_address_range("198.18.0.1-198.18.0.1")}, PortSet({22}), {});
+  EXPECT_EQ(summary_text(one.host_count(), one.ports().size(), o.shard, c, o.seed),
+            "1 host, 1 port (shard 2/3: 8 pairs): 1 open, 5 closed, 2 filtered in 2.00s (5 "
+            "attempts/s, timeout 50.0ms, seed 7)");
+}
+
+TEST(ScanOutput, UnreachableText) {
+  EXPECT_EQ(unreachable_text(1), "1 host unreachable (ICMP unreachable or no route on every port)");
+  EXPECT_EQ(unreachable_text(3),
+            "3 hosts unreachable (ICMP unreachable or no route on every port)");
+}

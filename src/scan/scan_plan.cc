@@ -6,8 +6,13 @@
 #include <random>
 #include <stdexcept>
 
+#include "common/duration.h"
 #include "common/error.h"
-#include "scan/connect_scanner.h"
+#include "common/option_check.h"
+#include "common/services.h"
+#include "common/shard.h"
+#include "common/size.h"
+#include "scan/top_ports.h"
 
 namespace netres::scan {
 
@@ -52,6 +57,29 @@ TargetTexts gather_targets(const std::vector<std::string>& args, const std::stri
     out.excludes.insert(out.excludes.end(), items.begin(), items.end());
   }
   return out;
+}
+
+ScanPlan plan_for(const ScanFlags& f, unsigned socket_budget, unsigned hardware_threads) {
+  ScanPlan plan;
+  ScanOptions& o = plan.options;
+  plan.ports = f.ports.empty() ? top_ports() : parse_port_set(f.ports, ServiceTable::system());
+  if (!f.timeout.empty()) {
+    Nanos t = parse_duration(f.timeout, "--timeout");
+    require_above_zero(t, "--timeout");
+    o.fixed_timeout = t;
+  }
+  o.banner = f.banner;
+  o.banner_timeout = parse_duration(f.banner_timeout, "--banner-timeout");
+  require_above_zero(o.banner_timeout, "--banner-timeout");
+  o.retries = f.retries;
+  if (!f.rate.empty()) o.rate = parse_rate(f.rate, "--rate");
+  if (!f.shard.empty()) o.shard = parse_shard(f.shard, "--shard");
+  o.seed = choose_seed(f.seed, !f.shard.empty());
+  o.threads = choose_threads(f.threads, hardware_threads);
+  Concurrency concurrency = fit_concurrency(f.concurrency, socket_budget);
+  o.concurrency = concurrency.value;
+  plan.concurrency_capped = concurrency.capped;
+  return plan;
 }
 
 }  // namespace netres::scan

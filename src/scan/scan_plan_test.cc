@@ -99,3 +99,74 @@ TEST(ScanPlan, GathersArgumentsThenListFileAndExcludes) {
 TEST(ScanPlan, MissingListFileIsAUsageError) {
   EXPECT_THROW(gather_targets({}, "/nonexistent/netres-targets.txt", {}), UsageError);
 }
+
+namespace {
+
+std::string plan_error(const ScanFlags& f) {
+  try {
+    plan_for(f, 1000, 4);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(ScanPlanFor, Defaults) {
+  ScanPlan plan = plan_for(ScanFlags{}, 1000, 4);
+  EXPECT_EQ(plan.ports.size(), 1000u);  // the top ports
+  EXPECT_FALSE(plan.options.fixed_timeout);
+  EXPECT_FALSE(plan.options.banner);
+  EXPECT_EQ(plan.options.banner_timeout, std::chrono::seconds(1));
+  EXPECT_EQ(plan.options.retries, 1u);
+  EXPECT_EQ(plan.options.rate, 0.0);
+  EXPECT_EQ(plan.options.shard.count, 1u);
+  EXPECT_EQ(plan.options.threads, 2u);
+  EXPECT_EQ(plan.options.concurrency, 1000u);
+  EXPECT_FALSE(plan.concurrency_capped);
+}
+
+TEST(ScanPlanFor, FlagsAsGiven) {
+  ScanFlags f;
+  f.ports = "22,http";
+  f.timeout = "200ms";
+  f.banner = true;
+  f.banner_timeout = "3s";
+  f.retries = 0;
+  f.rate = "500/s";
+  f.shard = "2/4";
+  f.threads = 1;
+  f.concurrency = 5000;
+  ScanPlan plan = plan_for(f, 1000, 4);
+  EXPECT_EQ(plan.ports.size(), 2u);
+  EXPECT_EQ(plan.options.fixed_timeout, std::chrono::milliseconds(200));
+  EXPECT_TRUE(plan.options.banner);
+  EXPECT_EQ(plan.options.banner_timeout, std::chrono::seconds(3));
+  EXPECT_EQ(plan.options.retries, 0u);
+  EXPECT_EQ(plan.options.rate, 500.0);
+  EXPECT_EQ(plan.options.shard.index, 2u);
+  EXPECT_EQ(plan.options.shard.count, 4u);
+  EXPECT_EQ(plan.options.seed, 0u);  // shards agree on the order
+  EXPECT_EQ(plan.options.threads, 1u);
+  EXPECT_EQ(plan.options.concurrency, 1000u);  // cut to the budget, and said so
+  EXPECT_TRUE(plan.concurrency_capped);
+}
+
+TEST(ScanPlanFor, TimeoutsMustBeAboveZero) {
+  ScanFlags f;
+  f.timeout = "0s";
+  EXPECT_EQ(plan_error(f), "--timeout must be above zero");
+  f = {};
+  f.banner_timeout = "0s";
+  EXPECT_EQ(plan_error(f), "--banner-timeout must be above zero");
+  f = {};
+  f.seed = "x";
+  EXPECT_EQ(plan_error(f), "bad --seed 'x': expected a whole number");
+  f = {};
+  f.ports = "70000";
+  EXPECT_THROW(plan_for(f, 1000, 4), UsageError);
+  f = {};
+  f.shard = "5/4";
+  EXPECT_THROW(plan_for(f, 1000, 4), UsageError);
+}
