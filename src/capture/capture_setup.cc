@@ -65,7 +65,11 @@ Aggregation parse_aggregation(const std::string& by) {
 
 BandwidthSetup setup_for(const BandwidthFlags& f) {
   BandwidthSetup s;
-  apply_source_flags(f.source, s.capture);
+  SourceFlags source = f.source;
+  s.all_files = source.read_files;
+  if (s.all_files.empty() && !source.read_file.empty()) s.all_files = {source.read_file};
+  if (!s.all_files.empty()) source.read_file = s.all_files.front();  // for the -r/-i check
+  apply_source_flags(source, s.capture);
   s.capture.live.snaplen = 256;
   s.stats.by = parse_aggregation(f.by);
   require_in_range(f.max_flows, "--max-flows", 1, 100'000'000);
@@ -73,12 +77,21 @@ BandwidthSetup setup_for(const BandwidthFlags& f) {
   s.interval = parse_duration(f.interval, "--interval");
   if (s.interval < std::chrono::milliseconds(100))
     throw UsageError("--interval must be at least 100ms");
-  s.live = f.source.read_file.empty();
+  s.live = s.all_files.empty();
   s.stats.keep_history = s.live;
   // A live capture is endless, so its table is bounded; a file is finite, and every flow in it
   // gets its row (about 150 bytes each) unless the user asks for a bound.
   s.stats.max_entries = s.live || f.max_flows_given ? f.max_flows : FlowTable::kUnbounded;
   s.top = s.live || f.top_given ? f.top : 0;
+  if (!f.shard.empty()) {
+    s.shard = parse_shard(f.shard, "--shard");
+    if (s.live) throw UsageError("--shard takes a share of the -r files: give -r FILE...");
+  }
+  // Contiguous shares keep each file's packets, and the files' order, in one shard.
+  auto begin = static_cast<ptrdiff_t>(s.shard.begin_of(s.all_files.size()));
+  auto size = static_cast<ptrdiff_t>(s.shard.portion(s.all_files.size()));
+  s.files.assign(s.all_files.begin() + begin, s.all_files.begin() + begin + size);
+  s.stats.keep_bins = !f.results.empty();
   return s;
 }
 

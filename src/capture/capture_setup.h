@@ -12,6 +12,7 @@
 #include "capture/capture_session.h"
 #include "capture/flow_stats.h"
 #include "common/duration.h"
+#include "common/shard.h"
 
 namespace netres::capture {
 
@@ -19,6 +20,7 @@ namespace netres::capture {
 struct SourceFlags {
   std::string interface;
   std::string read_file;
+  std::vector<std::string> read_files;    // bandwidth: -r given once or more (read in order)
   std::vector<std::string> filter_words;  // joined with spaces into one tcpdump expression
   uint64_t count = 0;
   std::string duration;
@@ -64,6 +66,8 @@ struct BandwidthFlags {
   size_t max_flows = 100000;
   bool max_flows_given = false;  // files keep every row unless --max-flows is given
   bool json = false;
+  std::string shard;    // --shard K/N: the K-th of N contiguous shares of the -r files
+  std::string results;  // --results FILE
 };
 
 // --by: flow, host, port or proto. Throws UsageError.
@@ -75,12 +79,17 @@ struct BandwidthSetup {
   Nanos interval{0};  // live snapshots off a terminal, at least 100ms
   bool live = false;
   size_t top = 0;  // rows in the totals: live or --top given: --top; a file: 0 (all)
+  std::vector<std::string> all_files;  // every -r file, as given
+  std::vector<std::string> files;      // the ones this run reads: its shard's share, in order
+  Shard shard;
 };
 
 // The bandwidth verb's options: the source with a 256-byte snaplen (only headers matter, and a
 // short one leaves the kernel buffer room for more packets), --by, --max-flows (1-100000000),
 // --top (at least 1) and --interval. Live runs keep rate history and a bounded table; a file
-// keeps every row unless --max-flows is given. Throws UsageError.
+// keeps every row unless --max-flows is given. Several -r files are read one after the other into
+// one table; --shard K/N reads the K-th of N contiguous shares of them (files only), --results
+// keeps per-second bins. Throws UsageError.
 BandwidthSetup setup_for(const BandwidthFlags& f);
 
 }  // namespace netres::capture

@@ -9,8 +9,88 @@
 
 namespace netres::capture {
 
+namespace {
+
+void add_bin(SecondBins& bins, int64_t second, uint64_t bytes) {
+  if (!bins.empty() && bins.back().first == second) {
+    bins.back().second += bytes;
+  } else {
+    bins.emplace_back(second, bytes);
+  }
+}
+
+// Adds `more` into `bins`, one entry per second, in second order.
+void merge_bins(SecondBins& bins, const SecondBins& more) {
+  bins.insert(bins.end(), more.begin(), more.end());
+  std::stable_sort(bins.begin(), bins.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  SecondBins out;
+  out.reserve(bins.size());
+  for (const auto& [second, bytes] : bins) add_bin(out, second, bytes);
+  bins = std::move(out);
+}
+
+// The busiest second, the earliest among equals: what counting in time order finds.
+void peak_of(const SecondBins& bins, int64_t& second, uint64_t& bytes) {
+  second = 0;
+  bytes = 0;
+  for (const auto& [s, b] : bins)
+    if (b > bytes) {
+      bytes = b;
+      second = s;
+    }
+}
+
+}  // namespace
+
 FlowStats::FlowStats(const FlowStatsOptions& options)
-    : by_(options.by), table_(options.max_entries, options.keep_history) {}
+    : by_(options.by),
+      table_(options.max_entries, options.keep_history),
+      keep_bins_(options.keep_bins) {}
+
+const SecondBins& FlowStats::bins_of(const FlowEntry& e) const {
+  static const SecondBins kNone;
+  return e.slot() < row_bins_.size() ? row_bins_[e.slot()] : kNone;
+}
+
+void FlowStats::absorb(const AbsorbedRow& row) {
+  bool created = false;
+  FlowEntry& e = table_.touch(row.key, created);
+  auto counters = row.counters;
+  if (created) {
+    e.first_second = row.first_second;
+    e.last_second = row.last_second;
+    e.a_is_lo = row.a_is_lo;
+  } else if (by_ == Aggregation::kFlow && e.a_is_lo != row.a_is_lo) {
+    std::swap(counters[0], counters[1]);
+  }
+  for (size_t d = 0; d < 2; ++d) {
+    e.counters[d].packets += counters[d].packets;
+    e.counters[d].bytes += counters[d].bytes;
+  }
+  e.last_second = std::max(e.last_second, row.last_second);
+  if (e.slot() >= row_bins_.size()) row_bins_.resize(e.slot() + 1);
+  SecondBins& bins = row_bins_[e.slot()];
+  if (created) bins.clear();
+  merge_bins(bins, row.bins);
+  peak_of(bins, e.peak_second, e.peak_bytes);
+  e.current_second = bins.empty() ? INT64_MIN : bins.back().first;
+  e.current_bytes = bins.empty() ? 0 : bins.back().second;
+}
+
+void FlowStats::absorb_totals(const FlowTotals& t, const SecondBins& bins) {
+  if (t.packets == 0) return;
+  if (totals_.packets == 0) totals_.first_second = t.first_second;
+  totals_.packets += t.packets;
+  totals_.bytes += t.bytes;
+  totals_.non_ip_packets += t.non_ip_packets;
+  totals_.non_ip_bytes += t.non_ip_bytes;
+  totals_.last_second = std::max(totals_.last_second, t.last_second);
+  merge_bins(total_bins_, bins);
+  peak_of(total_bins_, totals_.peak_second, totals_.peak_bytes);
+  current_second_ = total_bins_.empty() ? INT64_MIN : total_bins_.back().first;
+  current_bytes_ = total_bins_.empty() ? 0 : total_bins_.back().second;
+}
 
 void FlowStats::count(const FlowKey& key, int direction, bool tcp_initiator, bool src_is_lo,
                       int64_t second, uint64_t bytes) {
@@ -24,6 +104,11 @@ void FlowStats::count(const FlowKey& key, int direction, bool tcp_initiator, boo
   }
   if (by_ == Aggregation::kFlow) direction = (src_is_lo == e.a_is_lo) ? 0 : 1;
   table_.count(e, direction, second, bytes);
+  if (keep_bins_) {
+    if (e.slot() >= row_bins_.size()) row_bins_.resize(e.slot() + 1);
+    if (created) row_bins_[e.slot()].clear();  // a slot reused after an eviction
+    add_bin(row_bins_[e.slot()], second, bytes);
+  }
 }
 
 void FlowStats::add(const PacketView& view, int64_t second) {
@@ -41,6 +126,7 @@ void FlowStats::add(const PacketView& view, int64_t second) {
     totals_.peak_bytes = current_bytes_;
     totals_.peak_second = second;
   }
+  if (keep_bins_) add_bin(total_bins_, second, bytes);
 
   FlowKey flow;
   bool src_is_lo = true;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/flow_table.h"
@@ -15,6 +16,21 @@ struct FlowStatsOptions {
   Aggregation by = Aggregation::kFlow;
   size_t max_entries = 100000;  // FlowTable::kUnbounded (0): every key keeps its row
   bool keep_history = false;    // per-second rings for the 2/10/40 s rates (live)
+  // Bytes per whole second of every row and of all traffic, for results files: shards' rows
+  // merge into exact busiest seconds when a key's traffic spans files.
+  bool keep_bins = false;
+};
+
+// Bytes per whole second, (second, bytes) in the order seconds were first seen.
+using SecondBins = std::vector<std::pair<int64_t, uint64_t>>;
+
+// A row counted elsewhere (a shard's results file), to be added to this FlowStats.
+struct AbsorbedRow {
+  FlowKey key;
+  bool a_is_lo = true;
+  std::array<DirectionCounters, 2> counters{};
+  int64_t first_second = 0, last_second = 0;
+  SecondBins bins;
 };
 
 struct FlowTotals {
@@ -42,6 +58,20 @@ class FlowStats {
   // `window` > 0 (needs history), else by total bytes. At most `limit` (0: all).
   std::vector<const FlowEntry*> top(size_t limit, int64_t now = 0, int window = 0) const;
 
+  // With keep_bins: the per-second bytes of a row, and of all traffic.
+  const SecondBins& bins_of(const FlowEntry& e) const;
+  const SecondBins& total_bins() const { return total_bins_; }
+
+  // Merging (needs keep_bins): adds a row, the totals and the evicted aggregate of another run.
+  // Rows absorbed in the order the runs saw them keep one run's row order; a key seen before
+  // keeps its first second and A side (flow counters are swapped to match it); busiest seconds
+  // are recomputed from the summed bins.
+  void absorb(const AbsorbedRow& row);
+  void absorb_totals(const FlowTotals& totals, const SecondBins& bins);
+  void absorb_evicted(const std::array<DirectionCounters, 2>& counters, uint64_t entries) {
+    table_.absorb_evicted(counters, entries);
+  }
+
  private:
   void count(const FlowKey& key, int direction, bool tcp_initiator, bool src_is_lo, int64_t second,
              uint64_t bytes);
@@ -49,6 +79,9 @@ class FlowStats {
   Aggregation by_;
   FlowTable table_;
   FlowTotals totals_;
+  bool keep_bins_ = false;
+  std::vector<SecondBins> row_bins_;  // by entry slot
+  SecondBins total_bins_;
   int64_t current_second_ = INT64_MIN;
   uint64_t current_bytes_ = 0;
 };

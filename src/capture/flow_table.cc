@@ -240,4 +240,12 @@ FlowEntry& FlowTable::touch(const FlowKey& key, bool& created) {
   return e;
 }
 
+void FlowTable::absorb_evicted(const std::array<DirectionCounters, 2>& counters, uint64_t entries) {
+  for (size_t d = 0; d < 2; ++d) {
+    evicted_[d].packets += counters[d].packets;
+    evicted_[d].bytes += counters[d].bytes;
+  }
+  evictions_ += entries;
+}
+
 }  // namespace netres::capture

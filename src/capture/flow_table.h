@@ -78,6 +78,8 @@ struct FlowEntry {
   uint64_t total_bytes() const { return counters[0].bytes + counters[1].bytes; }
   uint64_t total_packets() const { return counters[0].packets + counters[1].packets; }
   void count(int direction, int64_t second, uint64_t bytes);
+  // Its slot in the table (stable while it lives; reused after an eviction), for side arrays.
+  uint32_t slot() const { return index_; }
 
  private:
   friend class FlowTable;
@@ -106,6 +108,8 @@ class FlowTable {
   // The sum of the counters of every evicted entry ([0] and [1] as in FlowEntry), so the rows
   // plus this add up to everything the table counted.
   const std::array<DirectionCounters, 2>& evicted() const { return evicted_; }
+  // Adds what another table evicted (a shard's results being merged into this one).
+  void absorb_evicted(const std::array<DirectionCounters, 2>& counters, uint64_t entries);
 
   // Per-direction rate rings of an entry of this table; they live beside the entries, and only
   // when the table keeps history, so offline runs do not pay ~320 bytes per row for them.

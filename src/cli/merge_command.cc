@@ -3,12 +3,15 @@
 // run of the whole job would have printed.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "capture/bandwidth_report.h"
+#include "capture/bandwidth_results.h"
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/results_file.h"
@@ -55,9 +58,43 @@ int merge_scan(const std::vector<ResultsFile>& files, const MergeFlags& f) {
   return scan::print_scan_run(stdout, merged.run, f.json);
 }
 
+int merge_bandwidth(const std::vector<ResultsFile>& files, const MergeFlags& f) {
+  // Shard order, so rows are created (and equal rows ordered) as one run over the files would.
+  std::vector<const ResultsFile*> sorted;
+  for (const auto& file : files) sorted.push_back(&file);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const ResultsFile* a, const ResultsFile* b) {
+    return a->shard.index < b->shard.index;
+  });
+  std::vector<const nlohmann::json*> data;
+  std::vector<std::string> paths;
+  nlohmann::json read = nlohmann::json::array();
+  bool interrupted = false;
+  for (const ResultsFile* file : sorted) {
+    data.push_back(&file->data);
+    paths.push_back(file->path);
+    if (file->data.value("interrupted", false)) {
+      interrupted = true;
+      warn("merge", fmt::format("{} (shard {}/{}) was stopped before the end of its files: its "
+                                "counts are partial",
+                                file->path, file->shard.index, file->shard.count));
+    }
+  }
+  auto stats = capture::merge_bandwidth(data, paths, files.front().job);
+  size_t top = files.front().job.value("top", size_t{0});
+  size_t max_flows = files.front().job.value("max_flows", size_t{0});
+  std::vector<std::string> read_files;
+  for (const auto* d : data)
+    for (const auto& name : d->value("files", nlohmann::json::array())) read_files.push_back(name);
+  write_merged(files, f, capture::bandwidth_data_json(*stats, read_files, interrupted));
+  capture::print_totals(stdout, *stats, f.json, top);
+  if (stats->table().evictions() > 0) warn("bandwidth", capture::eviction_text(*stats, max_flows));
+  return kExitOk;
+}
+
 const std::map<std::string, Merger>& mergers() {
   static const std::map<std::string, Merger> table = {
       {"scan", merge_scan},
+      {"bandwidth", merge_bandwidth},
   };
   return table;
 }

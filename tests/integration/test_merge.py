@@ -138,5 +138,99 @@ class ScanShards(unittest.TestCase):
         self.assertIn("shard 3/3 missing", p.stderr)
 
 
+def write_pcaps(directory, parts=5):
+    """`parts` pcap files in time order: conversations that run across file boundaries (a
+    second shared by two files too), TCP with and without the SYN in the same file, UDP, IPv6,
+    ICMP and ARP. Returns their paths."""
+    from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPv6, Raw, wrpcap
+    e = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+    pkts = []
+    t = 1_700_000_000.0
+    for i in range(60):
+        c, s = f"10.9.0.{1 + i % 7}", f"10.9.1.{1 + i % 3}"
+        cp, sp = 41000 + i % 7, [80, 443, 22][i % 3]
+        if i < 7:
+            p = e / IP(src=c, dst=s) / TCP(sport=cp, dport=sp, flags="S")
+        elif i % 2:
+            p = e / IP(src=s, dst=c) / TCP(sport=sp, dport=cp, flags="PA") / Raw(b"r" * (300 + i))
+        else:
+            p = e / IP(src=c, dst=s) / TCP(sport=cp, dport=sp, flags="PA") / Raw(b"q" * (40 + i))
+        pkts.append(p)
+        if i % 5 == 0:
+            pkts.append(e / IP(src=c, dst="10.9.2.53") / UDP(sport=33000 + i % 4, dport=53)
+                        / Raw(b"d" * 30))
+        if i % 9 == 0:
+            pkts.append(e / IPv6(src="2001:db8::1", dst="2001:db8::2")
+                        / TCP(sport=5000, dport=8080, flags="A") / Raw(b"v" * 100))
+        if i % 13 == 0:
+            pkts.append(e / IP(src="10.9.3.1", dst="10.9.3.2") / ICMP(type=8) / Raw(b"p" * 56))
+            pkts.append(e / ARP(op=1, psrc="10.9.3.1", pdst="10.9.3.2"))
+    for p in pkts:
+        p.time = t
+        t += 0.13
+    paths = []
+    per = (len(pkts) + parts - 1) // parts
+    for k in range(parts):
+        path = os.path.join(directory, f"part{k + 1}.pcap")
+        wrpcap(path, pkts[k * per:(k + 1) * per])
+        paths.append(path)
+    return paths
+
+
+class BandwidthShards(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="netres-merge-bw-")
+        cls.pcaps = write_pcaps(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def reads(self):
+        return [arg for path in self.pcaps for arg in ("-r", path)]
+
+    def test_shards_merge_to_one_run(self):
+        for by in ("flow", "host", "port", "proto"):
+            with self.subTest(by):
+                files = shard_files(self.tmp, f"bw-{by}")
+                for k, path in enumerate(files, 1):
+                    check_ok(self, netres("bandwidth", *self.reads(), "--by", by, "--shard",
+                                          f"{k}/{N}", "--results", path))
+                one = check_ok(self, netres("bandwidth", *self.reads(), "--by", by))
+                merged = check_ok(self, netres("merge", *reversed(files)))
+                self.assertEqual(merged.stdout, one.stdout)
+                self.assertIn("packets", merged.stdout)
+                one_json = ndjson(check_ok(self, netres("bandwidth", *self.reads(), "--by", by,
+                                                        "--json")).stdout)
+                merged_json = ndjson(check_ok(self, netres("merge", "--json", *files)).stdout)
+                self.assertEqual(merged_json, one_json)
+
+    def test_shares_are_contiguous_files(self):
+        # 5 files in 3 shares: 1, 2 and 2 files, in order.
+        counts = []
+        for k in range(1, N + 1):
+            p = check_ok(self, netres("bandwidth", *self.reads(), "--by", "proto", "--json",
+                                      "--shard", f"{k}/{N}"))
+            counts.append(ndjson(p.stdout)[-1]["packets"])
+        one = ndjson(check_ok(self, netres("bandwidth", *self.reads(), "--by", "proto",
+                                           "--json")).stdout)[-1]
+        self.assertEqual(sum(counts), one["packets"])
+        self.assertTrue(all(c > 0 for c in counts), counts)
+        p = netres("bandwidth", "-i", "lo", "--shard", "1/2")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--shard", p.stderr)
+
+    def test_different_views_are_refused(self):
+        a, b = os.path.join(self.tmp, "bw-a.json"), os.path.join(self.tmp, "bw-b.json")
+        check_ok(self, netres("bandwidth", *self.reads(), "--shard", "1/2", "--results", a))
+        check_ok(self, netres("bandwidth", *self.reads(), "--by", "host", "--shard", "2/2",
+                              "--results", b))
+        p = netres("merge", a, b)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("/by", p.stderr)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -1,0 +1,183 @@
+// bandwidth results files: writing, strict reading, merging by absorbing rows into one FlowStats.
+#include "capture/bandwidth_results.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "capture/bandwidth_report.h"
+#include "common/error.h"
+
+namespace netres::capture {
+namespace {
+
+std::string hex(const std::array<uint8_t, 16>& bytes) {
+  std::string out;
+  for (uint8_t b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+bool unhex(const std::string& text, std::array<uint8_t, 16>& out) {
+  if (text.size() != 32) return false;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < 16; ++i) {
+    int hi = digit(text[2 * i]), lo = digit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  return true;
+}
+
+nlohmann::json bins_json(const SecondBins& bins) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [second, bytes] : bins) out.push_back({second, bytes});
+  return out;
+}
+
+SecondBins bins_from(const nlohmann::json& j) {
+  SecondBins out;
+  for (const auto& bin : j) out.emplace_back(bin.at(0).get<int64_t>(), bin.at(1).get<uint64_t>());
+  return out;
+}
+
+nlohmann::json counters_json(const std::array<DirectionCounters, 2>& c) {
+  return {{c[0].packets, c[0].bytes}, {c[1].packets, c[1].bytes}};
+}
+
+std::array<DirectionCounters, 2> counters_from(const nlohmann::json& j) {
+  std::array<DirectionCounters, 2> c{};
+  for (size_t d = 0; d < 2; ++d) {
+    c[d].packets = j.at(d).at(0).get<uint64_t>();
+    c[d].bytes = j.at(d).at(1).get<uint64_t>();
+  }
+  return c;
+}
+
+Aggregation aggregation_from(const std::string& name) {
+  for (auto by : {Aggregation::kFlow, Aggregation::kHost, Aggregation::kPort, Aggregation::kProto})
+    if (name == aggregation_name(by)) return by;
+  throw std::invalid_argument(fmt::format("unknown view '{}'", name));
+}
+
+}  // namespace
+
+nlohmann::json bandwidth_job_json(Aggregation by, const std::vector<std::string>& files,
+                                  const std::string& filter, uint64_t count, size_t top,
+                                  size_t max_flows) {
+  return {{"by", aggregation_name(by)},
+          {"files", files},
+          {"filter", filter},
+          {"count", count},
+          {"top", top},
+          {"max_flows", max_flows},
+          {"bin_seconds", kBinSeconds}};
+}
+
+nlohmann::json bandwidth_data_json(const FlowStats& stats, const std::vector<std::string>& files,
+                                   bool interrupted) {
+  const Aggregation by = stats.by();
+  std::vector<const FlowEntry*> entries;
+  stats.table().for_each([&](const FlowEntry& e) { entries.push_back(&e); });
+  // A bounded table visits most recent first: write least recent first, so a merge that has to
+  // evict again evicts what this run would have.
+  if (stats.table().bounded()) std::reverse(entries.begin(), entries.end());
+  nlohmann::json rows = nlohmann::json::array();
+  for (const FlowEntry* e : entries) {
+    const FlowKey& k = e->key;
+    rows.push_back(
+        {{"key", key_text(by, *e)},
+         {"k", {hex(k.lo_addr), hex(k.hi_addr), k.lo_port, k.hi_port, k.version, k.proto}},
+         {"a_is_lo", e->a_is_lo},
+         {"counters", counters_json(e->counters)},
+         {"first", e->first_second},
+         {"last", e->last_second},
+         {"bins", bins_json(stats.bins_of(*e))}});
+  }
+  const FlowTotals& t = stats.totals();
+  return {{"by", aggregation_name(by)},
+          {"bin_seconds", kBinSeconds},
+          {"files", files},
+          {"interrupted", interrupted},
+          {"packets", t.packets},
+          {"bytes", t.bytes},
+          {"non_ip_packets", t.non_ip_packets},
+          {"non_ip_bytes", t.non_ip_bytes},
+          {"first", t.first_second},
+          {"last", t.last_second},
+          {"bins", bins_json(stats.total_bins())},
+          {"evicted",
+           {{"entries", stats.table().evictions()},
+            {"counters", counters_json(stats.table().evicted())}}},
+          {"rows", std::move(rows)}};
+}
+
+void absorb_bandwidth_data(FlowStats& into, const nlohmann::json& data, const std::string& path) {
+  auto bad = [&](std::string_view why) {
+    return UsageError(fmt::format("{}: bad bandwidth results: {}", path, why));
+  };
+  try {
+    if (!data.is_object()) throw bad("\"data\" is not an object");
+    if (data.at("bin_seconds").get<int>() != kBinSeconds)
+      throw bad(fmt::format("bins of {} s, not {} s", data["bin_seconds"].dump(), kBinSeconds));
+    if (aggregation_from(data.at("by").get<std::string>()) != into.by())
+      throw bad(fmt::format("rows per {}, not per {}", data["by"].get<std::string>(),
+                            aggregation_name(into.by())));
+    for (const auto& row : data.at("rows")) {
+      AbsorbedRow r;
+      const auto& k = row.at("k");
+      if (!k.is_array() || k.size() != 6 || !unhex(k[0].get<std::string>(), r.key.lo_addr) ||
+          !unhex(k[1].get<std::string>(), r.key.hi_addr))
+        throw bad("a row's \"k\" is not [lo, hi, lo_port, hi_port, version, proto]");
+      r.key.lo_port = k[2].get<uint16_t>();
+      r.key.hi_port = k[3].get<uint16_t>();
+      r.key.version = k[4].get<uint8_t>();
+      r.key.proto = k[5].get<uint8_t>();
+      r.a_is_lo = row.at("a_is_lo").get<bool>();
+      r.counters = counters_from(row.at("counters"));
+      r.first_second = row.at("first").get<int64_t>();
+      r.last_second = row.at("last").get<int64_t>();
+      r.bins = bins_from(row.at("bins"));
+      into.absorb(r);
+    }
+    FlowTotals t;
+    t.packets = data.at("packets").get<uint64_t>();
+    t.bytes = data.at("bytes").get<uint64_t>();
+    t.non_ip_packets = data.at("non_ip_packets").get<uint64_t>();
+    t.non_ip_bytes = data.at("non_ip_bytes").get<uint64_t>();
+    t.first_second = data.at("first").get<int64_t>();
+    t.last_second = data.at("last").get<int64_t>();
+    into.absorb_totals(t, bins_from(data.at("bins")));
+    const auto& ev = data.at("evicted");
+    into.absorb_evicted(counters_from(ev.at("counters")), ev.at("entries").get<uint64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    std::string why = e.what();
+    std::replace(why.begin(), why.end(), '\n', ' ');
+    throw bad(why);
+  } catch (const std::invalid_argument& e) {
+    throw bad(e.what());
+  }
+}
+
+std::unique_ptr<FlowStats> merge_bandwidth(const std::vector<const nlohmann::json*>& data,
+                                           const std::vector<std::string>& paths,
+                                           const nlohmann::json& job) {
+  FlowStatsOptions o;
+  try {
+    o.by = aggregation_from(job.at("by").get<std::string>());
+    o.max_entries = job.at("max_flows").get<size_t>();
+  } catch (const std::exception& e) {
+    std::string why = e.what();
+    std::replace(why.begin(), why.end(), '\n', ' ');
+    throw UsageError(fmt::format("{}: bad bandwidth job: {}", paths.front(), why));
+  }
+  o.keep_bins = true;
+  auto stats = std::make_unique<FlowStats>(o);
+  for (size_t i = 0; i < data.size(); ++i) absorb_bandwidth_data(*stats, *data[i], paths[i]);
+  return stats;
+}
+
+}  // namespace netres::capture
