@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
 
 namespace netres {
 namespace {
@@ -38,7 +40,7 @@ void HdrHistogram::record(uint64_t value, uint64_t count) {
   }
   counts_[index_of(value)] += count;
   total_ += count;
-  sum_ += static_cast<double>(value) * static_cast<double>(count);
+  sum_ += value * count;
   min_ = std::min(min_, value);
   max_ = std::max(max_, value);
 }
@@ -82,6 +84,69 @@ std::vector<HdrHistogram::Bucket> HdrHistogram::buckets() const {
   for (size_t i = 0; i < counts_.size(); ++i)
     if (counts_[i]) out.push_back({upper_of(i), counts_[i]});
   return out;
+}
+
+nlohmann::json HdrHistogram::to_json() const {
+  nlohmann::json buckets = nlohmann::json::array();
+  for (size_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i]) buckets.push_back({upper_of(i), counts_[i]});
+  return {{"max_value", max_value_},
+          {"count", total_},
+          {"min", min()},
+          {"max", max_},
+          {"sum", sum_},
+          {"clamped", clamped_},
+          {"buckets", std::move(buckets)}};
+}
+
+HdrHistogram HdrHistogram::from_json(const nlohmann::json& j) {
+  auto bad = [](const std::string& why) { return std::invalid_argument("histogram: " + why); };
+  auto number = [&](const nlohmann::json& o, const char* key) {
+    auto it = o.find(key);
+    if (it == o.end() || !it->is_number_unsigned())
+      throw bad(std::string("\"") + key + "\" must be a whole number >= 0");
+    return it->get<uint64_t>();
+  };
+  if (!j.is_object()) throw bad("not an object");
+  const uint64_t max_value = number(j, "max_value");
+  HdrHistogram h(max_value);
+  const uint64_t count = number(j, "count"), min = number(j, "min"), max = number(j, "max"),
+                 sum = number(j, "sum"), clamped = number(j, "clamped");
+  auto it = j.find("buckets");
+  if (it == j.end() || !it->is_array()) throw bad("\"buckets\" must be a list");
+  size_t next = 0;  // the lowest index the next bucket may have (ascending, no repeats)
+  unsigned __int128 total = 0;
+  size_t lowest = 0, highest = 0;
+  for (const auto& b : *it) {
+    if (!b.is_array() || b.size() != 2 || !b[0].is_number_unsigned() || !b[1].is_number_unsigned())
+      throw bad("a bucket must be [upper, count]");
+    const uint64_t upper = b[0].get<uint64_t>(), n = b[1].get<uint64_t>();
+    const size_t i = index_of(upper);
+    if (i >= h.counts_.size() || n == 0) throw bad("bucket above max_value or empty");
+    if (upper_of(i) != upper) throw bad("bucket bound is not a bucket's highest value");
+    if (i < next) throw bad("buckets out of order");
+    if (total == 0) lowest = i;
+    highest = i;
+    next = i + 1;
+    h.counts_[i] = n;
+    total += n;
+  }
+  if (total != count) throw bad("bucket counts do not add up to count");
+  if (count == 0) {
+    if (min || max || sum || clamped) throw bad("an empty histogram has min, max or sum");
+    return h;
+  }
+  if (index_of(min) != lowest || index_of(max) != highest || min > max || max > max_value)
+    throw bad("min or max outside the buckets");
+  if (clamped > count || (clamped && max != max_value)) throw bad("bad clamped count");
+  const unsigned __int128 c = count;
+  if (sum < c * min || sum > c * max) throw bad("sum outside count times min..max");
+  h.total_ = count;
+  h.clamped_ = clamped;
+  h.min_ = min;
+  h.max_ = max;
+  h.sum_ = sum;
+  return h;
 }
 
 }  // namespace netres

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 namespace netres {
@@ -23,7 +24,10 @@ class HdrHistogram {
   uint64_t clamped() const { return clamped_; }
   uint64_t min() const { return total_ ? min_ : 0; }  // exact
   uint64_t max() const { return max_; }               // exact (after clamping)
-  double mean() const { return total_ ? sum_ / static_cast<double>(total_) : 0.0; }
+  double mean() const {
+    return total_ ? static_cast<double>(sum_) / static_cast<double>(total_) : 0.0;
+  }
+  uint64_t sum() const { return sum_; }  // exact: values are integers
   uint64_t max_value() const { return max_value_; }
 
   // The smallest recorded-value bound v such that at least `percentile`% of values are <= v
@@ -37,6 +41,18 @@ class HdrHistogram {
   };
   std::vector<Bucket> buckets() const;
 
+  // Lossless form for results files (the shards of a job are merged from it):
+  //   {"max_value": M, "count": N, "min": A, "max": B, "sum": S, "clamped": C,
+  //    "buckets": [[upper, count], ...]}
+  // with every non-empty bucket, ascending by its highest value. from_json() rebuilds the same
+  // histogram bit for bit, and refuses (std::invalid_argument, one line) anything that no
+  // histogram could have written: unknown bucket bounds, unsorted buckets, counts that do not add
+  // up, a min, max or sum outside the buckets.
+  nlohmann::json to_json() const;
+  static HdrHistogram from_json(const nlohmann::json& j);
+
+  bool operator==(const HdrHistogram& other) const = default;
+
  private:
   static size_t index_of(uint64_t value);
   static uint64_t upper_of(size_t index);
@@ -47,7 +63,7 @@ class HdrHistogram {
   uint64_t clamped_ = 0;
   uint64_t min_ = UINT64_MAX;
   uint64_t max_ = 0;
-  double sum_ = 0;
+  uint64_t sum_ = 0;  // an integer, so merging in any order gives the same bits
 };
 
 }  // namespace netres

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <vector>
 
@@ -89,4 +90,89 @@ TEST(HdrHistogram, BucketUppersAscendAndCountsAddUp) {
     total += b.count;
   }
   EXPECT_EQ(total, h.count());
+}
+
+namespace {
+HdrHistogram random_histogram(std::mt19937_64& rng, size_t n, uint64_t max_value) {
+  HdrHistogram h(max_value);
+  std::lognormal_distribution<double> dist(7.0, 2.5);  // long tail, some values clamped
+  for (size_t i = 0; i < n; ++i) h.record(static_cast<uint64_t>(dist(rng)), 1 + rng() % 3);
+  return h;
+}
+}  // namespace
+
+TEST(HdrHistogram, JsonRoundTripIsExact) {
+  std::mt19937_64 rng(11);
+  for (uint64_t max_value : {uint64_t{1000}, uint64_t{60'000'000}, uint64_t{600'000'000}}) {
+    HdrHistogram h = random_histogram(rng, 5000, max_value);
+    h.record(max_value * 3);  // clamped
+    ASSERT_GT(h.clamped(), 0u);
+    // Through text, as a results file carries it.
+    HdrHistogram back = HdrHistogram::from_json(nlohmann::json::parse(h.to_json().dump()));
+    EXPECT_TRUE(back == h);
+    EXPECT_EQ(back.sum(), h.sum());
+    EXPECT_EQ(back.value_at_percentile(99.9), h.value_at_percentile(99.9));
+  }
+  HdrHistogram empty(5000);
+  EXPECT_TRUE(HdrHistogram::from_json(empty.to_json()) == empty);
+}
+
+TEST(HdrHistogram, MergedShardsEqualOneHistogram) {
+  std::mt19937_64 rng(7);
+  std::lognormal_distribution<double> dist(6.0, 2.0);
+  std::vector<uint64_t> values(20000);
+  for (auto& v : values) v = static_cast<uint64_t>(dist(rng));
+  HdrHistogram whole(60'000'000);
+  for (uint64_t v : values) whole.record(v);
+  // Three shards of unequal sizes, each through JSON, merged in another order.
+  std::vector<HdrHistogram> shards(3, HdrHistogram(60'000'000));
+  for (uint64_t v : values) shards[rng() % 3].record(v);
+  HdrHistogram merged(60'000'000);
+  for (int k : {2, 0, 1})
+    merged.merge(HdrHistogram::from_json(nlohmann::json::parse(shards[k].to_json().dump())));
+  EXPECT_TRUE(merged == whole);
+  EXPECT_EQ(merged.mean(), whole.mean());
+}
+
+TEST(HdrHistogram, FromJsonRefusesInconsistentInput) {
+  HdrHistogram h(100000);
+  h.record(5);
+  h.record(3000, 2);
+  const nlohmann::json good = h.to_json();
+  auto refused = [](nlohmann::json j) {
+    EXPECT_THROW(HdrHistogram::from_json(j), std::invalid_argument) << j.dump();
+  };
+  refused(nlohmann::json::array());
+  for (const char* key : {"max_value", "count", "min", "max", "sum", "clamped", "buckets"}) {
+    auto j = good;
+    j.erase(key);
+    refused(j);
+  }
+  auto j = good;
+  j["count"] = 4;  // buckets hold 3
+  refused(j);
+  j = good;
+  j["buckets"][1][0] = 3000;  // not a bucket's highest value (3001 is)
+  refused(j);
+  j = good;
+  std::swap(j["buckets"][0], j["buckets"][1]);
+  refused(j);
+  j = good;
+  j["buckets"][1][1] = 0;
+  refused(j);
+  j = good;
+  j["min"] = 4;  // another bucket than the first
+  refused(j);
+  j = good;
+  j["sum"] = 1;
+  refused(j);
+  j = good;
+  j["clamped"] = 1;  // max is not max_value
+  refused(j);
+  j = good;
+  j["buckets"].push_back({uint64_t{1} << 40, 1});
+  refused(j);
+  j = good;
+  j["count"] = -3;
+  refused(j);
 }
