@@ -3,6 +3,8 @@
 // their one-second intervals into the history (each handed to on_second) until deadline and drain.
 #include "load/load_engine.h"
 
+#include <nlohmann/json.hpp>
+
 #include "load/load_worker.h"
 
 namespace netres::load {
@@ -12,14 +14,68 @@ using namespace engine_internal;
 LoadEngine::LoadEngine(LoadOptions options) : options_(std::move(options)) {}
 LoadEngine::~LoadEngine() = default;
 
+namespace {
+
+// The request rows a run reports, named, before anything is counted.
+LoadStats named_rows(const LoadOptions& o) {
+  LoadStats stats;
+  if (o.scenario) {
+    for (const auto& row : o.scenario->rows) {
+      stats.requests.emplace_back();
+      stats.requests.back().method = row.method;
+      stats.requests.back().name = row.name;
+    }
+  } else {
+    stats.requests.resize(o.requests.size());
+    for (const auto& r : o.requests) {
+      stats.requests[r.id].method = r.method;
+      stats.requests[r.id].name = r.name;
+    }
+  }
+  return stats;
+}
+
+}  // namespace
+
+unsigned shard_share(const LoadOptions& o) {
+  const unsigned job = std::max(1u, o.connections);
+  if (!o.scenario) return static_cast<unsigned>(o.shard.portion(job));
+  auto mine =
+      shard_users(assign_user_classes(*o.scenario, job), o.scenario->classes.size(), o.shard);
+  return static_cast<unsigned>(std::count(mine.begin(), mine.end(), true));
+}
+
 LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_second) {
   LoadOptions& o = options_;
-  o.connections = std::max(1u, o.connections);
-  o.threads = std::clamp(o.threads, 1u, o.connections);
+  o.connections = std::max(1u, o.connections);  // the whole job's (see LoadOptions::shard)
+
+  // Scenario users get their class by index, for the most users the run ever has; this shard
+  // runs some of them, spread over the threads round robin (thread of each user, -1: another
+  // shard's).
+  std::vector<unsigned> user_classes;
+  std::vector<int> user_threads;
+  unsigned share = 0;
+  if (o.scenario) {
+    user_classes = assign_user_classes(*o.scenario, o.connections);
+    auto mine = shard_users(user_classes, o.scenario->classes.size(), o.shard);
+    share = static_cast<unsigned>(std::count(mine.begin(), mine.end(), true));
+    o.threads = std::clamp(o.threads, 1u, std::max(1u, share));
+    user_threads.assign(mine.size(), -1);
+    unsigned rank = 0;
+    for (size_t i = 0; i < mine.size(); ++i)
+      if (mine[i]) user_threads[i] = static_cast<int>(rank++ % o.threads);
+  } else {
+    share = static_cast<unsigned>(o.shard.portion(o.connections));
+    o.threads = std::clamp(o.threads, 1u, std::max(1u, share));
+  }
+  LoadResult result;
+  result.stats = named_rows(o);
+  result.started_at = o.start_at.value_or(std::chrono::system_clock::now());
+  if (share == 0) return result;  // another shard's work (the caller says so)
 
   // Each connection is a file descriptor: raise the soft limit when it is short, so -c 10000
   // works without the user tuning ulimit (what cannot be had shows as failures).
-  raise_open_file_limit(uint64_t{o.connections} + 64);
+  raise_open_file_limit(uint64_t{share} + 64);
   asio::io_context resolver_io;
   tcp::resolver resolver(resolver_io);
   std::error_code ec;
@@ -27,19 +83,32 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   if (ec || endpoints.empty())
     throw RuntimeError(fmt::format("cannot resolve '{}': {}", o.url.host, ec.message()));
 
-  // Scenario users get their class by index, for the most users the run ever has.
-  std::vector<unsigned> user_classes;
-  if (o.scenario) user_classes = assign_user_classes(*o.scenario, o.connections);
+  // --start-at: wait (Ctrl-C still ends it) until shortly before the agreed wall-clock time, then
+  // put the start on the steady clock at that time.
+  auto lead = std::chrono::milliseconds(20);
+  if (o.start_at) {
+    while (std::chrono::system_clock::now() + lead < *o.start_at) {
+      if (o.stop_requested && o.stop_requested->load()) {
+        result.interrupted = true;
+        return result;
+      }
+      std::this_thread::sleep_for(std::min<std::chrono::system_clock::duration>(
+          std::chrono::milliseconds(50), *o.start_at - lead - std::chrono::system_clock::now()));
+    }
+  }
+  const auto wall_now = std::chrono::system_clock::now();
+  const auto started_at = o.start_at ? *o.start_at : wall_now + lead;
+  const auto start =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(started_at - wall_now);
   std::vector<Mailbox> mailboxes(o.threads);
-  const auto start = Clock::now() + std::chrono::milliseconds(20);
-  const auto started_at = std::chrono::system_clock::now() + std::chrono::milliseconds(20);
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(o.duration);
   std::vector<std::unique_ptr<Worker>> workers;
-  unsigned first = 0;
+  // Quick mode: this shard's connections are numbers [first, first + share) of the job's.
+  unsigned first = o.scenario ? 0 : static_cast<unsigned>(o.shard.begin_of(o.connections));
   for (unsigned t = 0; t < o.threads; ++t) {
-    unsigned count = o.connections / o.threads + (t < o.connections % o.threads ? 1 : 0);
+    unsigned count = share / o.threads + (t < share % o.threads ? 1 : 0);
     workers.push_back(std::make_unique<Worker>(o, endpoints, start, deadline, first, count, t,
-                                               o.threads, user_classes, mailboxes[t]));
+                                               user_threads, user_classes, mailboxes[t]));
     first += count;
   }
   std::atomic<unsigned> finished{0};
@@ -58,47 +127,19 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
     });
   }
 
-  LoadResult result;
   IntervalStats interval;
-  // The last kWindowSeconds intervals (for locust's "current" percentiles) and the run so far.
-  std::vector<HdrHistogram> recent(kWindowSeconds, HdrHistogram(kMaxLatencyUs));
-  size_t recent_next = 0;
-  HdrHistogram window(kMaxLatencyUs);
-  IntervalStats cumulative;
+  HistoryBuilder history;
   auto collect = [&](double t) {
     interval.reset();
-    SecondSample s;
+    unsigned users = 0;
     for (auto& m : mailboxes) {
       std::lock_guard lock(m.mutex);
       interval.merge(m.interval);
       m.interval.reset();
-      s.users += m.users;
+      users += m.users;
     }
-    s.t = t;
-    s.requests = interval.requests;
-    s.failures = interval.failures;
-    s.body_bytes = interval.body_bytes;
-    s.responses = interval.latency.count();
-    s.p50_ms = interval.latency.value_at_percentile(50) / 1000.0;
-    s.p95_ms = interval.latency.value_at_percentile(95) / 1000.0;
-    s.p99_ms = interval.latency.value_at_percentile(99) / 1000.0;
-    recent[recent_next] = interval.latency;
-    recent_next = (recent_next + 1) % recent.size();
-    window.reset();
-    for (const auto& h : recent) window.merge(h);
-    s.window_responses = window.count();
-    for (size_t i = 0; i < kLocustPercentiles.size(); ++i)
-      s.window_ms[i] = window.value_at_percentile(kLocustPercentiles[i]) / 1000.0;
-    cumulative.merge(interval);
-    s.total_requests = cumulative.requests;
-    s.total_failures = cumulative.failures;
-    s.total_body_bytes = cumulative.body_bytes;
-    s.total_responses = cumulative.latency.count();
-    s.total_p50_ms = cumulative.latency.value_at_percentile(50) / 1000.0;
-    s.total_avg_ms = cumulative.latency.mean() / 1000.0;
-    s.total_min_ms = cumulative.latency.min() / 1000.0;
-    s.total_max_ms = cumulative.latency.max() / 1000.0;
-    return s;
+    if (o.keep_seconds) result.second_latencies.push_back(interval.latency.to_json().dump());
+    return history.add(t, users, interval);
   };
   // One history row per second of the run: each whole second before the end is sampled a
   // little after the workers' tick (so their seconds have landed in the mailboxes); the last
@@ -135,7 +176,11 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   if (failure) std::rethrow_exception(failure);
   const double end_t = std::chrono::duration<double>(std::max(stopped_at, start) - start).count();
   SecondSample last = collect(end_t);
-  if (result.history.empty() || end_t > result.history.back().t) result.history.push_back(last);
+  if (result.history.empty() || end_t > result.history.back().t)
+    result.history.push_back(last);
+  else if (o.keep_seconds)
+    result.second_latencies.pop_back();  // one entry per history row
+  result.stats = LoadStats{};
   for (auto& w : workers) result.stats.merge(w->stats);
   result.elapsed = std::chrono::duration_cast<Nanos>(std::max(stopped_at, start) - start);
   result.interrupted = stop_sent;

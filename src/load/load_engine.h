@@ -6,9 +6,12 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "common/duration.h"
+#include "common/shard.h"
 #include "load/load_stats.h"
 #include "load/scenario.h"
 #include "load/url.h"
@@ -38,6 +41,15 @@ struct LoadOptions {
   bool insecure = false;  // skip TLS certificate verification
   // Polled by run(): once true, sending stops as at the deadline (then the usual drain).
   const std::atomic<bool>* stop_requested = nullptr;
+  // The share of the job this run does. `connections` and `rate` stay the whole job's: quick mode
+  // runs connections [begin_of, +portion) of them, each keeping its place in the open model's
+  // schedule, so the shards' requests together are the unsharded run's; a scenario runs the users
+  // shard_users() gives it, each at the time and with the class and seed it has in the whole job.
+  Shard shard{};
+  // When to start (wall clock), so the shards of a job begin together; unset: at once.
+  std::optional<std::chrono::system_clock::time_point> start_at{};
+  // Keep each second's latency histogram (LoadResult::second_latencies) for a results file.
+  bool keep_seconds = false;
 };
 
 struct LoadResult {
@@ -46,7 +58,14 @@ struct LoadResult {
   Nanos elapsed{};  // the measured window: start to deadline (or to the interrupt)
   std::chrono::system_clock::time_point started_at;  // wall clock at the start, for timestamps
   bool interrupted = false;
+  // With LoadOptions::keep_seconds: each history row's latency histogram, as the text of
+  // HdrHistogram::to_json() (a second fills a few hundred of a histogram's ~20,000 buckets: the
+  // text is a few KB where the histogram is 160 KB).
+  std::vector<std::string> second_latencies;
 };
+
+// How many connections (quick mode) or users (the peak, in a scenario) `o`'s shard runs.
+unsigned shard_share(const LoadOptions& o);
 
 class LoadEngine {
  public:

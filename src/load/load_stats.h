@@ -94,4 +94,19 @@ struct SecondSample {
   double total_max_ms = 0;
 };
 
+// Turns each second's interval (all threads, or all shards, merged) into its history row: that
+// second's percentiles, the window of the last kWindowSeconds and the totals so far. The engine
+// and `netres merge` both build rows with it, so a merged history is computed as one run's.
+class HistoryBuilder {
+ public:
+  HistoryBuilder();
+  SecondSample add(double t, unsigned users, const IntervalStats& interval);
+
+ private:
+  std::vector<HdrHistogram> recent_;  // the last kWindowSeconds intervals' latencies
+  size_t recent_next_ = 0;
+  HdrHistogram window_{kMaxLatencyUs};
+  IntervalStats cumulative_;
+};
+
 }  // namespace netres::load

@@ -118,8 +118,8 @@ class Worker {
  public:
   Worker(const LoadOptions& options, const tcp::resolver::results_type& endpoints,
          Clock::time_point start, Clock::time_point deadline, unsigned first, unsigned count,
-         unsigned thread_index, unsigned threads, const std::vector<unsigned>& user_classes,
-         Mailbox& mailbox)
+         unsigned thread_index, const std::vector<int>& user_threads,
+         const std::vector<unsigned>& user_classes, Mailbox& mailbox)
       : options(options),
         scenario(options.scenario.get()),
         start(start),
@@ -132,7 +132,7 @@ class Worker {
                      options.connect_timeout,
                      &stats.connects},
         thread_index_(thread_index),
-        threads_(threads),
+        user_threads_(user_threads),
         user_classes_(user_classes),
         tick_(io),
         deadline_timer_(io),
@@ -275,7 +275,10 @@ class Worker {
 
   unsigned live_users() const { return static_cast<unsigned>(scenario ? live_.size() : active_); }
 
-  bool mine(unsigned index) const { return index % threads_ == thread_index_; }
+  // Whether scenario user `index` is this thread's (and this shard's) to run.
+  bool mine(unsigned index) const {
+    return index < user_threads_.size() && user_threads_[index] == static_cast<int>(thread_index_);
+  }
 
   void start_user(unsigned index) {
     // Sweep finished users only when there are some: scanning every started user on every start
@@ -301,8 +304,8 @@ class Worker {
     u->stop();
   }
 
-  // Starts and stops this thread's users (index % threads) as the live count changes; users
-  // stop newest first.
+  // Starts and stops this thread's users (mine()) as the job's live count changes; users stop
+  // newest first.
   awaitable<void> schedule() {
     UserSchedule plan(*scenario);
     unsigned live = 0;
@@ -359,7 +362,8 @@ class Worker {
     interval_.reset();
   }
 
-  const unsigned thread_index_, threads_;
+  const unsigned thread_index_;
+  const std::vector<int>& user_threads_;       // thread of each scenario user, -1: another shard's
   const std::vector<unsigned>& user_classes_;  // class of each scenario user, by index
   asio::steady_timer tick_, deadline_timer_, drain_timer_, schedule_timer_;
   Mailbox& mailbox_;

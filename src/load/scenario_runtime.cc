@@ -110,6 +110,30 @@ std::vector<unsigned> assign_user_classes(const Scenario& s, unsigned users) {
   return assign_user_classes(weights, users);
 }
 
+std::vector<bool> shard_users(const std::vector<unsigned>& classes, size_t class_count,
+                              const Shard& shard) {
+  std::vector<uint64_t> total(class_count, 0);
+  for (unsigned c : classes) ++total[c];
+  // Per class: the ranks in whole blocks of N go round robin; the last n mod N ranks go, in
+  // order, to the shards whose portion of n mod N is 1 (those holding one more user).
+  const uint64_t n_shards = shard.count;
+  std::vector<uint64_t> rank(class_count, 0);
+  std::vector<bool> mine(classes.size(), false);
+  for (size_t i = 0; i < classes.size(); ++i) {
+    const unsigned c = classes[i];
+    const uint64_t r = rank[c]++;
+    const uint64_t whole = total[c] / n_shards * n_shards;
+    if (r < whole) {
+      mine[i] = shard.owns(r);
+    } else {
+      const uint64_t rest = total[c] - whole, j = r - whole;  // j-th of the last `rest`
+      // This shard's extra user, if it has one, is the one numbered begin_of(rest) among them.
+      mine[i] = shard.portion(rest) == 1 && shard.begin_of(rest) == j;
+    }
+  }
+  return mine;
+}
+
 Nanos wait_after(const WaitTime& w, Prng& rng, Nanos task_time) {
   switch (w.kind) {
     case WaitTime::Kind::kNone:

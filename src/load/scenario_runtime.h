@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "common/shard.h"
 #include "load/scenario.h"
 
 namespace netres::load {
@@ -36,6 +37,16 @@ size_t pick_weighted(const std::vector<double>& weights, Prng& rng);
 std::vector<unsigned> assign_user_classes(const std::vector<double>& weights, unsigned users);
 // The same for the classes of `s` by their weights: what the engine runs and the report shows.
 std::vector<unsigned> assign_user_classes(const Scenario& s, unsigned users);
+
+// Which of the job's users shard `shard` runs, by index (`classes`: each user's class, as
+// assign_user_classes() gives them; `class_count` classes). Of each class's n users, in index
+// order, the shard gets Shard::portion(n), so the N shards' users of every class sum to n; they
+// are striped (rank r of a class to shard r mod N + 1, the last n mod N ranks to the shards whose
+// portion holds one more), so each shard's users are spread over the spawn order and the shards
+// ramp up (and down, along the stages) together, their live users summing to the job's at every
+// moment.
+std::vector<bool> shard_users(const std::vector<unsigned>& classes, size_t class_count,
+                              const Shard& shard);
 
 // How long a user waits after a task that took `task_time`.
 Nanos wait_after(const WaitTime& w, Prng& rng, Nanos task_time);
