@@ -132,5 +132,116 @@ class Manifests(unittest.TestCase):
             self.assertIn("names /data", r.stderr)
 
 
+def port_states(results_path):
+    """{(address, port): state} of a scan results file's data."""
+    with open(results_path) as f:
+        data = json.load(f)["data"]
+    return {(h["address"], row[0]): row[1] for h in data["results"] for row in h["ports"]}
+
+
+@require_root("ip", "iptables")
+class ScanJob(unittest.TestCase):
+    """deploy/kubernetes/scan.yaml's Indexed Job (3 pods) and merge Job, run by run_local.py."""
+
+    OPEN = {22, 80, 443}
+    PORTS = "20-25,79-81,440-445,5000-5009,6000-6003"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_V4, TARGET_V4, 30)
+        cls.addClassCleanup(cls.host.teardown)
+        cls.host.setup()
+        cls.host.assert_routed_via_veth(TARGET_V4)
+        cls.host.drop_ports(5000, 5009)
+        cls.host.reject_ports(6000, 6003)
+        listeners = cls.host.popen(
+            [sys.executable, os.path.join(harness.FIXTURES, "tcp_listeners.py"),
+             "--ports", ",".join(map(str, sorted(cls.OPEN))), "--max-seconds", "120"],
+            stdout=subprocess.PIPE, text=True)
+        line = listeners.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"listeners did not start: {line!r}")
+        cls.dir = tempfile.mkdtemp(prefix="netres-k8s-test-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+
+    def test_shards_run_from_the_manifest_merge_to_one_run(self):
+        results = run_jobs(self, self.dir, {"run": "test-run", "targets.txt": TARGET_V4 + "\n",
+                                            "ports": self.PORTS}, "scan.yaml")
+        out = os.path.join(results, "scan", "test-run")
+        shards = sorted(glob.glob(os.path.join(out, "scan-*.json")))
+        self.assertEqual([os.path.basename(p) for p in shards],
+                         ["scan-0.json", "scan-1.json", "scan-2.json"])
+        for i, path in enumerate(shards):
+            with open(path) as f:
+                self.assertEqual(json.load(f)["shard"], f"{i + 1}/3")
+        merged = port_states(os.path.join(out, "merged.json"))
+
+        single = os.path.join(self.dir, "single.json")
+        r = netres("scan", TARGET_V4, "-p", self.PORTS, "--results", single, timeout=120)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        whole = port_states(single)
+        self.assertEqual(merged, whole)
+        self.assertEqual({p for (_, p), s in merged.items() if s == "open"}, self.OPEN)
+        # DROP gives filtered; the three states all occur, so each share's merge is exercised.
+        self.assertLessEqual(set(range(5000, 5010)),
+                             {p for (_, p), s in merged.items() if s == "filtered"})
+        self.assertLessEqual({20, 21, 23, 79, 81, 440},
+                             {p for (_, p), s in merged.items() if s == "closed"})
+        with open(os.path.join(out, "merged.txt")) as f:
+            table = f.read()
+        for port in sorted(self.OPEN):
+            self.assertIn(f"{port}/tcp", table)
+
+    def test_bad_input_fails_the_job_and_nothing_is_merged(self):
+        d = os.path.join(self.dir, "bad")
+        os.makedirs(d)
+        results, r = run_jobs(self, d, {"run": "bad", "targets.txt": TARGET_V4, "ports": "70000"},
+                              "scan.yaml", expect_rc=1)
+        self.assertIn("Job netres-scan failed", r.stderr)
+        self.assertIn("exit 2", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(results, "scan", "bad", "merged.json")))
+
+
+def run_jobs(test, workdir, config_data, manifest, expect_rc=0):
+    """Runs job-config.yaml, a netres-job ConfigMap with `config_data`, and `manifest` through
+    run_local.py with the results claim in workdir/results; returns that folder (and the
+    runner's process when expect_rc is given)."""
+    results = os.path.join(workdir, "results")
+    os.makedirs(results, exist_ok=True)
+    config = os.path.join(workdir, "config.yaml")
+    with open(config, "w") as f:
+        yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "netres-job"},
+                        "data": config_data}, f)
+    r = subprocess.run(
+        [sys.executable, RUN_LOCAL, "--netres", harness.NETRES, "--workdir",
+         os.path.join(workdir, "pods"), "--volume", f"netres-results={results}", "--timeout", "120",
+         os.path.join(DEPLOY, "job-config.yaml"), config, os.path.join(DEPLOY, manifest)],
+        capture_output=True, text=True, timeout=300)
+    test.assertEqual(r.returncode, expect_rc, r.stdout + r.stderr)
+    return (results, r) if expect_rc else results
+
+
+class BandwidthJob(unittest.TestCase):
+    """deploy/kubernetes/bandwidth.yaml: 3 pods over 5 pcap files, merged == one run's table."""
+
+    def test_shards_run_from_the_manifest_merge_to_one_run(self):
+        from test_merge import write_pcaps
+        with tempfile.TemporaryDirectory() as d:
+            pcap_dir = os.path.join(d, "results", "pcap")
+            os.makedirs(pcap_dir)
+            pcaps = write_pcaps(pcap_dir)
+            results = run_jobs(self, d, {"run": "bw-run", "bandwidth-by": "host"},
+                               "bandwidth.yaml")
+            out = os.path.join(results, "bandwidth", "bw-run")
+            self.assertEqual(sorted(os.listdir(out)),
+                             ["bandwidth-0.json", "bandwidth-1.json", "bandwidth-2.json",
+                              "merged.json", "merged.txt"])
+            reads = [a for p in sorted(pcaps) for a in ("-r", p)]
+            single = netres("bandwidth", "--by", "host", *reads)
+            self.assertEqual(single.returncode, 0, single.stderr)
+            with open(os.path.join(out, "merged.txt")) as f:
+                self.assertEqual(f.read(), single.stdout)
+
+
 if __name__ == "__main__":
     harness.main()
