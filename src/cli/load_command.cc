@@ -1,30 +1,21 @@
 // netres load: flags (a URL for quick mode, or a scenario file) -> LoadOptions -> LoadEngine ->
 // locust-style tables or one JSON object, and the exit code from --fail-if thresholds (or,
 // without any, from failed requests).
-#include <fmt/format.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <csignal>
-#include <string>
+#include <cstdio>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "cli/commands.h"
-#include "common/duration.h"
 #include "common/error.h"
-#include "common/option_check.h"
 #include "common/output.h"
-#include "common/size.h"
 #include "common/terminal.h"
 #include "load/load_engine.h"
 #include "load/load_export.h"
 #include "load/load_report.h"
 #include "load/load_setup.h"
-#include "load/scenario.h"
-#include "load/threshold.h"
-#include "load/url.h"
 
 namespace netres::cli {
 namespace {
@@ -36,57 +27,12 @@ extern "C" void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);
 }
 
-struct LoadFlags {
-  std::string url;
-  unsigned connections = 10;
-  unsigned threads = 0;
-  std::string duration = "10s";
-  std::string method = "GET";
-  std::vector<std::string> headers;
-  std::string body;
-  std::string timeout = "5s";
-  std::string connect_timeout = "2s";
-  unsigned pipeline = 1;
-  std::string rate;
-  bool insecure = false;
-  bool json = false;
-  std::string csv;   // PREFIX for locust-style CSV files
-  std::string html;  // FILE for the HTML report
-  std::vector<std::string> fail_if;
-  // Scenario mode.
-  unsigned users = 0;
-  std::string spawn_rate;
-  std::string run_time;
-  std::string host;
-  uint64_t seed = 0;
-  // Flags given on the command line that belong to one mode only.
-  std::vector<std::string> quick_given, scenario_given;
-};
-
-// The terminal's width, read at every redraw (it can be resized); 0 when unknown.
-size_t stderr_columns() {
-  winsize ws{};
-  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
-  return ws.ws_col;
-}
-
-// Timeouts, threads and thresholds: the same in both modes.
-void common_options(const LoadFlags& f, load::LoadOptions& o) {
-  o.threads = f.threads ? f.threads : std::max(1u, std::thread::hardware_concurrency());
-  o.timeout = parse_duration(f.timeout, "--timeout");
-  o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
-  require_above_zero(o.timeout, "--timeout");
-  require_above_zero(o.connect_timeout, "--connect-timeout");
-  o.drain = std::min<Nanos>(o.timeout, std::chrono::seconds(2));
-  o.insecure = f.insecure;
-}
-
-int run_and_report(const LoadFlags& f, load::LoadOptions o, const load::RunDescription& run) {
-  std::vector<load::Threshold> thresholds;
-  for (const auto& t : f.fail_if) thresholds.push_back(load::parse_threshold(t));
-  o.stop_requested = &g_interrupted;
+int run_load(const load::LoadFlags& f) {
+  load::LoadPlan plan = load::plan_for(f, std::thread::hardware_concurrency());
+  const load::RunDescription& run = plan.run;
+  plan.options.stop_requested = &g_interrupted;
   std::signal(SIGINT, on_interrupt);
-  load::LoadEngine engine(std::move(o));
+  load::LoadEngine engine(std::move(plan.options));
   Progress progress;
   const bool scenario = run.mode == "scenario";
   load::LoadResult result = engine.run([&](const load::SecondSample& s) {
@@ -97,7 +43,7 @@ int run_and_report(const LoadFlags& f, load::LoadOptions o, const load::RunDescr
   std::signal(SIGINT, SIG_DFL);
   if (result.interrupted) warn("load", "interrupted: results cover the time until Ctrl-C");
 
-  auto verdicts = load::judge(thresholds, result);
+  auto verdicts = load::judge(plan.thresholds, result);
   nlohmann::json results = load::to_json(run, result, verdicts);
   if (f.json) {
     NdjsonWriter(stdout).write(results);
@@ -109,81 +55,13 @@ int run_and_report(const LoadFlags& f, load::LoadOptions o, const load::RunDescr
   // After the results are out, so a file that cannot be written loses nothing (exit 3).
   if (!f.csv.empty()) load::write_csv_files(f.csv, run, result);
   if (!f.html.empty()) load::write_html_report(f.html, results);
-  if (!thresholds.empty()) {
-    for (const auto& v : verdicts)
-      if (v.failed) return kExitFailed;
-    return kExitOk;
-  }
-  return result.stats.total().failures > 0 ? kExitFailed : kExitOk;
-}
-
-int run_quick(const LoadFlags& f) {
-  if (!f.scenario_given.empty())
-    throw UsageError(
-        fmt::format("{} needs a scenario file (quick mode takes a URL)", f.scenario_given.front()));
-  load::LoadOptions o;
-  o.url = load::parse_url(f.url);
-  load::check_method(f.method);
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& h : f.headers) headers.push_back(load::parse_header(h));
-  require_at_least(f.connections, "-c", 1);
-  require_at_least(f.pipeline, "--pipeline", 1);
-  o.connections = f.connections;
-  common_options(f, o);
-  o.duration = parse_duration(f.duration, "--duration");
-  require_above_zero(o.duration, "--duration");
-  o.pipeline = f.pipeline;
-  if (!f.rate.empty()) {
-    o.rate = parse_rate(f.rate, "--rate");
-    if (o.pipeline > 1) throw UsageError("--pipeline cannot be combined with --rate");
-  }
-  for (const auto& t : f.fail_if) load::parse_threshold(t);  // bad usage before any traffic
-
-  load::set_quick_request(o, f.method, headers, load::read_body(f.body));
-
-  load::RunDescription run{
-      f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
-      o.rate, o.pipeline};
-  return run_and_report(f, std::move(o), run);
-}
-
-int run_scenario(const LoadFlags& f) {
-  if (!f.quick_given.empty())
-    throw UsageError(
-        fmt::format("{} is for quick mode (a URL), not with a scenario", f.quick_given.front()));
-  load::Scenario s = load::load_scenario_file(f.url);
-  auto given = [&](std::string_view flag) {
-    return std::find(f.scenario_given.begin(), f.scenario_given.end(), flag) !=
-           f.scenario_given.end();
-  };
-  load::ScenarioOverrides ov;
-  if (given("--host")) ov.host = f.host;
-  if (given("--users")) ov.users = f.users;
-  if (given("--spawn-rate")) ov.spawn_rate = f.spawn_rate;
-  if (given("--run-time")) ov.run_time = f.run_time;
-  if (given("--seed")) ov.seed = f.seed;
-  load::apply_overrides(s, ov);
-  for (const auto& t : f.fail_if) load::parse_threshold(t);
-
-  load::LoadOptions o;
-  o.url = *s.host;
-  o.connections = s.peak_users();
-  common_options(f, o);
-  o.duration = s.effective_run_time();
-
-  load::RunDescription run = load::describe_scenario_run(s, o, f.url);
-  o.scenario = std::make_shared<const load::Scenario>(std::move(s));
-  return run_and_report(f, std::move(o), run);
-}
-
-int run_load(const LoadFlags& f) {
-  return load::is_scenario_argument(f.url) ? run_scenario(f) : run_quick(f);
+  return load::run_failed(plan.thresholds, verdicts, result) ? kExitFailed : kExitOk;
 }
 
 }  // namespace
 
 void add_load_command(CLI::App& app, Action& action) {
-  auto flags = std::make_shared<LoadFlags>();
+  auto flags = std::make_shared<load::LoadFlags>();
   auto* sub = app.add_subcommand(
       "load",
       "HTTP load test: a scenario file (locust-style users, tasks, wait times) or a URL "

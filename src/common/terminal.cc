@@ -2,6 +2,7 @@
 #include "common/terminal.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -15,6 +16,12 @@ bool use_color() {
   const char* no_color = std::getenv("NO_COLOR");
   if (no_color != nullptr && no_color[0] != '\0') return false;
   return stdout_is_terminal();
+}
+
+size_t stderr_columns() {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
 }
 
 void warn(std::string_view verb, std::string_view message) {

@@ -13,6 +13,8 @@ bool stderr_is_terminal();
 bool stdout_is_terminal();
 // True when stdout is a terminal and NO_COLOR is unset or empty (https://no-color.org).
 bool use_color();
+// stderr's terminal width in columns, read at every call (it can be resized); 0 when unknown.
+size_t stderr_columns();
 
 // "netres: <verb>: <message>" on stderr.
 void warn(std::string_view verb, std::string_view message);

@@ -329,4 +329,12 @@ std::string live_line(const SecondSample& s, double total_s, bool scenario, size
   return line;
 }
 
+bool run_failed(const std::vector<Threshold>& thresholds,
+                const std::vector<ThresholdVerdict>& verdicts, const LoadResult& result) {
+  if (thresholds.empty()) return result.stats.total().failures > 0;
+  for (const auto& v : verdicts)
+    if (v.failed) return true;
+  return false;
+}
+
 }  // namespace netres::load

@@ -28,6 +28,11 @@ struct ThresholdVerdict {
 std::vector<ThresholdVerdict> judge(const std::vector<Threshold>& thresholds,
                                     const LoadResult& result);
 
+// Whether the run fails (exit 1): with --fail-if thresholds, when one of `verdicts` failed;
+// without any, when a request failed.
+bool run_failed(const std::vector<Threshold>& thresholds,
+                const std::vector<ThresholdVerdict>& verdicts, const LoadResult& result);
+
 struct RunDescription {
   std::string url;  // scenario mode: the host
   std::string method;

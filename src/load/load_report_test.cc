@@ -112,6 +112,18 @@ TEST(LoadReport, Json) {
 
 // A gate must not pass a service that never answered: latency thresholds without a single
 // response fail, and say why; rps still has a value (0).
+TEST(LoadReport, RunFailedByThresholdsOrElseByFailures) {
+  LoadResult r = sample_result();  // 10 failed requests
+  EXPECT_TRUE(run_failed({}, {}, r));
+  LoadResult clean;
+  EXPECT_FALSE(run_failed({}, {}, clean));
+  // With thresholds only their verdicts count, failed requests or not.
+  std::vector<Threshold> t = {parse_threshold("p50>60ms")};
+  EXPECT_FALSE(run_failed(t, judge(t, r), r));
+  t.push_back(parse_threshold("p99>98ms"));
+  EXPECT_TRUE(run_failed(t, judge(t, r), r));
+}
+
 TEST(LoadReport, ThresholdsWithoutResponsesFail) {
   LoadResult r;
   r.stats.requests.resize(1);

@@ -10,6 +10,7 @@
 
 #include "common/duration.h"
 #include "common/error.h"
+#include "common/option_check.h"
 #include "common/size.h"
 #include "load/scenario_runtime.h"
 #include "load/virtual_user.h"
@@ -120,6 +121,90 @@ RunDescription describe_scenario_run(const Scenario& s, const LoadOptions& o,
   }
   run.user_classes = user_class_shares(s, o.connections);
   return run;
+}
+
+namespace {
+
+// Timeouts, threads and TLS checks: the same in both modes.
+void set_common_options(const LoadFlags& f, unsigned hardware_threads, LoadOptions& o) {
+  o.threads = f.threads ? f.threads : std::max(1u, hardware_threads);
+  o.timeout = parse_duration(f.timeout, "--timeout");
+  o.connect_timeout = parse_duration(f.connect_timeout, "--connect-timeout");
+  require_above_zero(o.timeout, "--timeout");
+  require_above_zero(o.connect_timeout, "--connect-timeout");
+  o.drain = std::min<Nanos>(o.timeout, std::chrono::seconds(2));
+  o.insecure = f.insecure;
+}
+
+std::vector<Threshold> parse_thresholds(const std::vector<std::string>& texts) {
+  std::vector<Threshold> thresholds;
+  for (const auto& t : texts) thresholds.push_back(parse_threshold(t));
+  return thresholds;
+}
+
+LoadPlan quick_plan(const LoadFlags& f, unsigned hardware_threads) {
+  if (!f.scenario_given.empty())
+    throw UsageError(
+        fmt::format("{} needs a scenario file (quick mode takes a URL)", f.scenario_given.front()));
+  LoadPlan plan;
+  LoadOptions& o = plan.options;
+  o.url = parse_url(f.url);
+  check_method(f.method);
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (const auto& h : f.headers) headers.push_back(parse_header(h));
+  require_at_least(f.connections, "-c", 1);
+  require_at_least(f.pipeline, "--pipeline", 1);
+  o.connections = f.connections;
+  set_common_options(f, hardware_threads, o);
+  o.duration = parse_duration(f.duration, "--duration");
+  require_above_zero(o.duration, "--duration");
+  o.pipeline = f.pipeline;
+  if (!f.rate.empty()) {
+    o.rate = parse_rate(f.rate, "--rate");
+    if (o.pipeline > 1) throw UsageError("--pipeline cannot be combined with --rate");
+  }
+  plan.thresholds = parse_thresholds(f.fail_if);  // bad usage before any traffic
+  set_quick_request(o, f.method, headers, read_body(f.body));
+  plan.run = {
+      f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
+      o.rate, o.pipeline};
+  return plan;
+}
+
+LoadPlan scenario_plan(const LoadFlags& f, unsigned hardware_threads) {
+  if (!f.quick_given.empty())
+    throw UsageError(
+        fmt::format("{} is for quick mode (a URL), not with a scenario", f.quick_given.front()));
+  Scenario s = load_scenario_file(f.url);
+  auto given = [&](std::string_view flag) {
+    return std::find(f.scenario_given.begin(), f.scenario_given.end(), flag) !=
+           f.scenario_given.end();
+  };
+  ScenarioOverrides ov;
+  if (given("--host")) ov.host = f.host;
+  if (given("--users")) ov.users = f.users;
+  if (given("--spawn-rate")) ov.spawn_rate = f.spawn_rate;
+  if (given("--run-time")) ov.run_time = f.run_time;
+  if (given("--seed")) ov.seed = f.seed;
+  apply_overrides(s, ov);
+  LoadPlan plan;
+  plan.thresholds = parse_thresholds(f.fail_if);
+
+  LoadOptions& o = plan.options;
+  o.url = *s.host;
+  o.connections = s.peak_users();
+  set_common_options(f, hardware_threads, o);
+  o.duration = s.effective_run_time();
+  plan.run = describe_scenario_run(s, o, f.url);
+  o.scenario = std::make_shared<const Scenario>(std::move(s));
+  return plan;
+}
+
+}  // namespace
+
+LoadPlan plan_for(const LoadFlags& f, unsigned hardware_threads) {
+  return is_scenario_argument(f.url) ? scenario_plan(f, hardware_threads)
+                                     : quick_plan(f, hardware_threads);
 }
 
 }  // namespace netres::load

@@ -12,6 +12,7 @@
 #include "load/load_engine.h"
 #include "load/load_report.h"
 #include "load/scenario.h"
+#include "load/threshold.h"
 
 namespace netres::load {
 
@@ -55,5 +56,47 @@ std::vector<RunDescription::UserClassShare> user_class_shares(const Scenario& s,
 // threads and duration as the engine will use them); `path` is the scenario file as given.
 RunDescription describe_scenario_run(const Scenario& s, const LoadOptions& o,
                                      const std::string& path);
+
+// The load flags as given on the command line.
+struct LoadFlags {
+  std::string url;  // a URL (quick mode) or a scenario file
+  unsigned connections = 10;
+  unsigned threads = 0;
+  std::string duration = "10s";
+  std::string method = "GET";
+  std::vector<std::string> headers;
+  std::string body;
+  std::string timeout = "5s";
+  std::string connect_timeout = "2s";
+  unsigned pipeline = 1;
+  std::string rate;
+  bool insecure = false;
+  bool json = false;
+  std::string csv;   // PREFIX for locust-style CSV files
+  std::string html;  // FILE for the HTML report
+  std::vector<std::string> fail_if;
+  // Scenario mode.
+  unsigned users = 0;
+  std::string spawn_rate;
+  std::string run_time;
+  std::string host;
+  uint64_t seed = 0;
+  // Flags given on the command line that belong to one mode only, by name ("--users").
+  std::vector<std::string> quick_given, scenario_given;
+};
+
+// A run as the flags describe it, checked before any traffic.
+struct LoadPlan {
+  LoadOptions options;
+  RunDescription run;
+  std::vector<Threshold> thresholds;  // --fail-if
+};
+
+// Quick mode for a URL, scenario mode for a scenario file (is_scenario_argument): a flag of the
+// other mode, -m, -H, -c and --pipeline (at least 1), --pipeline with --rate, timeouts and the
+// duration above zero and --fail-if are UsageErrors; the scenario file is read and the scenario
+// flags applied over it. Threads default to `hardware_threads`; the drain time is the request
+// timeout, at most 2 s.
+LoadPlan plan_for(const LoadFlags& f, unsigned hardware_threads);
 
 }  // namespace netres::load

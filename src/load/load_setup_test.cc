@@ -229,5 +229,89 @@ TEST(LoadSetup, BadOverrides) {
             "--host: only scheme, host and port (paths go in the requests)");
 }
 
+TEST(LoadPlan, QuickModeDefaults) {
+  LoadFlags f;
+  f.url = "http://127.0.0.1:8080/p";
+  LoadPlan plan = plan_for(f, 4);
+  const LoadOptions& o = plan.options;
+  EXPECT_EQ(o.url.host, "127.0.0.1");
+  EXPECT_EQ(o.connections, 10u);
+  EXPECT_EQ(o.threads, 4u);
+  EXPECT_EQ(o.duration, Nanos(10s));
+  EXPECT_EQ(o.timeout, Nanos(5s));
+  EXPECT_EQ(o.connect_timeout, Nanos(2s));
+  EXPECT_EQ(o.drain, Nanos(2s));  // the timeout, at most 2 s
+  EXPECT_EQ(o.pipeline, 1u);
+  ASSERT_EQ(o.requests.size(), 1u);
+  EXPECT_TRUE(plan.thresholds.empty());
+  EXPECT_EQ(plan.run.mode, "quick");
+  EXPECT_EQ(plan.run.url, f.url);
+  EXPECT_EQ(plan.run.method, "GET");
+  EXPECT_EQ(plan.run.threads, 4u);  // no more threads than connections
+  EXPECT_DOUBLE_EQ(plan.run.duration_s, 10);
+  f.connections = 2;
+  f.timeout = "500ms";
+  f.fail_if = {"p99>1s"};
+  plan = plan_for(f, 4);
+  EXPECT_EQ(plan.run.threads, 2u);
+  EXPECT_EQ(plan.options.drain, Nanos(500ms));
+  ASSERT_EQ(plan.thresholds.size(), 1u);
+  EXPECT_EQ(plan.thresholds[0].text, "p99>1s");
+}
+
+TEST(LoadPlan, QuickModeRefusals) {
+  LoadFlags f;
+  f.url = "http://127.0.0.1:8080/";
+  f.scenario_given = {"--users"};
+  EXPECT_EQ(usage_error([&] { plan_for(f, 1); }),
+            "--users needs a scenario file (quick mode takes a URL)");
+  f.scenario_given.clear();
+  f.connections = 0;
+  EXPECT_EQ(usage_error([&] { plan_for(f, 1); }), "-c must be at least 1");
+  f.connections = 1;
+  f.pipeline = 0;
+  EXPECT_EQ(usage_error([&] { plan_for(f, 1); }), "--pipeline must be at least 1");
+  f.pipeline = 4;
+  f.rate = "100/s";
+  EXPECT_EQ(usage_error([&] { plan_for(f, 1); }), "--pipeline cannot be combined with --rate");
+  f.pipeline = 1;
+  f.duration = "0s";
+  EXPECT_EQ(usage_error([&] { plan_for(f, 1); }), "--duration must be above zero");
+  f.duration = "1s";
+  f.connect_timeout = "0s";
+  EXPECT_EQ(usage_error([&] { plan_for(f, 1); }), "--connect-timeout must be above zero");
+  f.connect_timeout = "1s";
+  f.fail_if = {"p99"};
+  EXPECT_THROW(plan_for(f, 1), UsageError);
+  f.fail_if.clear();
+  EXPECT_EQ(plan_for(f, 1).options.rate, 100.0);
+}
+
+TEST(LoadPlan, ScenarioMode) {
+  char path[] = "/tmp/netres-load-plan-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << kTwoClasses;
+  LoadFlags f;
+  f.url = path;
+  f.threads = 3;
+  f.users = 4;
+  f.scenario_given = {"--users"};
+  LoadPlan plan = plan_for(f, 8);
+  EXPECT_EQ(plan.run.mode, "scenario");
+  EXPECT_EQ(plan.run.scenario, path);
+  EXPECT_EQ(plan.run.users, 4u);
+  EXPECT_EQ(plan.options.connections, 4u);
+  EXPECT_EQ(plan.options.threads, 3u);
+  EXPECT_EQ(plan.options.duration, Nanos(30s));
+  ASSERT_TRUE(plan.options.scenario);
+  EXPECT_EQ(plan.options.scenario->users, 4u);
+  f.quick_given = {"--rate"};
+  EXPECT_EQ(usage_error([&] { plan_for(f, 8); }),
+            "--rate is for quick mode (a URL), not with a scenario");
+  std::remove(path);
+}
+
 }  // namespace
 }  // namespace netres::load
