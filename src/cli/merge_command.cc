@@ -16,6 +16,8 @@
 #include "common/error.h"
 #include "common/results_file.h"
 #include "common/terminal.h"
+#include "resolve/resolve_output.h"
+#include "resolve/resolve_results.h"
 #include "scan/scan_results.h"
 
 namespace netres::cli {
@@ -91,10 +93,26 @@ int merge_bandwidth(const std::vector<ResultsFile>& files, const MergeFlags& f) 
   return kExitOk;
 }
 
+int merge_resolve(const std::vector<ResultsFile>& files, const MergeFlags& f) {
+  std::vector<resolve::ResolveRun> runs;
+  for (const auto& file : files)
+    runs.push_back(resolve::resolve_run_from_json(file.data, file.path));
+  resolve::ResolveRun merged = resolve::merge_resolve_runs(runs);
+  write_merged(files, f, resolve::resolve_data_json(merged));
+  resolve::RowPrinter printer(stdout, f.json);
+  std::vector<resolve::ResolveRow> rows;
+  for (const auto& p : merged.rows) rows.push_back(p.row);
+  printer.add(rows);
+  printer.finish();
+  warn("resolve", resolve::summary_text(merged.summary));
+  return merged.summary.failed > 0 ? kExitFailed : kExitOk;
+}
+
 const std::map<std::string, Merger>& mergers() {
   static const std::map<std::string, Merger> table = {
       {"scan", merge_scan},
       {"bandwidth", merge_bandwidth},
+      {"resolve", merge_resolve},
   };
   return table;
 }

@@ -24,6 +24,8 @@ struct ResolveFlags {
   int concurrency = 1000;
   bool json = false;
   bool stats = false;
+  std::string shard;    // --shard K/N: the K-th of N contiguous shares of the names
+  std::string results;  // --results FILE
 };
 
 // -t (duplicates dropped, order kept), -s, --timeout, --retries (0-10) and -c (1-30000).

@@ -20,6 +20,7 @@ from harness import ndjson, netres, require_root  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
 from netns import NamespaceHost  # noqa: E402
+from dnsmasq import Dnsmasq  # noqa: E402
 
 NS, HOST_IF, NS_IF = "netres-merge-t", "netres-merge0", "netres-merge1"
 HOST_V4, TARGET_V4 = "198.18.40.1", "198.18.40.2"
@@ -230,6 +231,113 @@ class BandwidthShards(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
         self.assertIn("/by", p.stderr)
+
+
+class ResolveShards(unittest.TestCase):
+    dns = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="netres-merge-resolve-")
+        records = [f"--host-record=h{i}.test,10.7.0.{i}" for i in range(1, 15)]
+        records += ["--cname=www.test,alias.test", "--cname=alias.test,h1.test",
+                    "--host-record=both.test,10.7.1.1,fd00::71"]
+        cls.dns = Dnsmasq(records, tag="netres-merge-test", ttl=300)
+        cls.dns.start()
+        names = [f"h{i}.test" for i in range(1, 15)] + ["www.test", "both.test", "nx1.test",
+                                                         "10.7.0.3", "nx2.test", "h2.test"]
+        cls.names_file = os.path.join(cls.tmp, "names.txt")
+        with open(cls.names_file, "w") as f:
+            f.write("# names for the shard test\n" + "\n".join(names) + "\n")
+        cls.count = len(names)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.dns is not None:
+            cls.dns.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def resolve(self, *args):
+        return netres("resolve", "--server", self.dns.server, "-f", self.names_file, *args,
+                      timeout=30)
+
+    def test_shards_merge_to_one_run(self):
+        files = shard_files(self.tmp, "resolve")
+        names = []
+        for k, path in enumerate(files, 1):
+            p = check_ok(self, self.resolve("--shard", f"{k}/{N}", "--results", path, "--json"),
+                         codes=(0, 1))
+            names.append([r["name"] for r in ndjson(p.stdout)])
+        one = check_ok(self, self.resolve(), codes=(1,))
+        one_json = ndjson(check_ok(self, self.resolve("--json"), codes=(1,)).stdout)
+        # Contiguous shares of the input, in order, covering every name once.
+        self.assertEqual(names[0] + names[1] + names[2], [r["name"] for r in one_json])
+        self.assertTrue(all(names), names)
+        merged = check_ok(self, netres("merge", files[2], files[0], files[1]), codes=(1,))
+        self.assertEqual(merged.stdout, one.stdout)
+        self.assertIn("NXDOMAIN", merged.stdout)
+        summary = merged.stderr.strip().splitlines()[-1]
+        self.assertIn(f"{self.count} names, {self.count - 2} ok, 2 failed", summary)
+
+        def stable(rows):
+            return [{k: v for k, v in r.items() if k != "duration_ms"} for r in rows]
+        merged_json = ndjson(check_ok(self, netres("merge", "--json", *files), codes=(1,)).stdout)
+        self.assertEqual(stable(merged_json), stable(one_json))
+
+    def test_other_names_or_types_are_refused(self):
+        a, b = os.path.join(self.tmp, "res-a.json"), os.path.join(self.tmp, "res-b.json")
+        check_ok(self, self.resolve("--shard", "1/2", "--results", a), codes=(0, 1))
+        check_ok(self, netres("resolve", "--server", self.dns.server, "h1.test", "--shard", "2/2",
+                              "--results", b), codes=(0, 1))
+        p = netres("merge", a, b)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("/names", p.stderr)
+        check_ok(self, self.resolve("-t", "A", "--shard", "2/2", "--results", b), codes=(0, 1))
+        p = netres("merge", a, b)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("/types", p.stderr)
+
+
+class Refusals(unittest.TestCase):
+    def test_mixed_verbs_bad_files_and_no_files(self):
+        tmp = tempfile.mkdtemp(prefix="netres-merge-refuse-")
+        try:
+            names = os.path.join(tmp, "names.txt")
+            with open(names, "w") as f:
+                f.write("a.test\n")
+            pcaps = write_pcaps(tmp, parts=2)
+            res, bw = os.path.join(tmp, "res.json"), os.path.join(tmp, "bw.json")
+            # resolve against a closed loopback port: fails fast, still writes its results.
+            p = netres("resolve", "--server", "127.0.0.1:18649", "--timeout", "100ms",
+                       "--retries", "0", "-f", names, "--shard", "2/2", "--results", res)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            check_ok(self, netres("bandwidth", "-r", pcaps[0], "-r", pcaps[1], "--shard", "1/2",
+                                  "--results", bw))
+            p = netres("merge", res, bw)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+            self.assertIn("one verb at a time", p.stderr)
+            garbage = os.path.join(tmp, "garbage.json")
+            with open(garbage, "w") as f:
+                f.write("{not json")
+            for args in ([garbage], [os.path.join(tmp, "missing.json")], []):
+                p = netres("merge", *args)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertLessEqual(len(p.stderr.strip().splitlines()), 2, p.stderr)
+            # A results file whose data is damaged: one line naming the file.
+            with open(bw) as f:
+                doc = json.load(f)
+            doc["data"]["rows"][0]["k"] = "nonsense"
+            doc["shard"] = "1/1"
+            damaged = os.path.join(tmp, "damaged.json")
+            with open(damaged, "w") as f:
+                json.dump(doc, f)
+            p = netres("merge", damaged)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+            self.assertIn("damaged.json", p.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
