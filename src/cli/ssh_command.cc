@@ -14,7 +14,7 @@
 namespace netres::cli {
 namespace {
 
-void add_common_flags(CLI::App* sub, SshFlags& f) {
+void add_common_flags(CLI::App* sub, ssh::SshFlags& f) {
   ssh::FleetFlags& c = f.connect;
   sub->add_option("-H,--hosts", f.hosts, "Host specs: host,user@host:2222,[::1]:22");
   sub->add_option("-i,--inventory", f.inventory,
@@ -39,15 +39,14 @@ void add_common_flags(CLI::App* sub, SshFlags& f) {
   sub->add_flag("--ask-pass", c.ask_pass, "Prompt for a password (else NETRES_SSH_PASSWORD)");
   sub->add_flag("--ask-passphrase", c.ask_passphrase,
                 "Prompt for the key passphrase (else NETRES_SSH_PASSPHRASE)");
-  f.connect_timeout_opt = sub->add_option("--connect-timeout", c.connect_timeout,
-                                          "Connect timeout (e.g. 5s; overrides ConnectTimeout)")
-                              ->capture_default_str();
+  sub->add_option("--connect-timeout", c.connect_timeout,
+                  "Connect timeout (e.g. 5s; overrides ConnectTimeout)")
+      ->capture_default_str();
   sub->add_option("--timeout", f.timeout, "Command timeout per host (0: none)")
       ->capture_default_str();
-  f.keepalive_opt = sub->add_option("--keepalive", c.keepalive,
-                                    "Keepalive interval while waiting (0: off; overrides "
-                                    "ServerAliveInterval)")
-                        ->capture_default_str();
+  sub->add_option("--keepalive", c.keepalive,
+                  "Keepalive interval while waiting (0: off; overrides ServerAliveInterval)")
+      ->capture_default_str();
   sub->add_option("-f,--forks", c.forks, "Parallel sessions")->capture_default_str();
   sub->add_flag("--json", f.json, "NDJSON results, one object per host");
   sub->add_option("--platform", f.platform,
@@ -66,6 +65,23 @@ void reject_extras(const CLI::App* sub, const std::vector<std::string>& command_
   }
 }
 
+// When `sub` (a subcommand of `ssh`) is chosen: stray arguments are errors (run's command words
+// are not stray), the connection flags given on the command line are noted (they beat the ssh
+// config, their defaults do not), and `run` becomes the action.
+template <class Flags>
+void on_chosen(CLI::App* ssh, CLI::App* sub, std::shared_ptr<Flags> flags, Action& action,
+               int (*run)(const Flags&), bool takes_command = false) {
+  sub->final_callback([=, &action] {
+    static const std::vector<std::string> kNone;
+    const auto& words = takes_command ? words_after_double_dash() : kNone;
+    reject_extras(sub, words);
+    reject_extras(ssh, words);
+    flags->ssh.connect.connect_timeout_set = sub->get_option("--connect-timeout")->count() > 0;
+    flags->ssh.connect.keepalive_set = sub->get_option("--keepalive")->count() > 0;
+    action = [flags, run] { return run(*flags); };
+  });
+}
+
 }  // namespace
 
 void add_ssh_command(CLI::App& app, Action& action) {
@@ -77,12 +93,7 @@ void add_ssh_command(CLI::App& app, Action& action) {
       "not ok. See docs/ssh.md.");
 
   // Each subcommand's flags live in one struct owned by its callback, as in the other verbs.
-  struct RunFlags {
-    SshFlags ssh;
-    bool group = false, shell = false;
-    std::string out_dir;
-  };
-  auto rf = std::make_shared<RunFlags>();
+  auto rf = std::make_shared<ssh::RunFlags>();
   auto* run = ssh->add_subcommand(
       "run", "Run a command on every host: netres ssh run [targets] -- COMMAND");
   add_common_flags(run, rf->ssh);
@@ -94,18 +105,9 @@ void add_ssh_command(CLI::App& app, Action& action) {
   // CLI11 hands "--" in a nested subcommand up to the parents unless they allow extras.
   run->allow_extras();
   ssh->allow_extras();
-  run->final_callback([&action, run, ssh, rf] {
-    reject_extras(run, words_after_double_dash());
-    reject_extras(ssh, words_after_double_dash());
-    action = [rf] { return run_ssh_run(rf->ssh, rf->group, rf->out_dir, rf->shell); };
-  });
+  on_chosen(ssh, run, rf, action, run_ssh_run, /*takes_command=*/true);
 
-  struct BackupFlags {
-    SshFlags ssh;
-    std::string dir = "backups", command;
-    unsigned keep = 10;
-  };
-  auto bf = std::make_shared<BackupFlags>();
+  auto bf = std::make_shared<ssh::BackupFlags>();
   auto* backup = ssh->add_subcommand(
       "backup", "Fetch each host's configuration into DIR/HOST/TIMESTAMP.cfg and diff it");
   add_common_flags(backup, bf->ssh);
@@ -114,19 +116,9 @@ void add_ssh_command(CLI::App& app, Action& action) {
   backup->add_option("--command", bf->command,
                      "Command that prints the configuration (default: the platform's)");
   backup->add_option("targets", bf->ssh.words, "Host specs, or patterns with -i");
-  backup->final_callback([&action, ssh, backup, bf] {
-    reject_extras(backup, {});
-    reject_extras(ssh, {});
-    action = [bf] { return run_ssh_backup(bf->ssh, bf->dir, bf->keep, bf->command); };
-  });
+  on_chosen(ssh, backup, bf, action, run_ssh_backup);
 
-  struct PushFlags {
-    SshFlags ssh;
-    std::string file, dir = "backups";
-    bool dry_run = false, rollback = false;
-    unsigned keep = 10;
-  };
-  auto pf = std::make_shared<PushFlags>();
+  auto pf = std::make_shared<ssh::PushFlags>();
   auto* push = ssh->add_subcommand(
       "push", "Send configuration lines (backup first, stop at the first device error)");
   add_common_flags(push, pf->ssh);
@@ -137,13 +129,9 @@ void add_ssh_command(CLI::App& app, Action& action) {
   push->add_option("--dir", pf->dir, "Backup directory")->capture_default_str();
   push->add_option("--keep", pf->keep, "Backups kept per host (0: all)")->capture_default_str();
   push->add_option("targets", pf->ssh.words, "Host specs, or patterns with -i");
+  on_chosen(ssh, push, pf, action, run_ssh_push);
 
-  struct CopyFlags {
-    SshFlags ssh;
-    std::string put, get, to;
-    bool no_checksum = false;
-  };
-  auto cf = std::make_shared<CopyFlags>();
+  auto cf = std::make_shared<ssh::CopyFlags>();
   auto* copy = ssh->add_subcommand("copy", "Upload or download a file over SFTP, verified");
   add_common_flags(copy, cf->ssh);
   copy->add_option("--put", cf->put, "Local file to upload to every host");
@@ -153,19 +141,7 @@ void add_ssh_command(CLI::App& app, Action& action) {
                    "land in DIR/HOST/)");
   copy->add_flag("--no-checksum", cf->no_checksum, "Verify sizes only (skip sha256sum)");
   copy->add_option("targets", cf->ssh.words, "Host specs, or patterns with -i");
-  copy->final_callback([&action, ssh, copy, cf] {
-    reject_extras(copy, {});
-    reject_extras(ssh, {});
-    action = [cf] { return run_ssh_copy(cf->ssh, cf->put, cf->get, cf->to, cf->no_checksum); };
-  });
-
-  push->final_callback([&action, ssh, push, pf] {
-    reject_extras(push, {});
-    reject_extras(ssh, {});
-    action = [pf] {
-      return run_ssh_push(pf->ssh, pf->file, pf->dry_run, pf->rollback, pf->dir, pf->keep);
-    };
-  });
+  on_chosen(ssh, copy, cf, action, run_ssh_copy);
 }
 
 }  // namespace netres::cli

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -77,6 +79,95 @@ std::vector<std::string> read_push_file(const std::string& path) {
   auto lines = push_lines_from_text(ss.str());
   if (lines.empty()) throw UsageError(fmt::format("'{}' has no configuration lines", path));
   return lines;
+}
+
+ConnectOptions connect_options_for(const SshFlags& f) {
+  set_libssh_verbosity(f.verbose);
+  FleetFlags c = f.connect;
+  const char* home = std::getenv("HOME");
+  c.home = home && *home ? home : "";
+  return connect_options_for(c);
+}
+
+std::vector<std::string> targets_before_command(const std::vector<std::string>& words,
+                                                const std::vector<std::string>& command_words) {
+  std::vector<std::string> targets = words;
+  if (targets.size() >= command_words.size() &&
+      std::equal(command_words.begin(), command_words.end(), targets.end() - command_words.size()))
+    targets.resize(targets.size() - command_words.size());
+  return targets;
+}
+
+FleetPlan<RunOptions> plan_run(const RunFlags& f, const std::vector<std::string>& command_words) {
+  const SshFlags& s = f.ssh;
+  std::vector<std::string> targets = targets_before_command(s.words, command_words);
+  if (command_words.empty()) throw UsageError("no command: netres ssh run [targets] -- COMMAND");
+  FleetPlan<RunOptions> plan{fleet_hosts(s.inventory, s.hosts, targets, s.limit), {}};
+  RunOptions& o = plan.options;
+  o.connect = connect_options_for(s);
+  for (const auto& w : command_words) o.command += (o.command.empty() ? "" : " ") + w;
+  o.command_timeout = parse_duration(s.timeout, "--timeout");
+  o.forks = s.connect.forks;
+  o.out_dir = f.out_dir;
+  o.shell = f.shell;
+  o.platform = s.platform;
+  o.prompt = s.prompt;
+  if (f.shell) check_shell_profiles(plan.inventory, s.platform, s.prompt);
+  o.keep_output = s.json || f.group;
+  return plan;
+}
+
+namespace {
+
+FleetPlan<ConfigOptions> plan_config(const SshFlags& s, const std::string& dir, unsigned keep,
+                                     const std::string& command) {
+  FleetPlan<ConfigOptions> plan{fleet_hosts(s.inventory, s.hosts, s.words, s.limit), {}};
+  ConfigOptions& o = plan.options;
+  o.connect = connect_options_for(s);
+  o.forks = s.connect.forks;
+  o.timeout = parse_duration(s.timeout, "--timeout");
+  o.platform = s.platform;
+  o.prompt = s.prompt;
+  o.command = command;
+  o.dir = dir;
+  o.keep = keep;
+  return plan;
+}
+
+}  // namespace
+
+FleetPlan<ConfigOptions> plan_backup(const BackupFlags& f) {
+  return plan_config(f.ssh, f.dir, f.keep, f.command);
+}
+
+PushPlan plan_push(const PushFlags& f) {
+  auto config = plan_config(f.ssh, f.dir, f.keep, "");
+  PushPlan plan{std::move(config.inventory), std::move(config.options), {}};
+  if (f.rollback) {
+    if (!f.file.empty()) throw UsageError("--rollback re-applies the latest backup; drop --file");
+    if (f.dry_run) throw UsageError("--rollback --dry-run is not supported");
+  } else {
+    if (f.file.empty()) throw UsageError("push needs --file LINES.cfg (or --rollback)");
+    plan.lines = read_push_file(f.file);
+  }
+  return plan;
+}
+
+FleetPlan<CopyOptions> plan_copy(const CopyFlags& f) {
+  if (f.put.empty() == f.get.empty()) throw UsageError("copy needs exactly one of --put or --get");
+  if (f.to.empty())
+    throw UsageError("copy needs --to (remote path for --put, local dir for --get)");
+  const SshFlags& s = f.ssh;
+  FleetPlan<CopyOptions> plan{fleet_hosts(s.inventory, s.hosts, s.words, s.limit), {}};
+  CopyOptions& o = plan.options;
+  o.connect = connect_options_for(s);
+  o.forks = s.connect.forks;
+  o.timeout = parse_duration(s.timeout, "--timeout");
+  o.upload = !f.put.empty();
+  o.source = o.upload ? f.put : f.get;
+  o.dest = f.to;
+  o.checksum = !f.no_checksum;
+  return plan;
 }
 
 }  // namespace netres::ssh

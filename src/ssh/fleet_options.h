@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "ssh/command_runner.h"
+#include "ssh/config_ops.h"
+#include "ssh/file_copy.h"
 #include "ssh/inventory.h"
 #include "ssh/ssh_session.h"
 
@@ -46,5 +49,80 @@ void check_shell_profiles(const Inventory& inventory, const std::string& platfor
 // The configuration lines of a push file; throws UsageError when it cannot be read or holds
 // no lines.
 std::vector<std::string> read_push_file(const std::string& path);
+
+// The flags every ssh verb shares, as given.
+struct SshFlags {
+  std::string hosts;      // -H
+  std::string inventory;  // -i
+  std::string limit;
+  FleetFlags connect;  // home and the *_set fields are filled in by the caller
+  int verbose = 0;
+  std::string timeout = "0";
+  bool json = false;
+  std::string platform;
+  std::string prompt;
+  std::vector<std::string> words;  // positionals: [targets] and, for run, the command
+};
+
+// Each verb's own flags beside the shared ones.
+struct RunFlags {
+  SshFlags ssh;
+  bool group = false;
+  bool shell = false;
+  std::string out_dir;
+};
+struct BackupFlags {
+  SshFlags ssh;
+  std::string dir = "backups";
+  std::string command;
+  unsigned keep = 10;
+};
+struct PushFlags {
+  SshFlags ssh;
+  std::string file;
+  std::string dir = "backups";
+  bool dry_run = false;
+  bool rollback = false;
+  unsigned keep = 10;
+};
+struct CopyFlags {
+  SshFlags ssh;
+  std::string put, get, to;
+  bool no_checksum = false;
+};
+
+// A verb's hosts and options, checked before any host is contacted.
+template <class Options>
+struct FleetPlan {
+  Inventory inventory;
+  Options options;
+};
+
+// The shared connection flags with $HOME read (for ~ and the default config); sets libssh's
+// log level from -v.
+ConnectOptions connect_options_for(const SshFlags& f);
+
+// Positionals before "--" are targets. CLI11 may or may not have collected the command words
+// too, so they are removed from the end of `words` when present.
+std::vector<std::string> targets_before_command(const std::vector<std::string>& words,
+                                                const std::vector<std::string>& command_words);
+
+// run [targets] -- COMMAND: the command words joined by spaces (none is a UsageError), the
+// hosts, the connection, --timeout, --shell's platform check; output kept for --json and --group.
+FleetPlan<RunOptions> plan_run(const RunFlags& f, const std::vector<std::string>& command_words);
+
+// backup: the hosts, the connection, --timeout, --dir, --keep and --command.
+FleetPlan<ConfigOptions> plan_backup(const BackupFlags& f);
+
+// push: as backup, then --rollback (no --file, no --dry-run) or --file's lines.
+struct PushPlan {
+  Inventory inventory;
+  ConfigOptions options;
+  std::vector<std::string> lines;  // empty for --rollback
+};
+PushPlan plan_push(const PushFlags& f);
+
+// copy: exactly one of --put and --get, --to, then the hosts, the connection and --timeout.
+FleetPlan<CopyOptions> plan_copy(const CopyFlags& f);
 
 }  // namespace netres::ssh

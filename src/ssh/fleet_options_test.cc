@@ -145,5 +145,101 @@ TEST_F(FleetOptions, PushFile) {
   }
 }
 
+TEST(FleetTargets, BeforeTheCommand) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(targets_before_command({"r1", "r2", "uname", "-a"}, {"uname", "-a"}), (V{"r1", "r2"}));
+  EXPECT_EQ(targets_before_command({"r1"}, {"uname"}), (V{"r1"}));  // CLI11 kept them apart
+  EXPECT_EQ(targets_before_command({}, {"uname"}), V{});
+}
+
+// The verbs' plans: flag checks in order, hosts and options as the runners get them.
+class FleetPlans : public FleetOptions {
+ protected:
+  SshFlags ssh() {
+    SshFlags s;
+    s.connect = flags_;
+    s.hosts = "r1,r2";
+    s.timeout = "30s";
+    s.platform = "cisco_ios";
+    return s;
+  }
+  template <class F>
+  std::string plan_error(F&& f) {
+    try {
+      f();
+    } catch (const UsageError& e) {
+      return e.what();
+    }
+    return "";
+  }
+};
+
+TEST_F(FleetPlans, Run) {
+  RunFlags f;
+  f.ssh = ssh();
+  f.ssh.words = {"r3", "show", "version"};
+  f.group = true;
+  EXPECT_EQ(plan_error([&] { plan_run(f, {}); }),
+            "no command: netres ssh run [targets] -- COMMAND");
+  auto plan = plan_run(f, {"show", "version"});
+  EXPECT_EQ(plan.inventory.hosts().size(), 3u);  // r1, r2 and the target r3
+  EXPECT_EQ(plan.options.command, "show version");
+  EXPECT_EQ(plan.options.command_timeout, std::chrono::seconds(30));
+  EXPECT_TRUE(plan.options.keep_output);
+  EXPECT_EQ(plan.options.forks, 64u);
+  f.shell = true;
+  f.ssh.platform = "no_such_platform";
+  EXPECT_THROW(plan_run(f, {"show"}), UsageError);
+}
+
+TEST_F(FleetPlans, BackupAndPush) {
+  BackupFlags b;
+  b.ssh = ssh();
+  b.keep = 3;
+  b.command = "show run";
+  auto backup = plan_backup(b);
+  EXPECT_EQ(backup.inventory.hosts().size(), 2u);
+  EXPECT_EQ(backup.options.keep, 3u);
+  EXPECT_EQ(backup.options.command, "show run");
+  EXPECT_EQ(backup.options.dir, "backups");
+  EXPECT_EQ(backup.options.timeout, std::chrono::seconds(30));
+
+  PushFlags p;
+  p.ssh = ssh();
+  EXPECT_EQ(plan_error([&] { plan_push(p); }), "push needs --file LINES.cfg (or --rollback)");
+  p.file = write("lines.cfg", "hostname r2\n");
+  EXPECT_EQ(plan_push(p).lines, std::vector<std::string>{"hostname r2"});
+  p.rollback = true;
+  EXPECT_EQ(plan_error([&] { plan_push(p); }),
+            "--rollback re-applies the latest backup; drop --file");
+  p.file.clear();
+  p.dry_run = true;
+  EXPECT_EQ(plan_error([&] { plan_push(p); }), "--rollback --dry-run is not supported");
+  p.dry_run = false;
+  EXPECT_TRUE(plan_push(p).lines.empty());
+}
+
+TEST_F(FleetPlans, Copy) {
+  CopyFlags f;
+  f.ssh = ssh();
+  EXPECT_EQ(plan_error([&] { plan_copy(f); }), "copy needs exactly one of --put or --get");
+  f.put = "a";
+  f.get = "b";
+  EXPECT_EQ(plan_error([&] { plan_copy(f); }), "copy needs exactly one of --put or --get");
+  f.get.clear();
+  EXPECT_EQ(plan_error([&] { plan_copy(f); }),
+            "copy needs --to (remote path for --put, local dir for --get)");
+  f.to = "/tmp/";
+  f.no_checksum = true;
+  auto plan = plan_copy(f);
+  EXPECT_TRUE(plan.options.upload);
+  EXPECT_EQ(plan.options.source, "a");
+  EXPECT_EQ(plan.options.dest, "/tmp/");
+  EXPECT_FALSE(plan.options.checksum);
+  f.put.clear();
+  f.get = "/etc/hostname";
+  EXPECT_FALSE(plan_copy(f).options.upload);
+}
+
 }  // namespace
 }  // namespace netres::ssh

@@ -190,4 +190,41 @@ int print_copy_results(std::FILE* out, std::FILE* err, const CopyRun& run, bool 
   return print_summary(err, run.hosts, "copy");
 }
 
+FanOutRunner::Done FleetProgress::callback() {
+  return [this](const HostResult&) {
+    progress_.update(fmt::format("ssh {}: {}/{} hosts done", verb_, ++done_, total_));
+  };
+}
+
+RunOutput::RunOutput(std::FILE* out, std::FILE* err, bool json, bool group, size_t hosts)
+    : out_(out),
+      json_(json),
+      group_(group),
+      live_(out, err),
+      ndjson_(out),
+      progress_("run", hosts),
+      tick_(progress_.callback()) {}
+
+LiveSink RunOutput::live_sink() {
+  if (json_ || group_) return {};
+  return [this](const std::string& host, Stream s, std::string_view chunk) {
+    live_.write(host, s, chunk);
+  };
+}
+
+FanOutRunner::Done RunOutput::host_done() {
+  return [this](const HostResult& r) {
+    progress_.clear();
+    if (json_) {
+      ndjson_.write(run_json(r));
+      ndjson_.flush();
+    } else if (group_) {
+      print_group_block(out_, r);
+    } else {
+      live_.finish(r.host);
+    }
+    if (json_ || group_) tick_(r);
+  };
+}
+
 }  // namespace netres::ssh

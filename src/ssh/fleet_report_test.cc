@@ -102,6 +102,39 @@ TEST(FleetReport, GroupBlockEndsUnterminatedOutput) {
   EXPECT_EQ(out, "==> r2 (timeout) <==\n\n");
 }
 
+TEST(FleetReport, RunOutputLiveByDefault) {
+  auto [out, err] = capture([&](std::FILE* o, std::FILE* e) {
+    RunOutput output(o, e, false, false, 2);
+    LiveSink sink = output.live_sink();
+    ASSERT_TRUE(sink);
+    sink("r1", Stream::kStdout, "one\ntw");
+    sink("r1", Stream::kStderr, "oops\n");
+    output.host_done()(host("r1", HostStatus::kOk, 0));  // the unterminated line is printed
+  });
+  EXPECT_EQ(out, "r1 | one\nr1 | tw\n");
+  EXPECT_EQ(err, "r1 | oops\n");
+}
+
+TEST(FleetReport, RunOutputJsonAndGroupPerHost) {
+  auto r = host("r1", HostStatus::kOk, 0);
+  r.stdout_text = "hi\n";
+  auto [out, err] = capture([&](std::FILE* o, std::FILE* e) {
+    RunOutput output(o, e, true, false, 1);
+    EXPECT_FALSE(output.live_sink());
+    output.host_done()(r);
+  });
+  auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["host"], "r1");
+  EXPECT_EQ(j["stdout"], "hi\n");
+  EXPECT_EQ(err, "");
+  std::tie(out, err) = capture([&](std::FILE* o, std::FILE* e) {
+    RunOutput output(o, e, false, true, 1);
+    EXPECT_FALSE(output.live_sink());
+    output.host_done()(r);
+  });
+  EXPECT_EQ(out, "==> r1 (ok, exit 0) <==\nhi\n\n");
+}
+
 TEST(FleetReport, BackupChangesCell) {
   ConfigRun run;
   run.hosts = {host("new", HostStatus::kOk, 0), host("same", HostStatus::kOk, 0),
