@@ -243,5 +243,33 @@ class BandwidthJob(unittest.TestCase):
                 self.assertEqual(f.read(), single.stdout)
 
 
+
+class ResolveJob(unittest.TestCase):
+    """deploy/kubernetes/resolve.yaml against dnsmasq on loopback: merged == one run's rows."""
+
+    def test_shards_run_from_the_manifest_merge_to_one_run(self):
+        from dnsmasq import Dnsmasq
+        records = [f"--host-record=k{i}.test,10.8.0.{i}" for i in range(1, 12)]
+        dns = Dnsmasq(records, tag="netres-k8s-test", ttl=300)
+        dns.start()
+        self.addCleanup(dns.stop)
+        names = [f"k{i}.test" for i in range(1, 12)] + ["nx.test", "k3.test"]
+        with tempfile.TemporaryDirectory() as d:
+            data = {"run": "dns-run", "names.txt": "# k8s test\n" + "\n".join(names) + "\n",
+                    "resolve-types": "A", "dns-server": dns.server}
+            results = run_jobs(self, d, data, "resolve.yaml")
+            out = os.path.join(results, "resolve", "dns-run")
+            names_file = os.path.join(d, "names.txt")
+            with open(names_file, "w") as f:
+                f.write(data["names.txt"])
+            single = netres("resolve", "-f", names_file, "-t", "A", "--server", dns.server)
+            self.assertEqual(single.returncode, 1, single.stderr)  # nx.test fails
+            with open(os.path.join(out, "merged.txt")) as f:
+                merged = f.read()
+            self.assertEqual(merged, single.stdout)
+            self.assertIn("NXDOMAIN", merged)
+            self.assertEqual(len(glob.glob(os.path.join(out, "resolve-*.json"))), 3)
+
+
 if __name__ == "__main__":
     harness.main()
