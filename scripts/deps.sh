@@ -10,11 +10,13 @@ build=(
   cmake ninja-build g++ pkg-config
   libpcap-dev libssh-dev libasio-dev libssl-dev libnl-route-3-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
+  libcpp-httplib-dev  # monitor's HTTP endpoint; brings the runtime library libcpp-httplib0.11
 )
 test=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
   iproute2 iptables netbase nmap dnsmasq-base unbound bind9-dnsutils tcpdump tshark python3-scapy openssh-server openssh-client dropbear-bin nginx-light procps
   openssl python3-yaml
+  prometheus  # test_monitor.py: a real Prometheus scrapes netres monitor; promtool checks metrics
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust

@@ -23,5 +23,6 @@ void add_shape_command(CLI::App& app, Action& action);
 void add_ssh_command(CLI::App& app, Action& action);
 void add_load_command(CLI::App& app, Action& action);
 void add_merge_command(CLI::App& app, Action& action);
+void add_monitor_command(CLI::App& app, Action& action);
 
 }  // namespace netres::cli

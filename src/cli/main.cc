@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   netres::cli::add_ssh_command(app, action);
   netres::cli::add_load_command(app, action);
   netres::cli::add_merge_command(app, action);
+  netres::cli::add_monitor_command(app, action);
 
   // nmap spells the target-list flag "-iL"; CLI11 has only one-letter short flags.
   for (int i = 1; i < argc; ++i) {

@@ -41,6 +41,8 @@ class HttpResponseParser {
   bool started() const { return started_; }  // any byte of this response seen
   bool complete() const { return state_ == State::kDone; }
   int status_code() const { return status_code_; }
+  // The response's HTTP/1.x minor version (0 or 1), once the status line is in.
+  int minor_version() const { return minor_version_; }
   bool keep_alive() const { return keep_alive_; }
   uint64_t body_bytes() const { return body_bytes_; }
   const std::string& error() const { return error_; }

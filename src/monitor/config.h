@@ -1,0 +1,111 @@
+// The monitor's configuration file: named checks (modules), targets with their checks, labels and
+// group, and the schedule (interval, jitter, timeouts, concurrency caps) with defaults at the top.
+// Loaded strictly: an unknown key, a wrong type or a dangling check name is a FILE:LINE:COL
+// UsageError (exit 2).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/duration.h"
+
+namespace netres::monitor {
+
+enum class CheckKind { kTcp, kDns, kHttp };
+std::string_view kind_name(CheckKind k);
+
+// A regular expression with its source text (for messages and the JSON output).
+struct Pattern {
+  std::string text;
+  std::regex re;
+};
+
+struct TcpStep {
+  std::optional<std::string> send;  // bytes to write (YAML escapes: "\r\n")
+  std::optional<Pattern> expect;    // a line (or the data read so far) must match
+};
+
+struct HeaderPattern {
+  std::string header;  // case-insensitive name
+  Pattern pattern;
+  bool allow_missing = false;
+};
+
+struct CheckSpec {
+  std::string name;
+  CheckKind kind = CheckKind::kTcp;
+  std::optional<Nanos> timeout;  // unset: the group's or the defaults'
+
+  // tcp
+  bool tls = false;  // also http: set by the URL's scheme
+  std::optional<Pattern> banner;
+  std::vector<TcpStep> steps;
+
+  // dns (the target is the server)
+  std::string query_name;
+  uint16_t query_type = 1;
+  std::vector<std::string> valid_rcodes{"NOERROR"};
+  std::vector<Pattern> expect_answers;  // each must match at least one answer's data
+  std::optional<uint64_t> min_answers, max_answers;
+
+  // http
+  std::string method = "GET";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::vector<int> valid_status_codes;           // empty: any 2xx
+  std::vector<std::string> valid_http_versions;  // "HTTP/1.1", "HTTP/1.0"; empty: any
+  std::vector<Pattern> fail_if_body_matches, fail_if_body_not_matches;
+  std::vector<HeaderPattern> fail_if_header_matches, fail_if_header_not_matches;
+  bool follow_redirects = true;
+  int max_redirects = 10;
+  bool fail_if_ssl = false, fail_if_not_ssl = false;
+
+  // tcp and http over TLS
+  bool insecure = false;    // skip certificate verification (the result is still reported)
+  std::string ca_file;      // trust these CAs instead of the system's
+  std::string server_name;  // SNI and verified name; default: the target's host
+};
+
+struct GroupSpec {
+  std::string name;
+  std::optional<Nanos> interval, jitter, timeout;
+};
+
+struct TargetSpec {
+  std::string name;     // the `target` label; defaults to the address
+  std::string address;  // host:port, [v6]:port, or an http(s):// URL
+  std::vector<std::string> checks;
+  std::vector<std::pair<std::string, std::string>> labels;  // sorted by name
+  std::string group;
+  // Effective values, filled by the loader: target > group > check > defaults.
+  Nanos interval{}, jitter{};
+  std::optional<Nanos> timeout;
+};
+
+struct MonitorConfig {
+  std::string file;
+  Nanos interval = std::chrono::seconds(30);
+  Nanos jitter = std::chrono::seconds(0);
+  Nanos timeout = std::chrono::seconds(5);
+  uint64_t concurrency = 256;  // probes in flight at once, over all targets
+  uint64_t per_target = 2;     // probes in flight at once against one target
+  std::map<std::string, CheckSpec> checks;
+  std::map<std::string, GroupSpec> groups;
+  std::vector<TargetSpec> targets;
+
+  // The timeout of one probe: target > group > check > defaults, never above the interval.
+  Nanos timeout_for(const TargetSpec& t, const CheckSpec& c) const;
+};
+
+inline constexpr size_t kMaxConfigBytes = 4 * 1024 * 1024;
+
+MonitorConfig parse_monitor_config(std::string_view text, const std::string& file);
+MonitorConfig load_monitor_config(const std::string& path);
+
+}  // namespace netres::monitor

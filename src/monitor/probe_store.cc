@@ -1,0 +1,205 @@
+// ProbeStore: results to families, names and help texts as blackbox_exporter has them.
+#include "monitor/probe_store.h"
+
+#include <algorithm>
+
+namespace netres::monitor {
+
+const std::vector<double>& duration_buckets() {
+  static const std::vector<double> b{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                     0.25,  0.5,    1,     2.5,  5,     10};
+  return b;
+}
+
+namespace {
+
+struct Help {
+  std::string_view name, help;
+};
+// The order families are written in; names not listed follow alphabetically.
+constexpr Help kHelp[] = {
+    {"probe_success", "Displays whether or not the probe was a success"},
+    {"probe_duration_seconds", "Returns how long the probe took to complete in seconds"},
+    {"probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds"},
+    {"probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6"},
+    {"probe_http_status_code", "Response HTTP status code"},
+    {"probe_http_duration_seconds", "Duration of http request by phase, summed over all redirects"},
+    {"probe_http_content_length", "Length of http content response"},
+    {"probe_http_uncompressed_body_length", "Length of uncompressed response body"},
+    {"probe_http_redirects", "The number of redirects"},
+    {"probe_http_ssl", "Indicates if SSL was used for the final redirect"},
+    {"probe_http_version", "Returns the version of HTTP of the probe response"},
+    {"probe_failed_due_to_regex", "Indicates if probe failed due to regex"},
+    {"probe_ssl_earliest_cert_expiry", "Returns last SSL chain expiry in unixtime"},
+    {"probe_ssl_last_chain_expiry_timestamp_seconds", "Returns last SSL chain expiry in timestamp"},
+    {"probe_tls_version_info", "Returns the TLS version used or NaN when unknown"},
+    {"probe_tls_cipher_info", "Returns the TLS cipher negotiated during handshake"},
+    {"probe_dns_duration_seconds", "Duration of DNS request by phase"},
+    {"probe_dns_answer_rrs", "Returns number of entries in the answer resource record list"},
+    {"probe_dns_authority_rrs", "Returns number of entries in the authority resource record list"},
+    {"probe_dns_additional_rrs",
+     "Returns number of entries in the additional resource record list"},
+    {"probe_dns_query_succeeded", "Displays whether or not the query was executed successfully"},
+    {"probe_dns_serial", "Returns the serial number of the zone"},
+    {"netres_probe_dns_rcode_info", "The response code of the DNS reply"},
+    {"netres_probe_ssl_leaf_cert_expiry",
+     "Expiry of the server's own (leaf) certificate in unixtime"},
+    {"netres_probe_ssl_verified",
+     "Whether the certificate chain verified against the trusted CAs and the name (1) or not (0)"},
+    {"netres_probe_tcp_connect_seconds", "Time to establish the TCP connection"},
+    {"netres_probe_tls_handshake_seconds", "Time of the TLS handshake"},
+    {"netres_probe_failure_info",
+     "Present with value 1 while the last probe failed, labelled with the failure reason"},
+};
+
+Family& family_for(std::map<std::string, Family>& m, const std::string& name, MetricType t) {
+  auto it = m.find(name);
+  if (it != m.end()) return it->second;
+  Family f;
+  f.name = name;
+  f.help = std::string(metric_help(name));
+  if (f.help.empty()) f.help = name;
+  f.type = t;
+  return m.emplace(name, std::move(f)).first->second;
+}
+
+std::vector<Family> ordered(std::map<std::string, Family>& m) {
+  std::vector<Family> out;
+  for (const auto& h : kHelp) {
+    auto it = m.find(std::string(h.name));
+    if (it != m.end()) {
+      out.push_back(std::move(it->second));
+      m.erase(it);
+    }
+  }
+  for (auto& [name, f] : m) out.push_back(std::move(f));
+  return out;
+}
+
+void add_result(std::map<std::string, Family>& m, const Labels& base, const ProbeResult& r) {
+  family_for(m, "probe_success", MetricType::kGauge).add(base, r.success ? 1 : 0);
+  family_for(m, "probe_duration_seconds", MetricType::kGauge).add(base, r.duration);
+  for (const auto& pm : r.metrics) {
+    Labels l = base;
+    l.insert(l.end(), pm.labels.begin(), pm.labels.end());
+    family_for(m, pm.name, MetricType::kGauge).add(std::move(l), pm.value);
+  }
+  if (!r.success) {
+    Labels l = base;
+    l.emplace_back("reason", r.reason);
+    family_for(m, "netres_probe_failure_info", MetricType::kGauge).add(std::move(l), 1);
+  }
+}
+
+}  // namespace
+
+std::string_view metric_help(std::string_view name) {
+  for (const auto& h : kHelp)
+    if (h.name == name) return h.help;
+  return {};
+}
+
+std::vector<Family> probe_families(const ProbeResult& r) {
+  std::map<std::string, Family> m;
+  add_result(m, {}, r);
+  return ordered(m);
+}
+
+void ProbeStore::configure(const MonitorConfig& config) {
+  std::lock_guard lock(mu_);
+  std::map<std::pair<std::string, std::string>, Series> next;
+  size_t order = 0;
+  for (const auto& t : config.targets) {
+    for (const auto& c : t.checks) {
+      auto key = std::make_pair(t.name, c);
+      Series s;
+      if (auto it = series_.find(key); it != series_.end()) s = std::move(it->second);
+      s.labels = {{"target", t.name}, {"check", c}};
+      s.labels.insert(s.labels.end(), t.labels.begin(), t.labels.end());
+      s.kind = std::string(kind_name(config.checks.at(c).kind));
+      s.order = order++;
+      if (s.buckets.empty()) s.buckets.assign(duration_buckets().size() + 1, 0);
+      next.emplace(std::move(key), std::move(s));
+    }
+  }
+  series_ = std::move(next);
+  targets_ = config.targets.size();
+}
+
+void ProbeStore::record(const std::string& target, const std::string& check, const ProbeResult& r) {
+  std::lock_guard lock(mu_);
+  auto it = series_.find({target, check});
+  if (it == series_.end()) return;  // removed by a reload while the probe ran
+  Series& s = it->second;
+  s.last = r;
+  ++s.probes;
+  if (!r.success) ++s.failures[r.reason];
+  const auto& b = duration_buckets();
+  size_t i = static_cast<size_t>(std::lower_bound(b.begin(), b.end(), r.duration) - b.begin());
+  ++s.buckets[i];
+  s.sum += r.duration;
+}
+
+void ProbeStore::set_reload_status(bool ok, double unix_time) {
+  std::lock_guard lock(mu_);
+  reload_ok_ = ok;
+  if (ok) reload_time_ = unix_time;
+}
+
+void ProbeStore::set_in_flight(size_t n) {
+  std::lock_guard lock(mu_);
+  in_flight_ = n;
+}
+
+std::vector<Family> ProbeStore::families() const {
+  std::lock_guard lock(mu_);
+  std::vector<const Series*> list;
+  for (const auto& [k, s] : series_) list.push_back(&s);
+  std::sort(list.begin(), list.end(),
+            [](const Series* a, const Series* b) { return a->order < b->order; });
+  std::map<std::string, Family> m;
+  for (const Series* s : list)
+    if (s->last) add_result(m, s->labels, *s->last);
+  std::vector<Family> out = ordered(m);
+  Family failures{"netres_probe_failures", "Probes that failed, by reason", MetricType::kCounter};
+  Family probes{"netres_probes", "Probes run", MetricType::kCounter};
+  Family hist{"netres_probe_duration_seconds", "Probe durations", MetricType::kHistogram};
+  for (const Series* s : list) {
+    if (s->probes == 0) continue;
+    probes.add(s->labels, static_cast<double>(s->probes));
+    for (const auto& [reason, n] : s->failures) {
+      Labels l = s->labels;
+      l.emplace_back("reason", reason);
+      failures.add(std::move(l), static_cast<double>(n));
+    }
+    hist.add_histogram(s->labels, duration_buckets(), s->buckets, s->sum);
+  }
+  out.push_back(std::move(failures));
+  out.push_back(std::move(probes));
+  out.push_back(std::move(hist));
+  Family targets{"netres_monitor_targets", "Targets in the running configuration",
+                 MetricType::kGauge};
+  targets.add({}, static_cast<double>(targets_));
+  Family reload{"netres_monitor_config_last_reload_successful",
+                "Whether the last configuration reload succeeded", MetricType::kGauge};
+  reload.add({}, reload_ok_ ? 1 : 0);
+  Family reload_time{"netres_monitor_config_last_reload_success_timestamp_seconds",
+                     "When the configuration was last loaded successfully", MetricType::kGauge};
+  reload_time.add({}, reload_time_);
+  Family flight{"netres_monitor_probes_in_flight", "Probes running now", MetricType::kGauge};
+  flight.add({}, static_cast<double>(in_flight_));
+  out.push_back(std::move(targets));
+  out.push_back(std::move(reload));
+  out.push_back(std::move(reload_time));
+  out.push_back(std::move(flight));
+  return out;
+}
+
+std::vector<ProbeStore::Row> ProbeStore::rows() const {
+  std::lock_guard lock(mu_);
+  std::vector<Row> out(series_.size());
+  for (const auto& [k, s] : series_) out[s.order] = Row{k.first, k.second, s.kind, s.last};
+  return out;
+}
+
+}  // namespace netres::monitor

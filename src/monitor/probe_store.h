@@ -1,0 +1,63 @@
+// The results the exposition shows: per (target, check) the last probe's gauges, a failures
+// counter by reason, a probe count and a duration histogram. Written by the event loop, read by
+// the HTTP threads (one mutex; a scrape copies out under it). configure() after a reload keeps
+// the series of pairs still configured and drops the rest, so removed targets' series vanish.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "monitor/config.h"
+#include "monitor/exposition.h"
+#include "monitor/probe_result.h"
+
+namespace netres::monitor {
+
+// Upper bounds of netres_probe_duration_seconds's buckets (seconds).
+const std::vector<double>& duration_buckets();
+
+// The help text of a probe metric ("" for an unknown name).
+std::string_view metric_help(std::string_view name);
+
+// A single probe's families with no target labels: what /probe returns, as blackbox_exporter.
+std::vector<Family> probe_families(const ProbeResult& r);
+
+class ProbeStore {
+ public:
+  void configure(const MonitorConfig& config);
+  void record(const std::string& target, const std::string& check, const ProbeResult& r);
+  // Every series as families, plus the monitor's own (targets, reload state, in flight).
+  std::vector<Family> families() const;
+  void set_reload_status(bool ok, double unix_time);
+  void set_in_flight(size_t n);
+  // The last result of every configured pair, in configuration order (for --once output).
+  struct Row {
+    std::string target, check, kind;
+    std::optional<ProbeResult> result;
+  };
+  std::vector<Row> rows() const;
+
+ private:
+  struct Series {
+    Labels labels;  // target, check, then the target's labels
+    std::string kind;
+    size_t order = 0;
+    std::optional<ProbeResult> last;
+    std::map<std::string, uint64_t> failures;
+    std::vector<uint64_t> buckets;
+    double sum = 0;
+    uint64_t probes = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, std::string>, Series> series_;
+  size_t targets_ = 0;
+  bool reload_ok_ = true;
+  double reload_time_ = 0;
+  size_t in_flight_ = 0;
+};
+
+}  // namespace netres::monitor

@@ -1,0 +1,157 @@
+// Deadlines, host resolution on the pool, transport reasons and TLS facts.
+#include "monitor/probe_util.h"
+
+#include <openssl/x509.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/use_awaitable.hpp>
+#include <ctime>
+
+#include "common/error.h"
+#include "resolve/lookup.h"
+
+namespace netres::monitor {
+
+namespace {
+
+struct HostJob {
+  std::string host;
+  resolve::ResolverConfig cfg;
+  resolve::HostAddresses operator()() const {
+    try {
+      return resolve::lookup_hosts({host}, cfg).at(0);
+    } catch (const std::exception& e) {
+      resolve::HostAddresses h;
+      h.name = host;
+      h.error = e.what();
+      return h;
+    }
+  }
+};
+
+}  // namespace
+
+asio::ssl::context& ProbeContext::tls_context(const std::string& ca_file, bool insecure) {
+  auto key = std::make_pair(ca_file, insecure);
+  auto it = tls_.find(key);
+  if (it != tls_.end()) return *it->second;
+  auto c = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+  std::error_code ec;
+  if (ca_file.empty())
+    c->set_default_verify_paths(ec);
+  else
+    c->load_verify_file(ca_file, ec);
+  if (ec) throw UsageError("cannot load CA file '" + ca_file + "': " + ec.message());
+  // Insecure probes still let OpenSSL verify (the result is exported), they only go on when it
+  // fails.
+  c->set_verify_mode(insecure ? asio::ssl::verify_none : asio::ssl::verify_peer);
+  return *tls_.emplace(key, std::move(c)).first->second;
+}
+
+Deadline::Deadline(asio::io_context& io, Clock::time_point at, std::function<void()> on_fire)
+    : state_(std::make_shared<State>()), timer_(io) {
+  state_->on_fire = std::move(on_fire);
+  timer_.expires_at(at);
+  timer_.async_wait([s = state_](std::error_code ec) {
+    if (ec || !s->alive) return;
+    s->fired = true;
+    if (s->on_fire) s->on_fire();
+  });
+}
+
+Deadline::~Deadline() {
+  state_->alive = false;
+  timer_.cancel();
+}
+
+asio::awaitable<ResolvedHost> resolve_host(ProbeContext& ctx, const std::string& host,
+                                           uint16_t port, Nanos timeout) {
+  ResolvedHost out;
+  std::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (!ec) {
+    out.endpoints.emplace_back(addr, port);
+    co_return out;
+  }
+  auto start = Clock::now();
+  resolve::ResolverConfig cfg;
+  cfg.timeout = std::max<Nanos>(timeout / 2, std::chrono::milliseconds(50));
+  cfg.tries = 2;
+  cfg.concurrency = 2;
+  // The resolver runs its own epoll loop and blocks: it runs on the pool, and the probe
+  // coroutine resumes on the event loop when it is done.
+  HostJob job{host, cfg};  // named: see check_dns.cc on temporaries in co_await
+  auto op = on_pool<resolve::HostAddresses>(ctx.pool(), std::move(job));
+  auto found = co_await std::move(op);
+  out.seconds = seconds_since(start);
+  if (!found.error.empty()) {
+    out.error = found.error;
+    co_return out;
+  }
+  for (const auto& a : found.addresses) {
+    auto ip = asio::ip::make_address(a, ec);
+    if (!ec) out.endpoints.emplace_back(ip, port);
+  }
+  if (out.endpoints.empty()) out.error = "no address";
+  co_return out;
+}
+
+std::pair<std::string, std::string> transport_reason(const std::error_code& ec, bool timed_out) {
+  if (timed_out) return {"timeout", "timeout"};
+  if (ec == asio::error::connection_refused) return {"refused", "connection refused"};
+  if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
+    return {"reset", "connection reset"};
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+    return {"eof", "connection closed early"};
+  if (ec == asio::error::host_unreachable || ec == asio::error::network_unreachable)
+    return {"unreachable", ec.message()};
+  if (ec == asio::error::timed_out) return {"timeout", "timeout"};
+  if (ec.category() == asio::error::get_ssl_category())
+    return {"tls_handshake", "tls: " + ec.message()};
+  return {"error", ec.message()};
+}
+
+double cert_not_after(X509* cert) {
+  std::tm tm{};
+  if (!cert || ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1) return 0;
+  return static_cast<double>(timegm(&tm));
+}
+
+void add_tls_facts(SSL* ssl, ProbeResult& r) {
+  if (!ssl) return;
+  // blackbox_exporter's spelling: "TLS 1.3".
+  std::string version = SSL_get_version(ssl);
+  if (version.starts_with("TLSv")) version = "TLS " + version.substr(4);
+  r.set("probe_tls_version_info", 1, {{"version", version}});
+  if (const char* cipher = SSL_get_cipher_name(ssl))
+    r.set("probe_tls_cipher_info", 1, {{"cipher", cipher}});
+  double earliest = 0;
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) {
+      double t = cert_not_after(sk_X509_value(chain, i));
+      if (t > 0 && (earliest == 0 || t < earliest)) earliest = t;
+    }
+  }
+  if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
+    double t = cert_not_after(leaf);
+    r.set("netres_probe_ssl_leaf_cert_expiry", t);
+    if (earliest == 0 || (t > 0 && t < earliest)) earliest = t;
+    X509_free(leaf);
+  }
+  if (earliest > 0) r.set("probe_ssl_earliest_cert_expiry", earliest);
+  const bool ok = SSL_get_verify_result(ssl) == X509_V_OK;
+  STACK_OF(X509)* verified = ok ? SSL_get0_verified_chain(ssl) : nullptr;
+  if (verified) {
+    double e = 0;
+    for (int i = 0; i < sk_X509_num(verified); ++i) {
+      double t = cert_not_after(sk_X509_value(verified, i));
+      if (t > 0 && (e == 0 || t < e)) e = t;
+    }
+    if (e > 0) r.set("probe_ssl_last_chain_expiry_timestamp_seconds", e);
+  }
+  r.set("netres_probe_ssl_verified", ok ? 1 : 0);
+}
+
+}  // namespace netres::monitor
