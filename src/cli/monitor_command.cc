@@ -19,7 +19,9 @@ void add_monitor_command(CLI::App& app, Action& action) {
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand(
-      "monitor", "probe targets continuously (tcp, dns, http/https) and export Prometheus metrics");
+      "monitor",
+      "Probe targets continuously (tcp, dns, http/https checks from a YAML file) and export "
+      "Prometheus metrics (/metrics, /probe); --once runs every check once");
   cmd->add_option("-c,--config", flags->config, "monitor configuration (YAML)")->required();
   cmd->add_option("--listen", flags->listen, "address for /metrics, /probe, /-/reload")
       ->capture_default_str();
