@@ -19,6 +19,7 @@
 #include "resolve/resolve_output.h"
 #include "resolve/resolve_results.h"
 #include "scan/scan_results.h"
+#include "ssh/fleet_results.h"
 
 namespace netres::cli {
 namespace {
@@ -108,11 +109,21 @@ int merge_resolve(const std::vector<ResultsFile>& files, const MergeFlags& f) {
   return merged.summary.failed > 0 ? kExitFailed : kExitOk;
 }
 
+int merge_ssh(const std::vector<ResultsFile>& files, const MergeFlags& f) {
+  std::vector<std::vector<ssh::PositionedResult>> shards;
+  for (const auto& file : files)
+    shards.push_back(ssh::fleet_results_from_json(file.data, file.path));
+  std::vector<ssh::HostResult> results = ssh::merge_fleet_results(std::move(shards));
+  write_merged(files, f, ssh::fleet_data_json(results, 0));
+  return ssh::print_merged_run(stdout, stderr, results, f.json);
+}
+
 const std::map<std::string, Merger>& mergers() {
   static const std::map<std::string, Merger> table = {
       {"scan", merge_scan},
       {"bandwidth", merge_bandwidth},
       {"resolve", merge_resolve},
+      {"ssh", merge_ssh},
   };
   return table;
 }

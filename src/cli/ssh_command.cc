@@ -101,6 +101,10 @@ void add_ssh_command(CLI::App& app, Action& action) {
   run->add_option("--out-dir", rf->out_dir, "Write HOST.stdout, HOST.stderr, HOST.exit here");
   run->add_flag("--shell", rf->shell,
                 "Use a PTY shell (network devices) instead of an exec channel");
+  run->add_option("--shard", rf->shard,
+                  "Run on the K-th of N contiguous shares of the hosts, as K/N (for netres merge)");
+  run->add_option("--results", rf->results,
+                  "Also write every host's status, exit code and output to FILE for netres merge");
   run->add_option("words", rf->ssh.words, "[targets] -- COMMAND");
   // CLI11 hands "--" in a nested subcommand up to the parents unless they allow extras.
   run->allow_extras();

@@ -5,19 +5,32 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "common/results_file.h"
+#include "common/shard.h"
 #include "ssh/command_runner.h"
 #include "ssh/config_ops.h"
 #include "ssh/file_copy.h"
 #include "ssh/fleet_report.h"
+#include "ssh/fleet_results.h"
 
 namespace netres::cli {
 
 int run_ssh_run(const ssh::RunFlags& f) {
+  Shard shard = f.shard.empty() ? Shard{} : parse_shard(f.shard, "--shard");
   auto plan = ssh::plan_run(f, words_after_double_dash());
-  ssh::RunOutput output(stdout, stderr, f.ssh.json, f.group, plan.inventory.hosts().size());
+  ssh::HostShare share = ssh::share_of(plan.inventory, shard);
+  ssh::RunOutput output(stdout, stderr, f.ssh.json, f.group, share.hosts.hosts().size());
   auto results =
-      ssh::run_command(plan.inventory, plan.options, output.live_sink(), output.host_done());
+      ssh::run_command(share.hosts, plan.options, output.live_sink(), output.host_done());
   output.clear_progress();
+  if (!f.results.empty()) {
+    ResultsFile file;
+    file.verb = "ssh";
+    file.shard = shard;
+    file.job = ssh::run_job_json(plan.inventory, plan.options.command, f.shell);
+    file.data = ssh::fleet_data_json(results, share.first);
+    write_results_file(f.results, file);
+  }
   return ssh::print_run_results(stdout, stderr, results, f.ssh.json);
 }
 

@@ -72,4 +72,36 @@ std::istream* open_list(const std::string& path, std::ifstream& file) {
   return file ? &file : nullptr;
 }
 
+std::string bytes_to_utf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (unsigned char c : bytes) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(0xc0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3f));
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> utf8_to_bytes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      continue;
+    }
+    // Only U+0080..U+00FF can come from bytes_to_utf8: lead byte 0xc2 or 0xc3.
+    if ((c != 0xc2 && c != 0xc3) || i + 1 >= text.size()) return std::nullopt;
+    auto next = static_cast<unsigned char>(text[++i]);
+    if ((next & 0xc0) != 0x80) return std::nullopt;
+    out += static_cast<char>(((c & 0x03) << 6) | (next & 0x3f));
+  }
+  return out;
+}
+
 }  // namespace netres

@@ -52,4 +52,10 @@ std::vector<ListLine> read_list_lines(std::istream& in);
 // the file cannot be opened (errno tells why).
 std::istream* open_list(const std::string& path, std::ifstream& file);
 
+// Raw bytes (a banner, a command's output) as valid UTF-8 for JSON files, byte for byte
+// reversible: each byte becomes the code point of the same value (as Latin-1 would read it).
+std::string bytes_to_utf8(std::string_view bytes);
+// The reverse; nullopt when `text` is not UTF-8 or holds a code point above U+00FF.
+std::optional<std::string> utf8_to_bytes(std::string_view text);
+
 }  // namespace netres

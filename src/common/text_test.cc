@@ -74,3 +74,15 @@ TEST(OpenList, DashIsStdinMissingIsNull) {
   std::ifstream other;
   EXPECT_EQ(netres::open_list("/nonexistent/netres-list", other), nullptr);
 }
+
+TEST(BytesAsUtf8, RoundTripsEveryByte) {
+  std::string bytes;
+  for (int c = 0; c < 256; ++c) bytes += static_cast<char>(c);
+  std::string text = netres::bytes_to_utf8(bytes);
+  EXPECT_EQ(netres::bytes_to_utf8("plain"), "plain");
+  EXPECT_EQ(text.size(), 128u + 2 * 128u);
+  EXPECT_EQ(netres::utf8_to_bytes(text), bytes);
+  EXPECT_EQ(netres::utf8_to_bytes("\xe2\x82\xac"), std::nullopt);  // U+20AC is above U+00FF
+  EXPECT_EQ(netres::utf8_to_bytes("\xc3"), std::nullopt);
+  EXPECT_EQ(netres::utf8_to_bytes("\xc3("), std::nullopt);
+}

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/terminal.h"
+#include "common/text.h"
 #include "scan/scan_output.h"
 #include "scan/scan_report.h"
 
@@ -77,7 +78,7 @@ nlohmann::json scan_data_json(const ScanRun& run) {
       nlohmann::json row = {r->port, to_string(r->state), to_string(r->reason), nullptr,
                             r->attempts};
       if (r->rtt.count() >= 0) row[3] = static_cast<double>(r->rtt.count()) / 1e6;
-      if (r->has_banner) row.push_back(r->banner);
+      if (r->has_banner) row.push_back(bytes_to_utf8(r->banner));
       ports.push_back(std::move(row));
     }
     nlohmann::json host = {{"address", address.to_string()}, {"ports", std::move(ports)}};
@@ -139,7 +140,9 @@ ScanRun scan_run_from_json(const nlohmann::json& data, const std::string& path) 
         r.attempts = static_cast<uint8_t>(std::min<uint64_t>(row[4].get<uint64_t>(), 255));
         if (row.size() == 6) {
           r.has_banner = true;
-          r.banner = row[5].get<std::string>();
+          auto banner = utf8_to_bytes(row[5].get<std::string>());
+          if (!banner) throw bad("a banner is not bytes as U+0000-U+00FF");
+          r.banner = std::move(*banner);
         }
         run.results.push_back(std::move(r));
       }

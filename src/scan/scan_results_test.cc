@@ -40,7 +40,7 @@ TEST(ScanResults, DataRoundTrips) {
                            result("10.0.0.1", 443, PortState::kClosed, Reason::kConnRefused)});
   run.results[0].rtt = Nanos(1234567);
   run.results[0].has_banner = true;
-  run.results[0].banner = "SSH-2.0-x\r\n\x01";
+  run.results[0].banner = "SSH-2.0-x\r\n\x01\xff\xc3";
   run.names[*parse_ip("10.0.0.2")] = "gw.example";
   run.unresolved = {"cannot resolve 'x.example': NXDOMAIN"};
   run.seed = 42;

@@ -113,7 +113,7 @@ FleetPlan<RunOptions> plan_run(const RunFlags& f, const std::vector<std::string>
   o.platform = s.platform;
   o.prompt = s.prompt;
   if (f.shell) check_shell_profiles(plan.inventory, s.platform, s.prompt);
-  o.keep_output = s.json || f.group;
+  o.keep_output = s.json || f.group || !f.results.empty();
   return plan;
 }
 

@@ -70,6 +70,8 @@ struct RunFlags {
   bool group = false;
   bool shell = false;
   std::string out_dir;
+  std::string shard;    // --shard K/N: a contiguous share of the selected hosts
+  std::string results;  // --results FILE for netres merge
 };
 struct BackupFlags {
   SshFlags ssh;

@@ -21,6 +21,8 @@ from harness import ndjson, netres, require_root  # noqa: E402
 sys.path.insert(0, harness.FIXTURES)
 from netns import NamespaceHost  # noqa: E402
 from dnsmasq import Dnsmasq  # noqa: E402
+from sshd_env import SshEnv, table_rows  # noqa: E402
+import sshd  # noqa: E402
 
 NS, HOST_IF, NS_IF = "netres-merge-t", "netres-merge0", "netres-merge1"
 HOST_V4, TARGET_V4 = "198.18.40.1", "198.18.40.2"
@@ -296,6 +298,81 @@ class ResolveShards(unittest.TestCase):
         p = netres("merge", a, b)
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn("/types", p.stderr)
+
+
+@require_root("ssh-keygen")
+class SshShards(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.env = env = SshEnv("netres-merge-ssh-")
+        try:
+            key = env.key("id_ed25519")
+            cls.servers = [env.server(sshd.free_port("127.0.0.1", 18610 + i, span=5))
+                           for i in range(3)]
+            for s in cls.servers:
+                s.authorize(key + ".pub")
+                s.start()
+            env.trust(*cls.servers)
+            down = sshd.free_port("127.0.0.1", 18640, span=5)
+            hosts = [("h1", cls.servers[0].port), ("h2", cls.servers[1].port),
+                     ("h3", cls.servers[2].port), ("down", down), ("h5", cls.servers[0].port)]
+            cls.inventory = os.path.join(env.dir, "inventory.yml")
+            with open(cls.inventory, "w") as f:
+                f.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
+                        f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
+                for name, port in hosts:
+                    f.write(f"    {name}:\n      ansible_host: 127.0.0.1\n"
+                            f"      ansible_port: {port}\n")
+            # Prints the server port it landed on; the third server's hosts exit 3.
+            cls.command = ('set -- $SSH_CONNECTION; echo "out-$4"; echo "err-$4" >&2; '
+                           f'[ "$4" != {cls.servers[2].port} ]')
+        except BaseException:
+            env.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def run_ssh(self, *args):
+        return self.env.netres("run", "-i", self.inventory, "--connect-timeout", "3s", *args,
+                               "--", self.command, timeout=60)
+
+    def test_shards_merge_to_one_run(self):
+        files = shard_files(self.env.dir, "ssh")
+        for k, path in enumerate(files, 1):
+            check_ok(self, self.run_ssh("--shard", f"{k}/{N}", "--results", path), codes=(0, 1))
+        one = check_ok(self, self.run_ssh(), codes=(1,))
+        merged = check_ok(self, netres("merge", *files), codes=(1,))
+
+        one_rows, merged_rows = table_rows(one.stdout), table_rows(merged.stdout)
+        self.assertEqual(list(merged_rows), list(one_rows))
+        self.assertEqual({h: r[0] for h, r in merged_rows.items()},
+                         {h: r[0] for h, r in one_rows.items()})
+        self.assertEqual(merged_rows["h3"][:2], ["failed", "1"])
+        self.assertEqual(merged_rows["down"][0], "unreachable")
+        self.assertEqual(merged.stderr.strip().splitlines()[-1],
+                         one.stderr.strip().splitlines()[-1])
+        self.assertIn(f"h2 | out-{self.servers[1].port}", merged.stdout)
+        self.assertIn(f"h5 | err-{self.servers[0].port}", merged.stderr)
+        # NDJSON: the objects of one run, in inventory order, durations aside.
+        def stable(text):
+            return [{k: v for k, v in o.items() if k != "duration_s"} for o in ndjson(text)]
+        one_json = stable(check_ok(self, self.run_ssh("--json"), codes=(1,)).stdout)
+        merged_json = stable(check_ok(self, netres("merge", "--json", *files), codes=(1,)).stdout)
+        order = ["h1", "h2", "h3", "down", "h5"]
+        self.assertEqual([o["host"] for o in merged_json], order)
+        self.assertEqual(merged_json, sorted(one_json, key=lambda o: order.index(o["host"])))
+
+    def test_other_command_is_refused(self):
+        a, b = os.path.join(self.env.dir, "ssh-a.json"), os.path.join(self.env.dir, "ssh-b.json")
+        check_ok(self, self.run_ssh("--shard", "1/2", "--results", a), codes=(0, 1))
+        p = self.env.netres("run", "-i", self.inventory, "--shard", "2/2", "--results", b, "--",
+                            "true", timeout=60)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        p = netres("merge", a, b)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("/command", p.stderr)
 
 
 class Refusals(unittest.TestCase):
