@@ -19,24 +19,9 @@
 #include "common/duration.h"
 #include "resolve/dns_message.h"
 #include "resolve/lookup.h"
+#include "resolve/server_address.h"
 
 namespace netres::resolve {
-
-// One server from a --server list.
-struct ServerAddress {
-  int family = 0;  // AF_INET or AF_INET6
-  uint8_t address[16] = {};
-  uint16_t port = 53;
-  uint32_t scope_id = 0;  // for link-local IPv6 servers from resolv.conf ("fe80::1%eth0")
-  std::string text;       // "127.0.0.1:5353", "[::1]:53"
-};
-
-// Parses "IP[:port]" / "[IPv6]:port" / bare IPv6, comma separated. Throws UsageError.
-std::vector<ServerAddress> parse_servers(std::string_view text);
-
-// The "nameserver" lines of a resolv.conf text, in order (port 53; IPv6 may carry "%iface").
-// Lines that do not parse are skipped, as the C library does.
-std::vector<ServerAddress> parse_resolv_conf(std::string_view text);
 
 struct Query {
   std::string name;  // a valid name (see dns_name.h); reverse names for PTR are built by callers
