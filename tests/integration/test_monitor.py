@@ -1,0 +1,452 @@
+"""netres monitor against real things: a real Prometheus (2.42) scrapes it; nginx, dnsmasq, an
+openssl s_server with a certificate of known expiry and a TCP listener in a namespace host are
+probed; then nginx stops and the namespace drops the port, and each shows 0 with its reason.
+Also --once (table, NDJSON, Nagios) exit codes, bad configuration files, /probe, and reloads
+(a bad file keeps the running configuration; a removed target's series disappear).
+
+Ports 18700-18799 on 127.0.0.1; namespace netres-mon-t / veth netres-mon0, 198.18.50.0/30.
+"""
+import calendar
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+import harness  # noqa: E402
+from dnsmasq import Dnsmasq  # noqa: E402
+from netns import NamespaceHost  # noqa: E402
+from nginx_load import NginxLoad  # noqa: E402
+from processes import kill_leftover, stop_process  # noqa: E402
+
+STATE = "/tmp/netres-monitor-test"
+MONITOR_PORT = 18700
+PROM_PORT = 18701
+TLS_PORT = 18702
+RELOAD_PORT = 18703
+NS, HOST_IF, NS_IF = "netres-mon-t", "netres-mon0", "netres-mon1"
+HOST_V4, NS_V4 = "198.18.50.1", "198.18.50.2"
+NS_PORT = 18720
+INTERVAL = 1.0  # seconds, the monitor's probe interval in the Prometheus test
+DNS_ADDR = "198.18.50.9"  # only an answer in dnsmasq's records; nothing is sent to it
+
+
+def http_get(url, timeout=5, headers=None, method="GET"):
+    req = urllib.request.Request(url, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+
+
+def wait_until(what, fn, seconds):
+    """Polls fn() (bounded in time) until it returns a true value; fails the test otherwise."""
+    deadline = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except (OSError, ValueError, KeyError, IndexError) as e:
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}; last: {last!r}")
+
+
+def metric_value(text, name, labels):
+    """The value of the sample `name{labels...}` in an exposition (labels a subset), or None."""
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        series, _, value = line.rpartition(" ")
+        if not (series == name or series.startswith(name + "{")):
+            continue
+        if all(f'{k}="{v}"' in series for k, v in labels.items()):
+            return float(value)
+    return None
+
+
+def cert_not_after(cert):
+    out = harness.run("openssl", "x509", "-in", cert, "-noout", "-enddate").stdout.strip()
+    stamp = out.split("=", 1)[1]  # "Dec  8 07:30:00 2026 GMT"
+    return calendar.timegm(time.strptime(stamp, "%b %d %H:%M:%S %Y %Z"))
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+class Monitor:
+    """netres monitor as a child process, with its pid in STATE for leftover cleanup."""
+
+    def __init__(self, config, port, name):
+        self.pid_file = os.path.join(STATE, f"{name}.pid")
+        kill_leftover(self.pid_file, "netres")
+        self.log = open(os.path.join(STATE, f"{name}.log"), "w+")
+        self.proc = subprocess.Popen([harness.NETRES, "monitor", "-c", config, "--listen",
+                                      f"127.0.0.1:{port}"], stdout=self.log, stderr=self.log,
+                                     stdin=subprocess.DEVNULL)
+        write(self.pid_file, str(self.proc.pid))
+        self.base = f"http://127.0.0.1:{port}"
+        wait_until("netres monitor to listen", lambda: http_get(self.base + "/-/healthy")[0] == 200,
+                   10)
+
+    def metrics(self):
+        return http_get(self.base + "/metrics")[2]
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        self.proc = stop_process(self.proc)
+        self.log.close()
+
+
+@harness.require_root("prometheus", "promtool", "openssl", "iptables", "ip")
+class PrometheusScrapesMonitor(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(STATE, exist_ok=True)
+        for name in ("prometheus", "s_server"):
+            kill_leftover(os.path.join(STATE, f"{name}.pid"), name if name != "s_server" else "openssl")
+        cls.tmp = tempfile.mkdtemp(prefix="netres-monitor-")
+        cls.stack = []
+        try:
+            cls._start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def _start(cls):
+        cls.nginx = NginxLoad().__enter__()
+        cls.stack.append(lambda: cls.nginx.__exit__(None, None, None))
+        cls.dns = Dnsmasq([f"--host-record=www.mon.test,{DNS_ADDR}"], tag="netres-monitor").start()
+        cls.stack.append(cls.dns.stop)
+
+        # A certificate for 127.0.0.1 valid for 3 days: its notAfter is what
+        # probe_ssl_earliest_cert_expiry must say.
+        cls.cert = os.path.join(cls.tmp, "cert.pem")
+        key = os.path.join(cls.tmp, "key.pem")
+        harness.run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3", "-subj",
+                    "/CN=netres-monitor-test", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cls.cert)
+        cls.expiry = cert_not_after(cls.cert)
+        cls.s_server = subprocess.Popen(
+            ["openssl", "s_server", "-accept", f"127.0.0.1:{TLS_PORT}", "-cert", cls.cert,
+             "-key", key, "-www", "-quiet"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        write(os.path.join(STATE, "s_server.pid"), str(cls.s_server.pid))
+        cls.stack.append(lambda: stop_process(cls.s_server))
+
+        cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_V4, NS_V4, 30)
+        cls.host.setup()
+        cls.stack.append(cls.host.teardown)
+        cls.host.assert_routed_via_veth(NS_V4)
+        listener = cls.host.popen(
+            [sys.executable, os.path.join(harness.FIXTURES, "tcp_listeners.py"), "--ports",
+             str(NS_PORT), "--banner", "SSH-2.0-netres-monitor", "--max-seconds", "120"],
+            stdout=subprocess.PIPE, text=True)
+        if listener.stdout.readline().strip() != "ready":
+            raise RuntimeError("tcp_listeners.py did not start")
+
+        cls.config = os.path.join(cls.tmp, "monitor.yaml")
+        write(cls.config, f"""\
+defaults:
+  interval: {INTERVAL}s
+  timeout: 800ms
+checks:
+  http_2xx:
+    kind: http
+    fail_if_body_not_matches: ["netres load test"]
+  tls_cert:
+    kind: http
+    ca_file: {cls.cert}
+  dns_www:
+    kind: dns
+    query_name: www.mon.test
+    expect_answers: ["^{DNS_ADDR.replace('.', '[.]')}$"]
+  ssh_banner:
+    kind: tcp
+    banner: "^SSH-2[.]0-"
+targets:
+  - {{name: web, address: "{cls.nginx.url('/index.html')}", checks: [http_2xx], labels: {{site: lab}}}}
+  - {{name: tls, address: "https://127.0.0.1:{TLS_PORT}/", checks: [tls_cert]}}
+  - {{name: dns, address: "{cls.dns.server}", checks: [dns_www]}}
+  - {{name: nshost, address: "{NS_V4}:{NS_PORT}", checks: [ssh_banner]}}
+""")
+        cls.monitor = Monitor(cls.config, MONITOR_PORT, "monitor")
+        cls.stack.append(cls.monitor.stop)
+
+        prom_dir = os.path.join(cls.tmp, "prometheus")
+        prom_config = os.path.join(cls.tmp, "prometheus.yml")
+        write(prom_config, f"""\
+global: {{scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}}
+scrape_configs:
+  - job_name: netres_monitor
+    static_configs: [{{targets: ["127.0.0.1:{MONITOR_PORT}"]}}]
+""")
+        cls.prom_log = open(os.path.join(STATE, "prometheus.log"), "w")
+        cls.prom = subprocess.Popen(
+            ["prometheus", f"--config.file={prom_config}", f"--storage.tsdb.path={prom_dir}",
+             f"--web.listen-address=127.0.0.1:{PROM_PORT}"],
+            stdout=cls.prom_log, stderr=cls.prom_log, stdin=subprocess.DEVNULL)
+        write(os.path.join(STATE, "prometheus.pid"), str(cls.prom.pid))
+        cls.stack.append(lambda: stop_process(cls.prom))
+        cls.prom_base = f"http://127.0.0.1:{PROM_PORT}"
+        wait_until("Prometheus to be ready",
+                   lambda: http_get(cls.prom_base + "/-/ready")[0] == 200, 30)
+
+    @classmethod
+    def tearDownClass(cls):
+        for stop in reversed(cls.stack):
+            try:
+                stop()
+            except Exception as e:  # keep cleaning up
+                print("cleanup:", e, file=sys.stderr)
+        cls.stack = []
+        harness.run("rm", "-rf", cls.tmp, check=False)
+
+    def query(self, promql):
+        """Prometheus's instant query: {labels-tuple: value} for a vector result."""
+        url = self.prom_base + "/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+        status, _, body = http_get(url)
+        data = json.loads(body)
+        self.assertEqual(data["status"], "success", body)
+        return [(r["metric"], float(r["value"][1])) for r in data["data"]["result"]]
+
+    def value(self, promql):
+        rows = self.query(promql)
+        return rows[0][1] if len(rows) == 1 else None
+
+    def test_1_scraped_up_and_every_probe_succeeds(self):
+        def target_up():
+            _, _, body = http_get(self.prom_base + "/api/v1/targets")
+            active = json.loads(body)["data"]["activeTargets"]
+            return active and active[0]["health"] == "up" and active[0]["lastError"] == "" \
+                and active[0]
+        target = wait_until("Prometheus to scrape netres monitor", target_up, 20)
+        self.assertEqual(target["scrapeUrl"], f"http://127.0.0.1:{MONITOR_PORT}/metrics")
+        for name in ("web", "tls", "dns", "nshost"):
+            wait_until(f"probe_success{{target={name}}} == 1 in Prometheus",
+                       lambda: self.value(f'probe_success{{target="{name}"}}') == 1, 20)
+        self.assertEqual(self.value('probe_success{target="web",site="lab"}'), 1)
+        self.assertEqual(self.value('probe_http_status_code{target="web"}'), 200)
+        self.assertEqual(self.value('probe_ssl_earliest_cert_expiry{target="tls"}'), self.expiry)
+        self.assertEqual(self.value('netres_probe_ssl_leaf_cert_expiry{target="tls"}'),
+                         self.expiry)
+        self.assertEqual(self.value('netres_probe_ssl_verified{target="tls"}'), 1)
+        self.assertEqual(self.value('probe_dns_answer_rrs{target="dns"}'), 1)
+        self.assertIsNotNone(self.value('probe_tls_version_info{target="tls",version="TLS 1.3"}'))
+        self.assertGreater(self.value('netres_probes_total{target="nshost"}'), 0)
+        buckets = self.query('netres_probe_duration_seconds_bucket{target="web"}')
+        self.assertGreater(len(buckets), 10)
+
+    def test_2_exposition_passes_promtool_in_both_formats(self):
+        text = self.monitor.metrics()
+        r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn('probe_success{target="web",check="http_2xx",site="lab"} 1', text)
+        status, ctype, om = http_get(self.monitor.base + "/metrics", headers={
+            "Accept": "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"})
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("application/openmetrics-text"), ctype)
+        self.assertTrue(om.endswith("# EOF\n"))
+        self.assertIn("# TYPE netres_probes counter", om)
+
+    def test_3_probe_endpoint_as_blackbox_exporter(self):
+        target = urllib.parse.quote(self.nginx.url("/index.html"), safe="")
+        status, _, body = http_get(f"{self.monitor.base}/probe?target={target}&module=http_2xx")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(metric_value(body, "probe_success", {}), 1)
+        self.assertEqual(metric_value(body, "probe_http_status_code", {}), 200)
+        self.assertNotIn('target="', body)
+        status, _, body = http_get(f"{self.monitor.base}/probe?target=x&module=nope")
+        self.assertEqual(status, 400)
+        self.assertIn("Unknown module", body)
+        status, _, body = http_get(f"{self.monitor.base}/probe?module=http_2xx")
+        self.assertEqual(status, 400)
+
+    def test_4_failures_show_within_two_intervals_with_their_reason(self):
+        wait_until("web and nshost up first",
+                   lambda: metric_value(self.monitor.metrics(), "probe_success",
+                                        {"target": "nshost"}) == 1, 10)
+        self.nginx.stop()
+        self.host.drop_ports(NS_PORT, NS_PORT)
+        changed = time.monotonic()
+        # Two intervals plus the probe's own timeout; the rest is slack for a loaded machine.
+        bound = 2 * INTERVAL + 0.8 + 5
+
+        def failed(name, reason):
+            text = self.monitor.metrics()
+            return (metric_value(text, "probe_success", {"target": name}) == 0 and
+                    metric_value(text, "netres_probe_failure_info",
+                                 {"target": name, "reason": reason}) == 1)
+        wait_until("web to fail with reason refused", lambda: failed("web", "refused"), bound)
+        wait_until("nshost to fail with reason timeout", lambda: failed("nshost", "timeout"),
+                   max(0.5, bound - (time.monotonic() - changed)))
+        # And through Prometheus, with the failures counter's reason label.
+        wait_until("Prometheus to see web down",
+                   lambda: self.value('probe_success{target="web"}') == 0, 15)
+        wait_until("Prometheus to see nshost down",
+                   lambda: self.value('probe_success{target="nshost"}') == 0, 15)
+        self.assertGreater(self.value(
+            'netres_probe_failures_total{target="web",reason="refused"}') or 0, 0)
+        wait_until("the timeout counter in Prometheus", lambda: (self.value(
+            'netres_probe_failures_total{target="nshost",reason="timeout"}') or 0) > 0, 15)
+        # The others keep succeeding.
+        self.assertEqual(self.value('probe_success{target="tls"}'), 1)
+        self.assertEqual(self.value('probe_success{target="dns"}'), 1)
+
+
+@harness.require_root("openssl")
+class OnceAndConfig(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(STATE, exist_ok=True)
+        cls.tmp = tempfile.mkdtemp(prefix="netres-monitor-once-")
+        cls.nginx = NginxLoad().__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nginx.__exit__(None, None, None)
+        harness.run("rm", "-rf", cls.tmp, check=False)
+
+    def config(self, name, text):
+        path = os.path.join(self.tmp, name)
+        write(path, text)
+        return path
+
+    def good(self):
+        return self.config("good.yaml", f"""\
+checks:
+  web: {{kind: http, valid_status_codes: [200]}}
+  port: {{kind: tcp}}
+targets:
+  - {{name: nginx, address: "{self.nginx.url('/index.html')}", checks: [web, port]}}
+""")
+
+    def bad_target(self):
+        # 18799 is ours and nothing listens there: refused at once.
+        return self.config("bad.yaml", f"""\
+checks:
+  web: {{kind: http}}
+  port: {{kind: tcp}}
+targets:
+  - {{name: nginx, address: "{self.nginx.url('/index.html')}", checks: [web]}}
+  - {{name: closed, address: "127.0.0.1:18799", checks: [port]}}
+  - {{name: missing, address: "{self.nginx.url('/no-such-page')}", checks: [web]}}
+""")
+
+    def test_once_table_and_exit_codes(self):
+        r = harness.netres("monitor", "-c", self.good(), "--once")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["TARGET", "CHECK", "KIND", "RESULT", "TIME", "DETAIL"])
+        self.assertEqual([ln.split()[3] for ln in lines[1:]], ["ok", "ok"])
+        r = harness.netres("monitor", "-c", self.bad_target(), "--once")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"closed\s+port\s+tcp\s+refused")
+        self.assertRegex(r.stdout, r"missing\s+web\s+http\s+status\s.*status 404")
+
+    def test_once_json(self):
+        r = harness.netres("monitor", "-c", self.bad_target(), "--once", "--json")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        rows = {row["target"]: row for row in harness.ndjson(r.stdout)}
+        self.assertEqual(set(rows), {"nginx", "closed", "missing"})
+        self.assertTrue(rows["nginx"]["success"])
+        self.assertEqual(rows["nginx"]["metrics"]["probe_http_status_code"], 200)
+        self.assertEqual(rows["closed"]["reason"], "refused")
+        self.assertEqual(rows["missing"]["reason"], "status")
+        self.assertEqual(rows["missing"]["metrics"]["probe_http_status_code"], 404)
+
+    def test_nagios_format_and_exit_codes(self):
+        r = harness.netres("monitor", "-c", self.good(), "--once", "--format", "nagios")
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertRegex(r.stdout, r"^OK - 2 checks passed \| 'nginx/web'=[0-9.]+s;;;0 "
+                                   r"'nginx/port'=[0-9.]+s;;;0\n$")
+        r = harness.netres("monitor", "-c", self.bad_target(), "--once", "--format", "nagios")
+        self.assertEqual(r.returncode, 2, r.stdout)
+        self.assertTrue(r.stdout.startswith("CRITICAL - 2 of 3 checks failed: "), r.stdout)
+        self.assertIn("closed/port: refused", r.stdout)
+        r = harness.netres("monitor", "-c", self.config("broken.yaml", "checks: [\n"), "--once",
+                           "--format", "nagios")
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertTrue(r.stdout.startswith("UNKNOWN - "), r.stdout)
+
+    def test_bad_config_is_exit_2_with_file_line_col(self):
+        path = self.config("typo.yaml", "checks:\n  web:\n    kind: http\n    valid_status: [200]\n"
+                                        "targets: []\n")
+        for extra in ((), ("--once",)):
+            r = harness.netres("monitor", "-c", path, *extra, "--listen", "127.0.0.1:18798")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertTrue(r.stderr.startswith(
+                f"netres: monitor: {path}:4:5: unknown key 'valid_status' in check 'web'"),
+                r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        r = harness.netres("monitor", "-c", os.path.join(self.tmp, "absent.yaml"), "--once")
+        self.assertEqual(r.returncode, 2)
+
+    def test_reload_keeps_running_config_on_bad_file_and_drops_removed_series(self):
+        path = self.config("reload.yaml", f"""\
+defaults: {{interval: 500ms, timeout: 400ms}}
+checks:
+  web: {{kind: http}}
+targets:
+  - {{name: one, address: "{self.nginx.url('/index.html')}", checks: [web]}}
+  - {{name: two, address: "{self.nginx.url('/index.html')}", checks: [web]}}
+""")
+        mon = Monitor(path, RELOAD_PORT, "monitor-reload")
+        try:
+            for name in ("one", "two"):
+                wait_until(f"{name} probed", lambda: metric_value(
+                    mon.metrics(), "probe_success", {"target": name}) == 1, 10)
+            write(path, "checks: {web: {kind: http}}\ntargets:\n  - {address: 1\n")
+            status, _, body = http_get(mon.base + "/-/reload", method="POST")
+            self.assertEqual(status, 500)
+            self.assertIn(f"{path}:", body)
+            self.assertIn("reload refused, keeping the running configuration", mon.stderr())
+            text = mon.metrics()
+            self.assertEqual(metric_value(text, "netres_monitor_config_last_reload_successful",
+                                          {}), 0)
+            self.assertEqual(metric_value(text, "probe_success", {"target": "two"}), 1)
+            self.assertEqual(mon.proc.poll(), None)
+
+            # SIGHUP with target two removed and three added: two's series go, three's come.
+            write(path, f"""\
+defaults: {{interval: 500ms, timeout: 400ms}}
+checks:
+  web: {{kind: http}}
+targets:
+  - {{name: one, address: "{self.nginx.url('/index.html')}", checks: [web]}}
+  - {{name: three, address: "{self.nginx.url('/index.html')}", checks: [web]}}
+""")
+            mon.proc.send_signal(signal.SIGHUP)
+            wait_until("three probed after SIGHUP", lambda: metric_value(
+                mon.metrics(), "probe_success", {"target": "three"}) == 1, 10)
+            text = mon.metrics()
+            self.assertNotIn('target="two"', text)
+            self.assertEqual(metric_value(text, "netres_monitor_config_last_reload_successful",
+                                          {}), 1)
+            self.assertEqual(metric_value(text, "netres_monitor_targets", {}), 2)
+            status, _, _ = http_get(mon.base + "/-/reload")
+            self.assertEqual(status, 405)
+        finally:
+            mon.stop()
+
+
+if __name__ == "__main__":
+    harness.main()
