@@ -11,6 +11,23 @@ namespace netres::load {
 
 using namespace engine_internal;
 
+void UserControl::set(std::vector<unsigned> per_class) {
+  std::lock_guard lock(mutex_);
+  per_class.resize(counts_.size(), 0);
+  counts_ = std::move(per_class);
+  ++generation_;
+}
+
+std::vector<unsigned> UserControl::get() const {
+  std::lock_guard lock(mutex_);
+  return counts_;
+}
+
+uint64_t UserControl::generation() const {
+  std::lock_guard lock(mutex_);
+  return generation_;
+}
+
 LoadEngine::LoadEngine(LoadOptions options) : options_(std::move(options)) {}
 LoadEngine::~LoadEngine() = default;
 
@@ -48,6 +65,8 @@ unsigned shard_share(const LoadOptions& o) {
 LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_second) {
   LoadOptions& o = options_;
   o.connections = std::max(1u, o.connections);  // the whole job's (see LoadOptions::shard)
+  // Under a UserControl the users come and go as it says (apply_control below), not by index.
+  const bool controlled = o.scenario && o.control;
 
   // Scenario users get their class by index, for the most users the run ever has; this shard
   // runs some of them, spread over the threads round robin (thread of each user, -1: another
@@ -55,7 +74,10 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   std::vector<unsigned> user_classes;
   std::vector<int> user_threads;
   unsigned share = 0;
-  if (o.scenario) {
+  if (controlled) {
+    o.threads = std::max(1u, o.threads);
+    share = 1;  // users are started later; not another shard's work
+  } else if (o.scenario) {
     user_classes = assign_user_classes(*o.scenario, o.connections);
     auto mine = shard_users(user_classes, o.scenario->classes.size(), o.shard);
     share = static_cast<unsigned>(std::count(mine.begin(), mine.end(), true));
@@ -74,8 +96,10 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   if (share == 0) return result;  // another shard's work (the caller says so)
 
   // Each connection is a file descriptor: raise the soft limit when it is short, so -c 10000
-  // works without the user tuning ulimit (what cannot be had shows as failures).
-  raise_open_file_limit(uint64_t{share} + 64);
+  // works without the user tuning ulimit (what cannot be had shows as failures). Under a
+  // UserControl the count is not known in advance: as many as the scenario loader allows.
+  raise_open_file_limit((controlled ? uint64_t{100000} : uint64_t{share}) + 64);
+  if (o.observer) o.observer->prepare(o.threads);
   asio::io_context resolver_io;
   tcp::resolver resolver(resolver_io);
   std::error_code ec;
@@ -106,7 +130,7 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   // Quick mode: this shard's connections are numbers [first, first + share) of the job's.
   unsigned first = o.scenario ? 0 : static_cast<unsigned>(o.shard.begin_of(o.connections));
   for (unsigned t = 0; t < o.threads; ++t) {
-    unsigned count = share / o.threads + (t < share % o.threads ? 1 : 0);
+    unsigned count = controlled ? 0 : share / o.threads + (t < share % o.threads ? 1 : 0);
     workers.push_back(std::make_unique<Worker>(o, endpoints, start, deadline, first, count, t,
                                                user_threads, user_classes, mailboxes[t]));
     first += count;
@@ -148,7 +172,31 @@ LoadResult LoadEngine::run(const std::function<void(const SecondSample&)>& on_se
   Clock::time_point stopped_at = deadline;
   bool stop_sent = false;
   auto all_finished = [&] { return finished.load() == workers.size(); };
+  // Under a UserControl: the live users of each class by index (newest last), and the next
+  // index (a user's number: its ${user_id} and its random stream); user i runs on thread
+  // i % threads, as in a scheduled run.
+  std::vector<std::vector<unsigned>> live_by_class(o.scenario ? o.scenario->classes.size() : 0);
+  unsigned next_index = 0;
+  uint64_t applied_generation = 0;
+  auto apply_control = [&] {
+    if (!controlled || stop_sent || o.control->generation() == applied_generation) return;
+    applied_generation = o.control->generation();
+    const std::vector<unsigned> want = o.control->get();
+    for (size_t c = 0; c < live_by_class.size(); ++c) {
+      auto& live = live_by_class[c];
+      while (live.size() > want[c]) {
+        workers[live.back() % o.threads]->post_stop_user(live.back());
+        live.pop_back();
+      }
+      while (live.size() < want[c]) {
+        const unsigned index = next_index++;
+        workers[index % o.threads]->post_start_user(index, static_cast<unsigned>(c));
+        live.push_back(index);
+      }
+    }
+  };
   auto poll_stop = [&] {
+    apply_control();
     if (!stop_sent && o.stop_requested && o.stop_requested->load()) {
       stop_sent = true;
       stopped_at = std::min(deadline, Clock::now());

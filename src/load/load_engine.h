@@ -6,6 +6,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,23 @@
 #include "load/virtual_user.h"
 
 namespace netres::load {
+
+// Users per class of a running scenario, changed from another thread while the engine runs (a
+// locust worker follows its master's spawn messages with it). The engine starts users of a
+// class that is short and stops the newest of one that is over, within ~50 ms of a change;
+// users that keep running are left alone.
+class UserControl {
+ public:
+  explicit UserControl(size_t classes) : counts_(classes, 0) {}
+  void set(std::vector<unsigned> per_class);  // one count per scenario class, in its order
+  std::vector<unsigned> get() const;
+  uint64_t generation() const;  // bumped by every set()
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<unsigned> counts_;
+  uint64_t generation_ = 0;
+};
 
 struct LoadOptions {
   Url url;  // where connections go (host, port, TLS); requests carry their own targets
@@ -50,6 +68,11 @@ struct LoadOptions {
   std::optional<std::chrono::system_clock::time_point> start_at{};
   // Keep each second's latency histogram (LoadResult::second_latencies) for a results file.
   bool keep_seconds = false;
+  // Scenario mode only: users follow this instead of the scenario's users/stages, until
+  // stop_requested or `duration`; `connections` is then unused (threads are not capped by it).
+  std::shared_ptr<UserControl> control;
+  // Sees every finished request (not owned; must outlive run()).
+  RequestObserver* observer = nullptr;
 };
 
 struct LoadResult {

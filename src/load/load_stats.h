@@ -40,6 +40,27 @@ struct FailureKey {
   }
 };
 
+// A finished request as an observer sees it (a locust worker reports them to its master).
+struct RequestEvent {
+  size_t id = 0;  // the stats row (RequestTemplate::id, or the scenario's row)
+  const std::string& method;
+  const std::string& name;
+  bool responded = false;  // false: no response, hence no response time (refused, reset...)
+  uint64_t latency_us = 0;
+  uint64_t body_bytes = 0;
+  const std::string& failure;  // empty when the request succeeded
+};
+
+// Sees every finished request, called from the engine thread that made it (`thread` below the
+// count given to prepare()); an implementation keeps one shard per thread so that the calls
+// take no shared lock.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void prepare(unsigned threads) = 0;  // before the run's threads start
+  virtual void on_request(unsigned thread, const RequestEvent& e) = 0;
+};
+
 struct LoadStats {
   std::vector<RequestStats> requests;  // indexed by RequestTemplate::id
   std::map<FailureKey, uint64_t> failures;

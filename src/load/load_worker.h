@@ -227,6 +227,9 @@ class Worker {
       ++interval_.failures;
       ++stats.failures[FailureKey{s.method, s.name, failure}];
     }
+    if (options.observer)
+      options.observer->on_request(
+          thread_index_, RequestEvent{id, s.method, s.name, true, latency, body_bytes, failure});
   }
 
   void record_failure(size_t id, const std::string& reason) {
@@ -236,6 +239,20 @@ class Worker {
     ++interval_.requests;
     ++interval_.failures;
     ++stats.failures[FailureKey{s.method, s.name, reason}];
+    if (options.observer)
+      options.observer->on_request(thread_index_,
+                                   RequestEvent{id, s.method, s.name, false, 0, 0, reason});
+  }
+
+  // Thread-safe, for a UserControl run: starts user `index` of class `cls` on this worker's
+  // thread, or stops it (after the request in flight).
+  void post_start_user(unsigned index, unsigned cls) {
+    asio::post(io, [this, index, cls] {
+      if (issuing) start_user(index, cls);
+    });
+  }
+  void post_stop_user(unsigned index) {
+    asio::post(io, [this, index] { stop_user(index); });
   }
 
   // A scenario user's coroutine ended (stopped by a stage, or at the end of the run).
@@ -280,14 +297,16 @@ class Worker {
     return index < user_threads_.size() && user_threads_[index] == static_cast<int>(thread_index_);
   }
 
-  void start_user(unsigned index) {
+  void start_user(unsigned index) { start_user(index, user_classes_[index]); }
+
+  void start_user(unsigned index, unsigned class_index) {
     // Sweep finished users only when there are some: scanning every started user on every start
     // made spawning n users O(n^2).
     if (finished_users_ > 0) {
       std::erase_if(users_, [](const auto& u) { return u->finished(); });
       finished_users_ = 0;
     }
-    const UserClass& cls = scenario->classes[user_classes_[index]];
+    const UserClass& cls = scenario->classes[class_index];
     users_.push_back(std::make_unique<ScenarioUser>(*this, index, cls));
     ScenarioUser* u = users_.back().get();
     live_[index] = u;
@@ -307,6 +326,13 @@ class Worker {
   // Starts and stops this thread's users (mine()) as the job's live count changes; users stop
   // newest first.
   awaitable<void> schedule() {
+    if (options.control) {  // the engine's thread starts and stops users (post_start_user)
+      schedule_timer_.expires_at(deadline);
+      std::error_code ec;
+      co_await schedule_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      coroutine_done();
+      co_return;
+    }
     UserSchedule plan(*scenario);
     unsigned live = 0;
     while (issuing) {
