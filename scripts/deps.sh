@@ -11,12 +11,14 @@ build=(
   libpcap-dev libssh-dev libasio-dev libssl-dev libnl-route-3-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libcpp-httplib-dev  # monitor's HTTP endpoint; brings the runtime library libcpp-httplib0.11
+  libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
 )
 test=(
   libgtest-dev libgmock-dev libbenchmark-dev python3
   iproute2 iptables netbase nmap dnsmasq-base unbound bind9-dnsutils tcpdump tshark python3-scapy openssh-server openssh-client dropbear-bin nginx-light procps
   openssl python3-yaml
   prometheus  # test_monitor.py: a real Prometheus scrapes netres monitor; promtool checks metrics
+  python3-locust python3-msgpack python3-zmq
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust

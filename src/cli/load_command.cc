@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/output.h"
 #include "common/terminal.h"
@@ -27,7 +28,28 @@ extern "C" void on_interrupt(int) {
   std::signal(SIGINT, SIG_DFL);
 }
 
+// A locust worker: the master's spawn, stop and quit drive the users; Ctrl-C or SIGTERM leave.
+int run_locust_worker(const load::LoadFlags& f) {
+  load::LocustWorkerOptions w = load::locust_worker_plan(f, std::thread::hardware_concurrency());
+  w.interrupted = &g_interrupted;
+  w.log = [](std::string_view line) { warn("load", line); };
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  load::LocustWorkerOutcome out = load::run_locust_worker(std::move(w));
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  load::print_locust_worker_runs(stdout, out, f.json);
+  if (out.end != load::LocustWorkerOutcome::End::kMasterLost) return kExitOk;
+  warn("load", "locust: master lost: " + out.detail);
+  return kExitFailed;
+}
+
 int run_load(const load::LoadFlags& f) {
+  if (!f.emit_locustfile.empty() && f.locust_master.empty()) {
+    write_file_atomically(f.emit_locustfile, load::locustfile_for(f));
+    return kExitOk;
+  }
+  if (load::is_locust_run(f)) return run_locust_worker(f);
   load::LoadPlan plan = load::plan_for(f, std::thread::hardware_concurrency());
   const load::RunDescription& run = plan.run;
   plan.options.stop_requested = &g_interrupted;
@@ -108,6 +130,15 @@ void add_load_command(CLI::App& app, Action& action) {
   sub->add_option("--fail-if", flags->fail_if,
                   "Exit 1 if a condition holds: p50/p90/p95/p99/p99.9/avg/max>DURATION, "
                   "rps<N, fail_ratio>X (repeatable)");
+  sub->add_option("--locust-master", flags->locust_master,
+                  "Scenario: run as a worker of the locust master at HOST[:PORT] (default port "
+                  "5557); the master's spawn, stop and quit drive the users");
+  sub->add_option("--locust-timeout", flags->locust_timeout,
+                  "How long the locust master may be unreachable before the worker stops its "
+                  "users and exits (default 60s)");
+  sub->add_option("--emit-locustfile", flags->emit_locustfile,
+                  "Scenario: write FILE, a locustfile for the master (user classes and weights, "
+                  "and the merge of netres's exact histograms), and exit");
   sub->final_callback([flags, quick_only, scenario_only, &action] {
     for (auto* o : quick_only)
       if (o->count() > 0) flags->quick_given.push_back(o->get_name());

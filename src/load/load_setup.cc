@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/option_check.h"
 #include "common/size.h"
+#include "load/locust_locustfile.h"
 #include "load/scenario_runtime.h"
 #include "load/virtual_user.h"
 
@@ -205,6 +206,58 @@ LoadPlan scenario_plan(const LoadFlags& f, unsigned hardware_threads) {
 LoadPlan plan_for(const LoadFlags& f, unsigned hardware_threads) {
   return is_scenario_argument(f.url) ? scenario_plan(f, hardware_threads)
                                      : quick_plan(f, hardware_threads);
+}
+
+bool is_locust_run(const LoadFlags& f) {
+  return !f.locust_master.empty() || !f.emit_locustfile.empty();
+}
+
+namespace {
+
+// The scenario with --host/--seed applied: the flags a worker and the locustfile take.
+Scenario locust_scenario(const LoadFlags& f) {
+  const char* flag = f.emit_locustfile.empty() ? "--locust-master" : "--emit-locustfile";
+  if (!f.locust_master.empty() && !f.emit_locustfile.empty())
+    throw UsageError("--emit-locustfile and --locust-master are separate runs");
+  if (!is_scenario_argument(f.url))
+    throw UsageError(fmt::format("{} needs a scenario file, not a URL", flag));
+  for (const auto& given : f.scenario_given)
+    if (given != "--host" && given != "--seed")
+      throw UsageError(fmt::format("{} is the master's to decide, not with {}", given, flag));
+  if (!f.quick_given.empty())
+    throw UsageError(
+        fmt::format("{} is for quick mode (a URL), not with {}", f.quick_given.front(), flag));
+  if (!f.fail_if.empty() || !f.csv.empty() || !f.html.empty())
+    throw UsageError(
+        fmt::format("--fail-if, --csv and --html are the master's, not with {}", flag));
+  Scenario s = load_scenario_file(f.url);
+  ScenarioOverrides ov;
+  auto given = [&](std::string_view name) {
+    return std::find(f.scenario_given.begin(), f.scenario_given.end(), name) !=
+           f.scenario_given.end();
+  };
+  if (given("--host")) ov.host = f.host;
+  if (given("--seed")) ov.seed = f.seed;
+  apply_overrides(s, ov);
+  return s;
+}
+
+}  // namespace
+
+LocustWorkerOptions locust_worker_plan(const LoadFlags& f, unsigned hardware_threads) {
+  LocustWorkerOptions w;
+  Scenario s = locust_scenario(f);
+  parse_locust_master(f.locust_master, w);
+  w.master_timeout = parse_duration(f.locust_timeout, "--locust-timeout");
+  require_above_zero(w.master_timeout, "--locust-timeout");
+  w.load.url = *s.host;
+  set_common_options(f, hardware_threads, w.load);
+  w.load.scenario = std::make_shared<const Scenario>(std::move(s));
+  return w;
+}
+
+std::string locustfile_for(const LoadFlags& f) {
+  return locustfile_text(locust_scenario(f), f.url);
 }
 
 }  // namespace netres::load

@@ -11,6 +11,7 @@
 
 #include "load/load_engine.h"
 #include "load/load_report.h"
+#include "load/locust_worker.h"
 #include "load/scenario.h"
 #include "load/threshold.h"
 
@@ -81,6 +82,10 @@ struct LoadFlags {
   std::string run_time;
   std::string host;
   uint64_t seed = 0;
+  // A scenario run as a locust worker (--locust-master), or the master's locustfile written.
+  std::string locust_master;
+  std::string locust_timeout = "60s";
+  std::string emit_locustfile;
   // Flags given on the command line that belong to one mode only, by name ("--users").
   std::vector<std::string> quick_given, scenario_given;
 };
@@ -98,5 +103,15 @@ struct LoadPlan {
 // flags applied over it. Threads default to `hardware_threads`; the drain time is the request
 // timeout, at most 2 s.
 LoadPlan plan_for(const LoadFlags& f, unsigned hardware_threads);
+
+// --locust-master or --emit-locustfile given: the run is one of the two below.
+bool is_locust_run(const LoadFlags& f);
+// A worker of the master at --locust-master: the scenario with --host/--seed over it, threads
+// (not capped by the file's users: the master decides those), timeouts, --locust-timeout. The
+// master's flags (--users, --spawn-rate, --run-time, --fail-if, --csv, --html), quick mode's
+// and a URL are UsageErrors. Leaves `interrupted` and `log` to the caller.
+LocustWorkerOptions locust_worker_plan(const LoadFlags& f, unsigned hardware_threads);
+// The text of --emit-locustfile for the scenario (same checks).
+std::string locustfile_for(const LoadFlags& f);
 
 }  // namespace netres::load
