@@ -68,19 +68,7 @@ struct Target {
 
 template <typename PerHost>
 ConfigRun fan_out(const Inventory& inventory, const ConfigOptions& o, PerHost per_host) {
-  ConfigRun run;
-  const auto& hosts = inventory.hosts();
-  run.details.resize(hosts.size());
-  FanOutRunner runner(o.forks);
-  run.hosts = runner.run(
-      hosts,
-      [&](const Host& h) {
-        HostResult r;
-        per_host(h, run.details[&h - hosts.data()], r);
-        return r;
-      },
-      o.on_host_done);
-  return run;
+  return fan_out_with_details<ConfigResult>(inventory.hosts(), o.forks, o.on_host_done, per_host);
 }
 
 // Saves the fetched text as a backup; returns the diff against the previous one.

@@ -36,10 +36,7 @@ struct ConfigResult {
   std::string device_error;       // the device's error line for it
 };
 
-struct ConfigRun {
-  std::vector<HostResult> hosts;
-  std::vector<ConfigResult> details;  // same order as hosts
-};
+using ConfigRun = FleetRun<ConfigResult>;
 
 // Lines of a config file to push: blank lines and '!' / '#' comment lines dropped.
 std::vector<std::string> push_lines_from_text(const std::string& text);

@@ -44,6 +44,32 @@ class FanOutRunner {
   unsigned forks_;
 };
 
+// The hosts' results of a fleet verb and, in the same order, the verb's own details per host
+// (backup paths and diffs, copy digests).
+template <class Detail>
+struct FleetRun {
+  std::vector<HostResult> hosts;
+  std::vector<Detail> details;  // same order as hosts
+};
+
+// FanOutRunner::run with a detail slot per host: `per_host(host, detail, result)` fills both
+// (a HostFailure it throws becomes the host's status, as in run()).
+template <class Detail, class PerHost>
+FleetRun<Detail> fan_out_with_details(const std::vector<Host>& hosts, unsigned forks,
+                                      const FanOutRunner::Done& done, PerHost per_host) {
+  FleetRun<Detail> run;
+  run.details.resize(hosts.size());
+  run.hosts = FanOutRunner(forks).run(
+      hosts,
+      [&](const Host& h) {
+        HostResult r;
+        per_host(h, run.details[&h - hosts.data()], r);
+        return r;
+      },
+      done);
+  return run;
+}
+
 // Output lines as they arrive, "host | line", from many threads: the hosts' stdout onto `out`,
 // their stderr onto `err`. Partial lines wait in a per-host buffer so two hosts never share a
 // printed line.

@@ -390,15 +390,8 @@ CopyRun copy_files(const Inventory& inventory, const CopyOptions& o) {
   std::shared_future<std::string> local_digest;
   if (o.upload && o.checksum)
     local_digest = std::async(std::launch::async, sha256_file, o.source).share();
-  CopyRun run;
-  const auto& hosts = inventory.hosts();
-  run.details.resize(hosts.size());
-  FanOutRunner runner(o.forks);
-  run.hosts = runner.run(
-      hosts,
-      [&](const Host& h) {
-        HostResult r;
-        CopyResult& d = run.details[&h - hosts.data()];
+  return fan_out_with_details<CopyResult>(
+      inventory.hosts(), o.forks, o.on_host_done, [&](const Host& h, CopyResult& d, HostResult&) {
         SshSession session(h, o.connect);
         session.connect();
         std::optional<RemoteDigest> digest;
@@ -416,10 +409,7 @@ CopyRun copy_files(const Inventory& inventory, const CopyOptions& o) {
             d.verified = "sha256";
           }
         }
-        return r;
-      },
-      o.on_host_done);
-  return run;
+      });
 }
 
 }  // namespace netres::ssh

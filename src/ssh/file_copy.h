@@ -32,10 +32,7 @@ struct CopyResult {
   std::string verified;  // "sha256" or "size" (no sha256sum on the host)
 };
 
-struct CopyRun {
-  std::vector<HostResult> hosts;
-  std::vector<CopyResult> details;
-};
+using CopyRun = FleetRun<CopyResult>;
 
 // Throws UsageError for a missing local source, RuntimeError for an unwritable dest dir.
 CopyRun copy_files(const Inventory& inventory, const CopyOptions& options);
