@@ -305,34 +305,27 @@ class SshShards(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = env = SshEnv("netres-merge-ssh-")
-        try:
-            key = env.key("id_ed25519")
-            cls.servers = [env.server(sshd.free_port("127.0.0.1", 18610 + i, span=5))
-                           for i in range(3)]
-            for s in cls.servers:
-                s.authorize(key + ".pub")
-                s.start()
-            env.trust(*cls.servers)
-            down = sshd.free_port("127.0.0.1", 18640, span=5)
-            hosts = [("h1", cls.servers[0].port), ("h2", cls.servers[1].port),
-                     ("h3", cls.servers[2].port), ("down", down), ("h5", cls.servers[0].port)]
-            cls.inventory = os.path.join(env.dir, "inventory.yml")
-            with open(cls.inventory, "w") as f:
-                f.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
-                        f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
-                for name, port in hosts:
-                    f.write(f"    {name}:\n      ansible_host: 127.0.0.1\n"
-                            f"      ansible_port: {port}\n")
-            # Prints the server port it landed on; the third server's hosts exit 3.
-            cls.command = ('set -- $SSH_CONNECTION; echo "out-$4"; echo "err-$4" >&2; '
-                           f'[ "$4" != {cls.servers[2].port} ]')
-        except BaseException:
-            env.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.cleanup()
+        cls.addClassCleanup(env.cleanup)
+        key = env.key("id_ed25519")
+        cls.servers = [env.server(sshd.free_port("127.0.0.1", 18610 + i, span=5))
+                       for i in range(3)]
+        for s in cls.servers:
+            s.authorize(key + ".pub")
+            s.start()
+        env.trust(*cls.servers)
+        down = sshd.free_port("127.0.0.1", 18640, span=5)
+        hosts = [("h1", cls.servers[0].port), ("h2", cls.servers[1].port),
+                 ("h3", cls.servers[2].port), ("down", down), ("h5", cls.servers[0].port)]
+        cls.inventory = os.path.join(env.dir, "inventory.yml")
+        with open(cls.inventory, "w") as f:
+            f.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n"
+                    f"    ansible_ssh_private_key_file: {key}\n  hosts:\n")
+            for name, port in hosts:
+                f.write(f"    {name}:\n      ansible_host: 127.0.0.1\n"
+                        f"      ansible_port: {port}\n")
+        # Prints the server port it landed on; the third server's hosts exit 3.
+        cls.command = ('set -- $SSH_CONNECTION; echo "out-$4"; echo "err-$4" >&2; '
+                       f'[ "$4" != {cls.servers[2].port} ]')
 
     def run_ssh(self, *args):
         return self.env.netres("run", "-i", self.inventory, "--connect-timeout", "3s", *args,

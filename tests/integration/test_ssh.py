@@ -29,58 +29,51 @@ class SshRun(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = env = SshEnv("netres-ssh-run-")
-        try:
-            cls.ed = env.key("id_ed25519")
-            cls.rsa = env.key("id_rsa", "rsa")
-            cls.ecdsa = env.key("id_ecdsa_enc", "ecdsa", PASSPHRASE)
-            cls.wrong = env.key("id_wrong")
-            cls.good = [env.server(26000 + i, f"127.0.0.{i}", password_auth=(i == 4))
-                        for i in range(1, 6)]
-            cls.changed = env.server(26006, "127.0.0.6")
-            cls.slow = env.server(26007, "127.0.0.7")
-            cls.killed = env.server(26008, "127.0.0.8")
-            for s in env.servers:
-                s.authorize(cls.ed + ".pub")
-            cls.good[1].authorize(cls.rsa + ".pub")
-            cls.good[2].authorize(cls.ecdsa + ".pub")
-            for s in env.servers:
-                s.start()
-            down_port = sshd.free_port("127.0.0.9", 26009)
-            env.trust(*cls.good, cls.slow, cls.killed)
-            # A stale key for the "changed" host: what a man in the middle would look like.
-            stale = sshd.make_key(os.path.join(env.dir, "stale_host_key"))
-            with open(stale + ".pub") as f:
-                kind, blob = f.read().split()[:2]
-            with open(env.known_hosts, "a") as f:
-                f.write(f"[127.0.0.6]:{cls.changed.port} {kind} {blob}\n")
-            cls.inventory = os.path.join(env.dir, "inventory.yml")
-            keys = {1: cls.ed, 2: cls.rsa, 3: cls.ecdsa, 4: None, 5: cls.ed}
-            with open(cls.inventory, "w") as f:
-                f.write("all:\n  vars:\n    ansible_user: %s\n  children:\n" % sshd.TEST_USER)
-                f.write("    fleet:\n      hosts:\n")
-                for i in range(1, 6):
-                    f.write(f"        h{i}:\n          ansible_host: 127.0.0.{i}\n"
-                            f"          ansible_port: {cls.good[i - 1].port}\n")
-                    if keys[i]:
-                        f.write(f"          ansible_ssh_private_key_file: {keys[i]}\n")
-                f.write("    trouble:\n      vars:\n"
-                        f"        ansible_ssh_private_key_file: {cls.ed}\n      hosts:\n")
-                for name, addr, port, key in (
-                        ("down", "127.0.0.9", down_port, cls.ed),
-                        ("wrongkey", "127.0.0.1", cls.good[0].port, cls.wrong),
-                        ("changed", "127.0.0.6", cls.changed.port, cls.ed),
-                        ("slow", "127.0.0.7", cls.slow.port, cls.ed),
-                        ("killed", "127.0.0.8", cls.killed.port, cls.ed)):
-                    f.write(f"        {name}:\n          ansible_host: {addr}\n"
-                            f"          ansible_port: {port}\n"
-                            f"          ansible_ssh_private_key_file: {key}\n")
-        except BaseException:
-            env.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.cleanup()
+        cls.addClassCleanup(env.cleanup)
+        cls.ed = env.key("id_ed25519")
+        cls.rsa = env.key("id_rsa", "rsa")
+        cls.ecdsa = env.key("id_ecdsa_enc", "ecdsa", PASSPHRASE)
+        cls.wrong = env.key("id_wrong")
+        cls.good = [env.server(26000 + i, f"127.0.0.{i}", password_auth=(i == 4))
+                    for i in range(1, 6)]
+        cls.changed = env.server(26006, "127.0.0.6")
+        cls.slow = env.server(26007, "127.0.0.7")
+        cls.killed = env.server(26008, "127.0.0.8")
+        for s in env.servers:
+            s.authorize(cls.ed + ".pub")
+        cls.good[1].authorize(cls.rsa + ".pub")
+        cls.good[2].authorize(cls.ecdsa + ".pub")
+        for s in env.servers:
+            s.start()
+        down_port = sshd.free_port("127.0.0.9", 26009)
+        env.trust(*cls.good, cls.slow, cls.killed)
+        # A stale key for the "changed" host: what a man in the middle would look like.
+        stale = sshd.make_key(os.path.join(env.dir, "stale_host_key"))
+        with open(stale + ".pub") as f:
+            kind, blob = f.read().split()[:2]
+        with open(env.known_hosts, "a") as f:
+            f.write(f"[127.0.0.6]:{cls.changed.port} {kind} {blob}\n")
+        cls.inventory = os.path.join(env.dir, "inventory.yml")
+        keys = {1: cls.ed, 2: cls.rsa, 3: cls.ecdsa, 4: None, 5: cls.ed}
+        with open(cls.inventory, "w") as f:
+            f.write("all:\n  vars:\n    ansible_user: %s\n  children:\n" % sshd.TEST_USER)
+            f.write("    fleet:\n      hosts:\n")
+            for i in range(1, 6):
+                f.write(f"        h{i}:\n          ansible_host: 127.0.0.{i}\n"
+                        f"          ansible_port: {cls.good[i - 1].port}\n")
+                if keys[i]:
+                    f.write(f"          ansible_ssh_private_key_file: {keys[i]}\n")
+            f.write("    trouble:\n      vars:\n"
+                    f"        ansible_ssh_private_key_file: {cls.ed}\n      hosts:\n")
+            for name, addr, port, key in (
+                    ("down", "127.0.0.9", down_port, cls.ed),
+                    ("wrongkey", "127.0.0.1", cls.good[0].port, cls.wrong),
+                    ("changed", "127.0.0.6", cls.changed.port, cls.ed),
+                    ("slow", "127.0.0.7", cls.slow.port, cls.ed),
+                    ("killed", "127.0.0.8", cls.killed.port, cls.ed)):
+                f.write(f"        {name}:\n          ansible_host: {addr}\n"
+                        f"          ansible_port: {port}\n"
+                        f"          ansible_ssh_private_key_file: {key}\n")
 
     def secrets_env(self):
         return {"NETRES_SSH_PASSWORD": sshd.test_user_password(),

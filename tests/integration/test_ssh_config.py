@@ -33,34 +33,27 @@ class SshConfigTruth(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = env = SshEnv("netres-ssh-cfg-")
-        try:
-            cls.ed = env.key("id_ed25519")
-            cls.enc = env.key("id_enc", "ed25519", PASSPHRASE)
-            cls.servers = [env.server(26100 + i, f"127.0.0.{20 + i}") for i in range(5)]
-            cls.kbd = env.server(26106, "127.0.0.26", kbd_interactive=True)
-            for s in cls.servers + [cls.kbd]:
-                s.authorize(cls.ed + ".pub")
-                s.start()
-            # The keys live only where the config says: not in HOME, not in --known-hosts.
-            cls.kh = os.path.join(env.dir, "cfg_known_hosts")
-            with open(cls.kh, "w") as f:
-                for s in cls.servers:
-                    f.write(s.known_hosts_line())
-            cls.cfg = os.path.join(env.dir, "fleet_config")
-            with open(cls.cfg, "w") as f:
-                for i, s in enumerate(cls.servers, 1):
-                    f.write(f"Host h{i}\n  HostName {s.address}\n  Port {s.port}\n")
-                f.write(f"Host *\n  UserKnownHostsFile {cls.kh}\n"
-                        "  GlobalKnownHostsFile /dev/null\n"
-                        f"  IdentityFile {cls.ed}\n  User {USER}\n"
-                        "  StrictHostKeyChecking yes\n")
-        except BaseException:
-            env.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.cleanup()
+        cls.addClassCleanup(env.cleanup)
+        cls.ed = env.key("id_ed25519")
+        cls.enc = env.key("id_enc", "ed25519", PASSPHRASE)
+        cls.servers = [env.server(26100 + i, f"127.0.0.{20 + i}") for i in range(5)]
+        cls.kbd = env.server(26106, "127.0.0.26", kbd_interactive=True)
+        for s in cls.servers + [cls.kbd]:
+            s.authorize(cls.ed + ".pub")
+            s.start()
+        # The keys live only where the config says: not in HOME, not in --known-hosts.
+        cls.kh = os.path.join(env.dir, "cfg_known_hosts")
+        with open(cls.kh, "w") as f:
+            for s in cls.servers:
+                f.write(s.known_hosts_line())
+        cls.cfg = os.path.join(env.dir, "fleet_config")
+        with open(cls.cfg, "w") as f:
+            for i, s in enumerate(cls.servers, 1):
+                f.write(f"Host h{i}\n  HostName {s.address}\n  Port {s.port}\n")
+            f.write(f"Host *\n  UserKnownHostsFile {cls.kh}\n"
+                    "  GlobalKnownHostsFile /dev/null\n"
+                    f"  IdentityFile {cls.ed}\n  User {USER}\n"
+                    "  StrictHostKeyChecking yes\n")
 
     def run_cfg(self, cfg, *args, env=None):
         return self.env.netres(args[0], "-F", cfg, *args[1:], env=env, config=False)
@@ -244,37 +237,31 @@ class SshProxyJump(unittest.TestCase):
     def setUpClass(cls):
         cls.env = env = SshEnv("netres-ssh-jump-")
         cls.topo = sshd_jump.JumpTopology()
-        try:
-            cls.topo.setup()
-            cls.ed = env.key("id_ed25519")
-            cls.other = env.key("id_other")
-            cls.bastion = env.server(26120, sshd_jump.BASTION_V4, netns=cls.topo.bastion,
-                                     extra_config="AllowTcpForwarding yes")
-            cls.hop2 = env.server(26121, sshd_jump.TARGET_V4, netns=cls.topo.target,
-                                  extra_config="AllowTcpForwarding yes")
-            cls.target = env.server(26122, sshd_jump.TARGET_V4, netns=cls.topo.target)
-            for s in (cls.bastion, cls.hop2, cls.target):
-                s.authorize(cls.ed + ".pub")
-                s.start()
-            env.trust(cls.bastion, cls.hop2, cls.target)
-            cls.cfg = os.path.join(env.dir, "jump_config")
-            with open(cls.cfg, "w") as f:
-                f.write(f"Host bastion\n  HostName {sshd_jump.BASTION_V4}\n"
-                        f"  Port {cls.bastion.port}\n"
-                        f"Host inner\n  HostName {sshd_jump.TARGET_V4}\n  Port {cls.target.port}\n"
-                        "  ProxyJump bastion\n"
-                        f"Host *\n  User {USER}\n  IdentityFile {cls.ed}\n"
-                        f"  UserKnownHostsFile {env.known_hosts}\n"
-                        "  GlobalKnownHostsFile /dev/null\n")
-        except BaseException:
-            env.cleanup()
-            cls.topo.teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.cleanup()
-        cls.topo.teardown()
+        # Class cleanups run last-in first-out, also when setUpClass fails: the servers (env)
+        # stop before the namespaces they run in go.
+        cls.addClassCleanup(cls.topo.teardown)
+        cls.addClassCleanup(env.cleanup)
+        cls.topo.setup()
+        cls.ed = env.key("id_ed25519")
+        cls.other = env.key("id_other")
+        cls.bastion = env.server(26120, sshd_jump.BASTION_V4, netns=cls.topo.bastion,
+                                 extra_config="AllowTcpForwarding yes")
+        cls.hop2 = env.server(26121, sshd_jump.TARGET_V4, netns=cls.topo.target,
+                              extra_config="AllowTcpForwarding yes")
+        cls.target = env.server(26122, sshd_jump.TARGET_V4, netns=cls.topo.target)
+        for s in (cls.bastion, cls.hop2, cls.target):
+            s.authorize(cls.ed + ".pub")
+            s.start()
+        env.trust(cls.bastion, cls.hop2, cls.target)
+        cls.cfg = os.path.join(env.dir, "jump_config")
+        with open(cls.cfg, "w") as f:
+            f.write(f"Host bastion\n  HostName {sshd_jump.BASTION_V4}\n"
+                    f"  Port {cls.bastion.port}\n"
+                    f"Host inner\n  HostName {sshd_jump.TARGET_V4}\n  Port {cls.target.port}\n"
+                    "  ProxyJump bastion\n"
+                    f"Host *\n  User {USER}\n  IdentityFile {cls.ed}\n"
+                    f"  UserKnownHostsFile {env.known_hosts}\n"
+                    "  GlobalKnownHostsFile /dev/null\n")
 
     def test_target_unreachable_from_host_reached_through_bastion(self):
         self.assertFalse(self.topo.host_routes_to_target_via_us())

@@ -23,45 +23,35 @@ class SshCopy(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = env = SshEnv("netres-ssh-copy-")
-        cls.dropbear = None
-        try:
-            key = env.key("id_ed25519")
-            cls.openssh = env.server(26210, "127.0.0.1")
-            cls.sftponly = env.server(26211, "127.0.0.1", extra_config="ForceCommand internal-sftp")
-            # An "SFTP server" that never answers: ForceCommand replaces subsystems too.
-            cls.stalled = env.server(26212, "127.0.0.1", extra_config="ForceCommand /bin/sleep 8")
-            for s in env.servers:
-                s.authorize(key + ".pub")
-                s.start()
-            env.trust(*env.servers)
-            cls.dropbear = DropbearServer(26220, "127.0.0.1").start()
-            with open(env.known_hosts, "a") as f:
-                f.write(cls.dropbear.known_hosts_line())
-            cls.inventory = os.path.join(env.dir, "inventory.yml")
-            with open(cls.inventory, "w") as f:
-                f.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n  hosts:\n")
-                for name, server, k in (("openssh", cls.openssh, key),
-                                        ("sftponly", cls.sftponly, key),
-                                        ("stalled", cls.stalled, key),
-                                        ("dropbear", cls.dropbear, None)):
-                    f.write(f"    {name}:\n      ansible_host: {server.address}\n"
-                            f"      ansible_port: {server.port}\n")
-                    if k:
-                        f.write(f"      ansible_ssh_private_key_file: {k}\n")
-            cls.payload = os.urandom(SIZE)
-            cls.src = os.path.join(env.dir, "payload.bin")
-            with open(cls.src, "wb") as f:
-                f.write(cls.payload)
-        except BaseException:
-            if cls.dropbear:
-                cls.dropbear.cleanup()
-            env.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.dropbear.cleanup()
-        cls.env.cleanup()
+        cls.addClassCleanup(env.cleanup)
+        key = env.key("id_ed25519")
+        cls.openssh = env.server(26210, "127.0.0.1")
+        cls.sftponly = env.server(26211, "127.0.0.1", extra_config="ForceCommand internal-sftp")
+        # An "SFTP server" that never answers: ForceCommand replaces subsystems too.
+        cls.stalled = env.server(26212, "127.0.0.1", extra_config="ForceCommand /bin/sleep 8")
+        for s in env.servers:
+            s.authorize(key + ".pub")
+            s.start()
+        env.trust(*env.servers)
+        cls.dropbear = DropbearServer(26220, "127.0.0.1").start()
+        cls.addClassCleanup(cls.dropbear.cleanup)
+        with open(env.known_hosts, "a") as f:
+            f.write(cls.dropbear.known_hosts_line())
+        cls.inventory = os.path.join(env.dir, "inventory.yml")
+        with open(cls.inventory, "w") as f:
+            f.write(f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n  hosts:\n")
+            for name, server, k in (("openssh", cls.openssh, key),
+                                    ("sftponly", cls.sftponly, key),
+                                    ("stalled", cls.stalled, key),
+                                    ("dropbear", cls.dropbear, None)):
+                f.write(f"    {name}:\n      ansible_host: {server.address}\n"
+                        f"      ansible_port: {server.port}\n")
+                if k:
+                    f.write(f"      ansible_ssh_private_key_file: {k}\n")
+        cls.payload = os.urandom(SIZE)
+        cls.src = os.path.join(env.dir, "payload.bin")
+        with open(cls.src, "wb") as f:
+            f.write(cls.payload)
 
     def copy(self, *args):
         return self.env.netres("copy", "-i", self.inventory, "--timeout", "60s", *args,

@@ -28,29 +28,22 @@ class FakeDeviceCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.env = env = SshEnv(cls.PREFIX)
-        try:
-            cls.state = os.path.join(env.dir, "device_state")
-            os.makedirs(cls.state)
-            sshd.ensure_test_user()
-            shutil.chown(cls.state, user=sshd.TEST_USER)
-            cls.key = env.key("id_ed25519")
-            cls.server = env.server(
-                cls.PORT, cls.ADDRESS,
-                extra_config=f"ForceCommand /usr/bin/python3 {FAKE_DEVICE} --flavor {cls.FLAVOR} "
-                             f"--state {cls.state}")
-            cls.server.authorize(cls.key + ".pub")
-            cls.server.start()
-            env.trust(cls.server)
-            cls.inventory = os.path.join(env.dir, "devices.yml")
-            with open(cls.inventory, "w") as f:
-                f.write(cls.inventory_text(cls.server, cls.key))
-        except BaseException:
-            env.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.env.cleanup()
+        cls.addClassCleanup(env.cleanup)
+        cls.state = os.path.join(env.dir, "device_state")
+        os.makedirs(cls.state)
+        sshd.ensure_test_user()
+        shutil.chown(cls.state, user=sshd.TEST_USER)
+        cls.key = env.key("id_ed25519")
+        cls.server = env.server(
+            cls.PORT, cls.ADDRESS,
+            extra_config=f"ForceCommand /usr/bin/python3 {FAKE_DEVICE} --flavor {cls.FLAVOR} "
+                         f"--state {cls.state}")
+        cls.server.authorize(cls.key + ".pub")
+        cls.server.start()
+        env.trust(cls.server)
+        cls.inventory = os.path.join(env.dir, "devices.yml")
+        with open(cls.inventory, "w") as f:
+            f.write(cls.inventory_text(cls.server, cls.key))
 
     def running_config(self):
         with open(os.path.join(self.state, "running.cfg")) as f:
