@@ -7,10 +7,8 @@ that one change added.
     flock /tmp/netres-bench.lock bench/ssh_ab.py BASE_NETRES NEW_NETRES [--runs 9]"""
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ssh_bench  # noqa: E402
@@ -24,10 +22,7 @@ def main():
     p.add_argument("--hosts", type=int, default=50)
     args = p.parse_args()
     n = args.hosts
-    tmp = tempfile.mkdtemp(prefix="netres-bench-ssh-ab-")
-    os.chmod(tmp, 0o755)
-    servers = []
-    try:
+    with ssh_bench.workdir("netres-bench-ssh-ab-") as (tmp, servers):
         key, kh, cfg = ssh_bench.start_farm(tmp, n, ssh_bench.CURVE, servers)
         inv = os.path.join(tmp, "inventory.yml")
         ssh_bench.write_inventory(inv, servers, key)
@@ -47,10 +42,6 @@ def main():
                   f"{walls[-1]:.2f} s, CPU per host {cpus[0]:.2f} / "
                   f"{statistics.median(cpus):.2f} / {cpus[-1]:.2f} ms (min / median / max, "
                   f"{args.runs} runs)")
-    finally:
-        for s in servers:
-            s.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

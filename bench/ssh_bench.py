@@ -5,6 +5,7 @@ a sequential paramiko loop; median wall time and client CPU (user+sys of the cli
 its waited-for children, from RUSAGE_CHILDREN). Run twice: servers' default KexAlgorithms and
 curve25519 only. Prints a Markdown table per configuration."""
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -50,6 +51,31 @@ def start_farm(tmp, hosts, kex_line, servers):
         servers.append(s)
         s.authorize(key + ".pub")
         s.start()
+    kh, cfg = write_client_files(tmp, servers, key)
+    return key, kh, cfg
+
+
+@contextlib.contextmanager
+def workdir(prefix):
+    """A temporary directory (mode 755: sshd checks the path to its files) and a list for the
+    servers started in it. On leaving, every server in the list is cleaned up and the directory
+    removed, after a failure too."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(tmp, 0o755)
+    servers = []
+    try:
+        yield tmp, servers
+    finally:
+        for s in servers:
+            s.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_client_files(tmp, servers, key, batch=True):
+    """known_hosts for `servers` and an ssh_config for the benchmark's clients: the test user,
+    only `key`, those host keys strictly, no connection sharing (every run pays its own
+    handshake). BatchMode (no prompts) unless `batch` is False: scp's password to dropbear comes
+    through SSH_ASKPASS. Returns (known_hosts, ssh_config)."""
     kh = os.path.join(tmp, "known_hosts")
     with open(kh, "w") as f:
         for s in servers:
@@ -59,9 +85,9 @@ def start_farm(tmp, hosts, kex_line, servers):
         f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
                 f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
                 "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n"
-                "  BatchMode yes\n  ControlMaster no\n  ControlPath none\n"
-                "  ControlPersist no\n")
-    return key, kh, cfg
+                + ("  BatchMode yes\n" if batch else "") +
+                "  ControlMaster no\n  ControlPath none\n  ControlPersist no\n")
+    return kh, cfg
 
 
 def write_inventory(path, servers, key):
@@ -73,9 +99,8 @@ def write_inventory(path, servers, key):
             y.write(f"    h{i}:\n      ansible_host: {s.address}\n      ansible_port: {s.port}\n")
 
 
-def run_config(args, tmp, kex_line, label):
-    servers = []
-    try:
+def run_config(args, kex_line, label):
+    with workdir("netres-bench-ssh-") as (tmp, servers):
         key, kh, cfg = start_farm(tmp, args.hosts, kex_line, servers)
         hosts_txt = os.path.join(tmp, "hosts.txt")
         inv_yml = os.path.join(tmp, "inventory.yml")
@@ -115,9 +140,6 @@ def run_config(args, tmp, kex_line, label):
             rows.append((name, statistics.median(walls), statistics.median(cpus), walls))
             print(f"  {label}: {name}: wall {walls}, cpu {cpus}", file=sys.stderr)
         return rows
-    finally:
-        for s in servers:
-            s.cleanup()
 
 
 def main():
@@ -130,12 +152,7 @@ def main():
         if not shutil.which(tool):
             sys.exit(f"bench/ssh.sh: {tool} not installed (packages pssh, ansible-core)")
     for label, kex in (("default KexAlgorithms", ""), ("curve25519 only", CURVE)):
-        tmp = tempfile.mkdtemp(prefix="netres-bench-ssh-")
-        os.chmod(tmp, 0o755)
-        try:
-            rows = run_config(args, tmp, kex, label)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        rows = run_config(args, kex, label)
         base = rows[0]
         print(f"\n{args.hosts} hosts, `uname -a`, servers with {label} "
               f"(median of {args.runs} runs)\n")

@@ -9,10 +9,8 @@ scp logs in to dropbear with the test user's password through SSH_ASKPASS (dropb
 authorized_keys path, and the test user's home is left alone)."""
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
@@ -20,7 +18,7 @@ import sshd  # noqa: E402
 from dropbear import DropbearServer  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
-from ssh_bench import measure  # noqa: E402
+from ssh_bench import measure, workdir, write_client_files  # noqa: E402
 
 
 def main():
@@ -30,10 +28,7 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--no-dropbear", action="store_true")
     args = p.parse_args()
-    tmp = tempfile.mkdtemp(prefix="netres-bench-copy-")
-    os.chmod(tmp, 0o755)
-    servers = []
-    try:
+    with workdir("netres-bench-copy-") as (tmp, servers):
         sshd.ensure_test_user()
         password = sshd.test_user_password()
         key = sshd.make_key(os.path.join(tmp, "id_ed25519"))
@@ -50,16 +45,7 @@ def main():
             servers.append(db)
             db.start()
             targets.append(("dropbear 2022.83", db))
-        kh = os.path.join(tmp, "known_hosts")
-        with open(kh, "w") as f:
-            for _, s in targets:
-                f.write(s.known_hosts_line())
-        cfg = os.path.join(tmp, "ssh_config")
-        with open(cfg, "w") as f:
-            f.write(f"Host *\n  User {sshd.TEST_USER}\n  IdentityFile {key}\n"
-                    f"  IdentitiesOnly yes\n  UserKnownHostsFile {kh}\n"
-                    "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n"
-                    "  ControlMaster no\n  ControlPath none\n")
+        kh, cfg = write_client_files(tmp, [s for _, s in targets], key, batch=False)
         askpass = os.path.join(tmp, "askpass.sh")
         with open(askpass, "w") as f:
             f.write('#!/bin/sh\nprintf "%s\\n" "$BENCH_PASSWORD"\n')
@@ -112,10 +98,6 @@ def main():
                 print(f"| {name} | {min(walls):.2f} s | {med:.2f} s | {max(walls):.2f} s | "
                       f"{med / base:.2f}x | {statistics.median(cpus):.2f} s |")
             sys.stdout.flush()
-    finally:
-        for s in servers:
-            s.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
