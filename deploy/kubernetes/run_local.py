@@ -9,17 +9,20 @@ What it does, per Job in the order given: an Indexed Job (completionMode: Indexe
 `completions` pods, `parallelism` at a time, each with JOB_COMPLETION_INDEX set as Kubernetes
 sets it; a pod runs its initContainers one by one, then its containers. Each container runs its
 `command` + `args` with the manifest's env (values and configMapKeyRef), PATH leading to the
-given netres. Volumes: a configMap volume becomes a folder of its keys, a persistentVolumeClaim the
-folder given with --volume CLAIM=DIR, an emptyDir a temporary folder. Mount paths are mapped to
-those folders through environment variables only: an env value equal to or under a mountPath is
-rewritten, and a command that names a mountPath literally is refused (write "$RESULTS/x", not
-"/results/x"), so what runs here is the manifest's own text. Later manifests replace objects of the
+given netres. Volumes: a configMap or secret volume becomes a folder of its keys (a secret's
+with its defaultMode), a persistentVolumeClaim the folder given with --volume CLAIM=DIR, an
+emptyDir a temporary folder. Mount paths are mapped to those folders through environment
+variables only: an env value equal to or under a mountPath is rewritten, and a command that names
+a mountPath literally is refused (write "$RESULTS/x", not "/results/x"), so what runs here is the
+manifest's own text. Later manifests replace objects of the
 same kind and name (a test's own ConfigMap replaces the example one). A pod that fails is not
 retried (backoffLimit) here: the run stops with exit 1 and names the pod; exit 2 is bad manifests.
 """
 import argparse
+import base64
 import concurrent.futures as cf
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -66,6 +69,15 @@ class PodRunner:
             raise ManifestError(f"ConfigMap {name} is not in the manifests given")
         return cm.get("data", {}) or {}
 
+    def secret(self, name):
+        """A Secret's keys as bytes: `data` is base64 as Kubernetes stores it, `stringData` plain."""
+        obj = self.objects.get(("Secret", name))
+        if obj is None:
+            raise ManifestError(f"Secret {name} is not in the manifests given")
+        out = {k: base64.b64decode(v) for k, v in (obj.get("data") or {}).items()}
+        out.update({k: v.encode() for k, v in (obj.get("stringData") or {}).items()})
+        return out
+
     def volume_dirs(self, pod_spec, pod_dir):
         dirs = {}
         for v in pod_spec.get("volumes", []) or []:
@@ -76,6 +88,16 @@ class PodRunner:
                 for key, value in self.configmap(v["configMap"]["name"]).items():
                     with open(os.path.join(d, key), "w") as f:
                         f.write(value)
+                dirs[name] = d
+            elif "secret" in v:
+                d = os.path.join(pod_dir, "secret-" + name)
+                os.makedirs(d)
+                mode = v["secret"].get("defaultMode", 0o644)
+                for key, value in self.secret(v["secret"]["secretName"]).items():
+                    path = os.path.join(d, key)
+                    with open(path, "wb") as f:
+                        f.write(value)
+                    os.chmod(path, mode)
                 dirs[name] = d
             elif "persistentVolumeClaim" in v:
                 claim = v["persistentVolumeClaim"]["claimName"]
@@ -88,8 +110,8 @@ class PodRunner:
                 os.makedirs(d)
                 dirs[name] = d
             else:
-                raise ManifestError(f"volume {name}: only configMap, persistentVolumeClaim and "
-                                    "emptyDir volumes run locally")
+                raise ManifestError(f"volume {name}: only configMap, secret, "
+                                    "persistentVolumeClaim and emptyDir volumes run locally")
         return dirs
 
     def container_env(self, container, mounts, extra):
@@ -136,7 +158,10 @@ class PodRunner:
                     raise ManifestError(f"{pod_name}/{c['name']}: no command (the image's "
                                         "entrypoint does not run locally)")
                 for mount_path in mounts:
-                    if any(mount_path in a for a in argv):
+                    # The path as a path of its own ("/results/x"), not inside "$out/results-x".
+                    literal = re.compile(r"(^|[\s\"'=:(])" + re.escape(mount_path.rstrip("/")) +
+                                         r"(?=$|[/\s\"';)])")
+                    if any(literal.search(a) for a in argv):
                         raise ManifestError(f"{pod_name}/{c['name']}: the command names "
                                             f"{mount_path}; reach mounts through env variables")
                 env = self.container_env(c, mounts, extra_env)

@@ -202,16 +202,16 @@ class ScanJob(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(results, "scan", "bad", "merged.json")))
 
 
-def run_jobs(test, workdir, config_data, manifest, expect_rc=0):
+def run_jobs(test, workdir, config_data, manifest, expect_rc=0, extra=()):
     """Runs job-config.yaml, a netres-job ConfigMap with `config_data`, and `manifest` through
-    run_local.py with the results claim in workdir/results; returns that folder (and the
-    runner's process when expect_rc is given)."""
+    run_local.py with the results claim in workdir/results (plus `extra` objects, e.g. a Secret);
+    returns that folder (and the runner's process when expect_rc is given)."""
     results = os.path.join(workdir, "results")
     os.makedirs(results, exist_ok=True)
     config = os.path.join(workdir, "config.yaml")
     with open(config, "w") as f:
-        yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "netres-job"},
-                        "data": config_data}, f)
+        yaml.safe_dump_all([{"apiVersion": "v1", "kind": "ConfigMap",
+                             "metadata": {"name": "netres-job"}, "data": config_data}, *extra], f)
     r = subprocess.run(
         [sys.executable, RUN_LOCAL, "--netres", harness.NETRES, "--workdir",
          os.path.join(workdir, "pods"), "--volume", f"netres-results={results}", "--timeout", "120",
@@ -269,6 +269,56 @@ class ResolveJob(unittest.TestCase):
             self.assertEqual(merged, single.stdout)
             self.assertIn("NXDOMAIN", merged)
             self.assertEqual(len(glob.glob(os.path.join(out, "resolve-*.json"))), 3)
+
+
+
+class SshJob(unittest.TestCase):
+    """deploy/kubernetes/ssh.yaml against two sshd on loopback (key and known_hosts given as the
+    netres-ssh Secret), one host down: merged rows == one run's rows, in inventory order."""
+
+    def test_shards_run_from_the_manifest_merge_to_one_run(self):
+        import sshd
+        from sshd_env import SshEnv, table_rows
+        env = SshEnv("netres-k8s-ssh-")
+        self.addCleanup(env.cleanup)
+        key = env.key("id_ed25519")
+        servers = [env.server(sshd.free_port("127.0.0.1", 18650 + 5 * i, span=5))
+                   for i in range(2)]
+        for s in servers:
+            s.authorize(key + ".pub")
+            s.start()
+        env.trust(*servers)
+        down = sshd.free_port("127.0.0.1", 18670, span=5)
+        hosts = [("a1", servers[0].port), ("a2", servers[1].port), ("gone", down),
+                 ("a3", servers[1].port), ("a4", servers[0].port)]
+        inventory = (f"all:\n  vars:\n    ansible_user: {sshd.TEST_USER}\n  hosts:\n" +
+                     "".join(f"    {n}:\n      ansible_host: 127.0.0.1\n      ansible_port: {p}\n"
+                             for n, p in hosts))
+        with open(key) as f, open(env.known_hosts) as g:
+            secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "netres-ssh"},
+                      "stringData": {"id": f.read(), "known_hosts": g.read()}}
+        command = 'set -- $SSH_CONNECTION; echo "port-$4"'
+        data = {"run": "ssh-run", "inventory.yaml": inventory, "ssh-command": command}
+        results = run_jobs(self, env.dir, data, "ssh.yaml", extra=[secret])
+        out = os.path.join(results, "ssh", "ssh-run")
+        self.assertEqual(len(glob.glob(os.path.join(out, "ssh-*.json"))), 3)
+        inv = os.path.join(env.dir, "inventory.yaml")
+        with open(inv, "w") as f:
+            f.write(inventory)
+        one = netres("ssh", "run", "-i", inv, "--key", key, "--known-hosts", env.known_hosts,
+                     "--strict-host-keys", "yes", "--", command, timeout=60)
+        self.assertEqual(one.returncode, 1, one.stderr)  # "gone" is unreachable
+        with open(os.path.join(out, "merged.txt")) as f:
+            text = f.read()
+        merged = table_rows(text)
+        self.assertEqual(list(merged), [h for h, _ in hosts])
+        # status and exit code per host (the third column is each run's own duration)
+        self.assertEqual({h: r[:2] for h, r in merged.items()},
+                         {h: r[:2] for h, r in table_rows(one.stdout).items()})
+        for s in servers:
+            self.assertIn(f"port-{s.port}", text)
+        self.assertEqual(merged["gone"][0], "unreachable")
+        self.assertEqual(merged["a2"][0], "ok")
 
 
 if __name__ == "__main__":
