@@ -18,6 +18,7 @@ test=(
   iproute2 iptables netbase nmap dnsmasq-base unbound bind9-dnsutils tcpdump tshark python3-scapy openssh-server openssh-client dropbear-bin nginx-light procps
   openssl python3-yaml
   prometheus  # test_monitor.py: a real Prometheus scrapes netres monitor; promtool checks metrics
+  prometheus-blackbox-exporter  # test_monitor.py: the peer, same targets, same metric values
   python3-locust python3-msgpack python3-zmq
 )
 bench=(

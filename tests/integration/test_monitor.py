@@ -31,6 +31,7 @@ MONITOR_PORT = 18700
 PROM_PORT = 18701
 TLS_PORT = 18702
 RELOAD_PORT = 18703
+BLACKBOX_PORT = 18704
 NS, HOST_IF, NS_IF = "netres-mon-t", "netres-mon0", "netres-mon1"
 HOST_V4, NS_V4 = "198.18.50.1", "198.18.50.2"
 NS_PORT = 18720
@@ -280,6 +281,67 @@ scrape_configs:
         status, _, body = http_get(f"{self.monitor.base}/probe?module=http_2xx")
         self.assertEqual(status, 400)
 
+    def test_3b_blackbox_exporter_agrees_on_shared_names(self):
+        """Debian's prometheus-blackbox-exporter probes the same targets with the same modules:
+        the metrics both export have the same values."""
+        if not os.path.exists("/usr/bin/prometheus-blackbox-exporter"):
+            self.skipTest("needs prometheus-blackbox-exporter")
+        config = os.path.join(self.tmp, "blackbox.yml")
+        write(config, f"""\
+modules:
+  http_2xx:
+    prober: http
+    timeout: 2s
+    http: {{fail_if_body_not_matches_regexp: ["netres load test"], preferred_ip_protocol: ip4}}
+  tls_cert:
+    prober: http
+    timeout: 2s
+    http: {{tls_config: {{ca_file: "{self.cert}"}}, preferred_ip_protocol: ip4}}
+  dns_www:
+    prober: dns
+    timeout: 2s
+    dns: {{query_name: www.mon.test, query_type: A, preferred_ip_protocol: ip4}}
+  ssh_banner:
+    prober: tcp
+    timeout: 2s
+    tcp: {{query_response: [{{expect: "^SSH-2.0-"}}], preferred_ip_protocol: ip4}}
+""")
+        pid_file = os.path.join(STATE, "blackbox.pid")
+        kill_leftover(pid_file, "blackbox")
+        log = open(os.path.join(STATE, "blackbox.log"), "w")
+        bb = subprocess.Popen(["/usr/bin/prometheus-blackbox-exporter", f"--config.file={config}",
+                               f"--web.listen-address=127.0.0.1:{BLACKBOX_PORT}"],
+                              stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        write(pid_file, str(bb.pid))
+        try:
+            bb_base = f"http://127.0.0.1:{BLACKBOX_PORT}"
+            wait_until("blackbox_exporter to listen",
+                       lambda: http_get(bb_base + "/-/healthy")[0] == 200, 10)
+            cases = [
+                (self.nginx.url("/index.html"), "http_2xx",
+                 ["probe_success", "probe_http_status_code", "probe_http_ssl",
+                  "probe_http_redirects", "probe_http_version", "probe_failed_due_to_regex",
+                  "probe_http_content_length"]),
+                (f"https://127.0.0.1:{TLS_PORT}/", "tls_cert",
+                 ["probe_success", "probe_http_status_code", "probe_http_ssl",
+                  "probe_ssl_earliest_cert_expiry"]),
+                (self.dns.server, "dns_www",
+                 ["probe_success", "probe_dns_answer_rrs", "probe_dns_authority_rrs",
+                  "probe_dns_additional_rrs", "probe_dns_query_succeeded"]),
+                (f"{NS_V4}:{NS_PORT}", "ssh_banner", ["probe_success", "probe_ip_protocol"]),
+            ]
+            for target, module, names in cases:
+                query = urllib.parse.urlencode({"target": target, "module": module})
+                _, _, ours = http_get(f"{self.monitor.base}/probe?{query}")
+                _, _, theirs = http_get(f"{bb_base}/probe?{query}")
+                for name in names:
+                    self.assertIsNotNone(metric_value(theirs, name, {}), (module, name, theirs))
+                    self.assertEqual(metric_value(ours, name, {}), metric_value(theirs, name, {}),
+                                     (module, name, ours, theirs))
+        finally:
+            stop_process(bb)
+            log.close()
+
     def test_4_failures_show_within_two_intervals_with_their_reason(self):
         wait_until("web and nshost up first",
                    lambda: metric_value(self.monitor.metrics(), "probe_success",
@@ -446,6 +508,21 @@ targets:
             self.assertEqual(status, 405)
         finally:
             mon.stop()
+
+
+@harness.require_root("promtool")
+class AlertRules(unittest.TestCase):
+    """The shipped alert rules load and behave as their unit tests say."""
+
+    def test_promtool_checks_and_tests_the_rules(self):
+        examples = os.path.join(harness.SOURCE_DIR, "examples", "monitor")
+        r = harness.run("promtool", "check", "rules", os.path.join(examples, "alerts.yml"),
+                        check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = harness.run("promtool", "test", "rules", "alerts_test.yml", check=False,
+                        cwd=examples)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("SUCCESS", r.stdout)
 
 
 if __name__ == "__main__":
