@@ -8,6 +8,7 @@
 #include <string>
 
 #include "capture/packet_builder_test.h"
+#include "common/test_util.h"
 
 namespace netres::capture {
 namespace {
@@ -19,21 +20,6 @@ void feed(FlowStats& stats, const Packet& p, int64_t second, int times = 1) {
   PacketView v;
   decode_packet(linktype::kEthernet, p, 0, v);
   for (int i = 0; i < times; ++i) stats.add(v, second);
-}
-
-// Everything `print` writes to its FILE*.
-template <typename F>
-std::string capture_output(F&& print) {
-  std::FILE* f = std::tmpfile();
-  EXPECT_NE(f, nullptr);
-  print(f);
-  std::rewind(f);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  return text;
 }
 
 const Packet kUdp4 =  // 10.0.0.9:40000 -> 10.0.0.2:53, 43 bytes on the wire
@@ -131,7 +117,7 @@ TEST(BandwidthReportTest, TotalsTableEndsWithEvictedRowAndSummary) {
   // One row: each packet's two hosts take turns in it, so three of the four are evicted.
   FlowStats stats({Aggregation::kHost, 1, false});
   feed(stats, kUdp4, 1'700'000'000, 2);
-  std::string text = capture_output([&](std::FILE* f) { print_totals(f, stats, false, 0); });
+  std::string text = test_util::printed([&](std::FILE* f) { print_totals(f, stats, false, 0); });
   EXPECT_NE(text.find("other / evicted (3 hosts)         2         86        1        43        3  "
                       "  129       -  -\n"),
             std::string::npos)
@@ -147,7 +133,7 @@ TEST(BandwidthReportTest, TotalsTableEndsWithEvictedRowAndSummary) {
 TEST(BandwidthReportTest, TotalsNdjsonIsRowsOtherAndSummary) {
   FlowStats stats({Aggregation::kProto, 10, false});
   feed(stats, kUdp4, 5);
-  std::string text = capture_output([&](std::FILE* f) { print_totals(f, stats, true, 0); });
+  std::string text = test_util::printed([&](std::FILE* f) { print_totals(f, stats, true, 0); });
   std::vector<nlohmann::json> lines;
   size_t at = 0;
   for (size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
@@ -165,7 +151,7 @@ TEST(BandwidthReportTest, LiveSnapshotHasRatesPerWindowAndDirection) {
   FlowStats stats({Aggregation::kFlow, 10, true});
   feed(stats, kSyn, 100, 10);  // 540 bytes from A in second 100, a run started then
   std::string text =
-      capture_output([&](std::FILE* f) { print_live(f, stats, 10, 101, 100, true, false); });
+      test_util::printed([&](std::FILE* f) { print_live(f, stats, 10, 101, 100, true, false); });
   nlohmann::json snap = nlohmann::json::parse(text);
   EXPECT_EQ(snap["type"], "snapshot");
   EXPECT_EQ(snap["time"], 101);
@@ -182,13 +168,13 @@ TEST(BandwidthReportTest, LiveSnapshotHasRatesPerWindowAndDirection) {
 TEST(BandwidthReportTest, LiveTableOffATerminalIsHeadedByItsTime) {
   FlowStats stats({Aggregation::kProto, 10, true});
   feed(stats, kUdp4, 1'700'000'000, 10);
-  std::string text = capture_output(
+  std::string text = test_util::printed(
       [&](std::FILE* f) { print_live(f, stats, 10, 1'700'000'001, 0, false, false); });
   EXPECT_EQ(text.rfind("2023-11-14T22:13:21Z\n", 0), 0u) << text;  // headed by `now`
   // 430 B * 8 over 2, 10 and 40 s (a run older than every window).
   EXPECT_NE(text.find("\nudp    1.72Kb  344b  86b   430B\n"), std::string::npos) << text;
   EXPECT_NE(text.find("total: 10 packets, 430B, 1 protos\n\n"), std::string::npos) << text;
-  std::string term = capture_output(
+  std::string term = test_util::printed(
       [&](std::FILE* f) { print_live(f, stats, 10, 1'700'000'001, 0, false, true); });
   EXPECT_EQ(term.rfind("\033[H\033[2J", 0), 0u);  // redraws in place
 }

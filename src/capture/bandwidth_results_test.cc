@@ -10,6 +10,7 @@
 #include "capture/bandwidth_report.h"
 #include "capture/packet_builder_test.h"
 #include "common/error.h"
+#include "common/test_util.h"
 
 namespace netres::capture {
 namespace {
@@ -20,20 +21,6 @@ struct Timed {
   Packet packet;
   int64_t second;
 };
-
-template <typename F>
-std::string output_of(F&& print) {
-  std::FILE* f = std::tmpfile();
-  EXPECT_NE(f, nullptr);
-  print(f);
-  std::rewind(f);
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  std::fclose(f);
-  return text;
-}
 
 void feed(FlowStats& stats, const std::vector<Timed>& packets, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
@@ -81,15 +68,15 @@ TEST_P(BandwidthResultsTest, ShardsMergeToOneRun) {
   auto job = bandwidth_job_json(by, {"a", "b", "c"}, "", 0, 0, 0);
   auto merged = merge_bandwidth({&data[0], &data[1], &data[2]}, {"1", "2", "3"}, job);
   for (bool json : {false, true}) {
-    EXPECT_EQ(output_of([&](std::FILE* f) { print_totals(f, *merged, json, 0); }),
-              output_of([&](std::FILE* f) { print_totals(f, one, json, 0); }))
+    EXPECT_EQ(test_util::printed([&](std::FILE* f) { print_totals(f, *merged, json, 0); }),
+              test_util::printed([&](std::FILE* f) { print_totals(f, one, json, 0); }))
         << aggregation_name(by) << (json ? " json" : " table");
   }
   // The merged data is a results file of its own: merging it alone changes nothing.
   auto again_data = bandwidth_data_json(*merged, {"f"}, false);
   auto again = merge_bandwidth({&again_data}, {"m"}, job);
-  EXPECT_EQ(output_of([&](std::FILE* f) { print_totals(f, *again, false, 0); }),
-            output_of([&](std::FILE* f) { print_totals(f, one, false, 0); }));
+  EXPECT_EQ(test_util::printed([&](std::FILE* f) { print_totals(f, *again, false, 0); }),
+            test_util::printed([&](std::FILE* f) { print_totals(f, one, false, 0); }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Views, BandwidthResultsTest,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "capture/packet_builder_test.h"
+#include "common/test_util.h"
 
 namespace netres::capture {
 namespace {
@@ -35,17 +36,7 @@ std::string summary_only() {
   return fmt::to_string(out);
 }
 
-template <typename F>
-std::string printed(F&& print) {
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* f = open_memstream(&buf, &len);
-  print(f);
-  std::fclose(f);
-  std::string s(buf, len);
-  free(buf);
-  return s;
-}
+using test_util::printed;
 
 TEST(CapturePacketLine, TimeThenSummary) {
   EXPECT_EQ(line({}), "22:20:01.123456 " + summary_only() + "\n");

@@ -7,18 +7,12 @@
 #include <functional>
 
 #include "common/error.h"
+#include "common/test_util.h"
 
 namespace netres::capture {
 namespace {
 
-std::string usage_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::usage_error;
 
 TEST(SourceFlags, FileOrInterfaceFilterAndLimits) {
   SourceFlags f;

@@ -8,20 +8,14 @@
 #include <functional>
 
 #include "common/error.h"
+#include "common/test_util.h"
 
 namespace netres::capture {
 namespace {
 
 using Mode = ShapePlan::Mode;
 
-std::string usage_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::usage_error;
 
 ShapeFlags flags(std::string rate) {
   ShapeFlags f;
@@ -31,14 +25,7 @@ ShapeFlags flags(std::string rate) {
 }
 
 std::string printed_show(const std::vector<ShapeEntry>& entries, bool json) {
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* f = open_memstream(&buf, &len);
-  print_show(f, "eth0", entries, json);
-  std::fclose(f);
-  std::string s(buf, len);
-  free(buf);
-  return s;
+  return test_util::printed([&](std::FILE* f) { print_show(f, "eth0", entries, json); });
 }
 
 TEST(ShapePlan, OneModeAndItsFlags) {

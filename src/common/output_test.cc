@@ -5,30 +5,15 @@
 #include <cstdio>
 #include <string>
 
-namespace {
+#include "common/test_util.h"
 
-// Runs `fn` with a temporary FILE* and returns what it wrote.
-template <typename Fn>
-std::string capture(Fn fn) {
-  std::FILE* f = std::tmpfile();
-  fn(f);
-  std::fflush(f);
-  std::rewind(f);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
-
-}  // namespace
+using netres::test_util::printed;
 
 TEST(Table, AlignsColumnsAndTrimsTrailingBlanks) {
   netres::Table t({{"HOST"}, {"PORT", true}, {"STATE"}});
   t.add_row({"10.0.0.1", "22", "open"});
   t.add_row({"h", "8080", "filtered"});
-  std::string out = capture([&](std::FILE* f) { t.print(f); });
+  std::string out = printed([&](std::FILE* f) { t.print(f); });
   EXPECT_EQ(out,
             "HOST      PORT  STATE\n"
             "10.0.0.1    22  open\n"
@@ -38,12 +23,12 @@ TEST(Table, AlignsColumnsAndTrimsTrailingBlanks) {
 TEST(Table, ShortRowsArePadded) {
   netres::Table t({{"A"}, {"B"}});
   t.add_row({"x"});
-  EXPECT_EQ(capture([&](std::FILE* f) { t.print(f); }), "A  B\nx\n");
+  EXPECT_EQ(printed([&](std::FILE* f) { t.print(f); }), "A  B\nx\n");
 }
 
 TEST(Ndjson, OneObjectPerLineAndInvalidUtf8Replaced) {
   netres::NdjsonWriter w(nullptr);
-  std::string out = capture([&](std::FILE* f) {
+  std::string out = printed([&](std::FILE* f) {
     netres::NdjsonWriter writer(f);
     writer.write({{"a", 1}});
     writer.write({{"banner", std::string("ok\xff")}});

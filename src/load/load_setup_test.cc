@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/test_util.h"
 #include "load/scenario_runtime.h"
 #include "load/url.h"
 #include "load/virtual_user.h"
@@ -19,14 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string usage_error(auto&& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::usage_error;
 
 TEST(LoadSetup, ModeFromTheTarget) {
   EXPECT_FALSE(is_scenario_argument("http://127.0.0.1:8080/"));

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "common/test_util.h"
+
 namespace netres::resolve {
 namespace {
 
@@ -32,16 +34,11 @@ ResolveRow row_with(std::vector<std::string> data, std::vector<std::string> chai
 }
 
 std::string printed(bool json, const std::vector<ResolveRow>& rows) {
-  char* buf = nullptr;
-  size_t len = 0;
-  std::FILE* f = open_memstream(&buf, &len);
-  RowPrinter p(f, json);
-  p.add(rows);
-  p.finish();
-  std::fclose(f);
-  std::string s(buf, len);
-  free(buf);
-  return s;
+  return test_util::printed([&](std::FILE* f) {
+    RowPrinter p(f, json);
+    p.add(rows);
+    p.finish();
+  });
 }
 
 TEST(AnswersCell, DataCommaSeparatedOrDash) {

@@ -9,19 +9,13 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "common/test_util.h"
 #include "resolve/dns_message.h"
 
 namespace netres::resolve {
 namespace {
 
-std::string usage_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_util::usage_error;
 
 TEST(ResolveOptionsFor, Defaults) {
   ResolveOptions o = options_for(ResolveFlags{});

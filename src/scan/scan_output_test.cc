@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/services.h"
+#include "common/test_util.h"
 
 using netres::IpAddress;
 using netres::PortSet;
@@ -40,14 +41,8 @@ PortResult result(const TargetSpace& s, uint64_t host, uint16_t port, PortState 
 }
 
 std::string table_of(const TargetSpace& s, const ScanReport& report, bool open_only, bool banner) {
-  char* data = nullptr;
-  size_t size = 0;
-  std::FILE* f = ::open_memstream(&data, &size);
-  print_table(f, s, report, open_only, banner);
-  std::fclose(f);
-  std::string out(data, size);
-  std::free(data);
-  return out;
+  return netres::test_util::printed(
+      [&](std::FILE* f) { print_table(f, s, report, open_only, banner); });
 }
 
 std::string json_of(const TargetSpace& s, const PortResult& r) {

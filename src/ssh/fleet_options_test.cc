@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/error.h"
+#include "common/test_util.h"
 
 namespace netres::ssh {
 namespace {
@@ -163,15 +164,6 @@ class FleetPlans : public FleetOptions {
     s.platform = "cisco_ios";
     return s;
   }
-  template <class F>
-  std::string plan_error(F&& f) {
-    try {
-      f();
-    } catch (const UsageError& e) {
-      return e.what();
-    }
-    return "";
-  }
 };
 
 TEST_F(FleetPlans, Run) {
@@ -179,7 +171,7 @@ TEST_F(FleetPlans, Run) {
   f.ssh = ssh();
   f.ssh.words = {"r3", "show", "version"};
   f.group = true;
-  EXPECT_EQ(plan_error([&] { plan_run(f, {}); }),
+  EXPECT_EQ(test_util::usage_error([&] { plan_run(f, {}); }),
             "no command: netres ssh run [targets] -- COMMAND");
   auto plan = plan_run(f, {"show", "version"});
   EXPECT_EQ(plan.inventory.hosts().size(), 3u);  // r1, r2 and the target r3
@@ -206,15 +198,16 @@ TEST_F(FleetPlans, BackupAndPush) {
 
   PushFlags p;
   p.ssh = ssh();
-  EXPECT_EQ(plan_error([&] { plan_push(p); }), "push needs --file LINES.cfg (or --rollback)");
+  EXPECT_EQ(test_util::usage_error([&] { plan_push(p); }),
+            "push needs --file LINES.cfg (or --rollback)");
   p.file = write("lines.cfg", "hostname r2\n");
   EXPECT_EQ(plan_push(p).lines, std::vector<std::string>{"hostname r2"});
   p.rollback = true;
-  EXPECT_EQ(plan_error([&] { plan_push(p); }),
+  EXPECT_EQ(test_util::usage_error([&] { plan_push(p); }),
             "--rollback re-applies the latest backup; drop --file");
   p.file.clear();
   p.dry_run = true;
-  EXPECT_EQ(plan_error([&] { plan_push(p); }), "--rollback --dry-run is not supported");
+  EXPECT_EQ(test_util::usage_error([&] { plan_push(p); }), "--rollback --dry-run is not supported");
   p.dry_run = false;
   EXPECT_TRUE(plan_push(p).lines.empty());
 }
@@ -222,12 +215,14 @@ TEST_F(FleetPlans, BackupAndPush) {
 TEST_F(FleetPlans, Copy) {
   CopyFlags f;
   f.ssh = ssh();
-  EXPECT_EQ(plan_error([&] { plan_copy(f); }), "copy needs exactly one of --put or --get");
+  EXPECT_EQ(test_util::usage_error([&] { plan_copy(f); }),
+            "copy needs exactly one of --put or --get");
   f.put = "a";
   f.get = "b";
-  EXPECT_EQ(plan_error([&] { plan_copy(f); }), "copy needs exactly one of --put or --get");
+  EXPECT_EQ(test_util::usage_error([&] { plan_copy(f); }),
+            "copy needs exactly one of --put or --get");
   f.get.clear();
-  EXPECT_EQ(plan_error([&] { plan_copy(f); }),
+  EXPECT_EQ(test_util::usage_error([&] { plan_copy(f); }),
             "copy needs --to (remote path for --put, local dir for --get)");
   f.to = "/tmp/";
   f.no_checksum = true;
