@@ -50,6 +50,11 @@ int merge_scan(const std::vector<ResultsFile>& files, const MergeFlags& f) {
   std::vector<scan::ScanRun> runs;
   for (const auto& file : files) runs.push_back(scan::scan_run_from_json(file.data, file.path));
   scan::ScanMerge merged = scan::merge_scan_runs(runs);
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (runs[i].interrupted)
+      warn("merge",
+           fmt::format("{} (shard {}/{}) was interrupted: it holds {} of its pairs", files[i].path,
+                       files[i].shard.index, files[i].shard.count, runs[i].results.size()));
   if (merged.duplicates > 0) {
     std::string examples;
     for (const auto& e : merged.duplicate_examples) examples += (examples.empty() ? "" : "; ") + e;

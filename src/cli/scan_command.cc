@@ -1,6 +1,8 @@
 // netres scan: flags -> ScanOptions and targets -> ConnectScanner -> nmap-style table or NDJSON.
 #include <fmt/format.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -19,9 +21,19 @@
 namespace netres::cli {
 namespace {
 
+// With --results, Ctrl-C (or SIGTERM) stops claiming new pairs so the file holds what was done;
+// a second one kills.
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_scan_interrupt(int) {
+  g_interrupted.store(true);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
 int run_scan(const scan::ScanFlags& f) {
   scan::ScanPlan plan =
       scan::plan_for(f, scan::socket_budget(), std::thread::hardware_concurrency());
+  if (!f.results.empty()) plan.options.stop = &g_interrupted;
   const scan::ScanOptions& options = plan.options;
   if (plan.concurrency_capped)
     warn("scan", fmt::format("--concurrency {} exceeds the open file limit; using {}",
@@ -42,7 +54,7 @@ int run_scan(const scan::ScanFlags& f) {
     if (f.results.empty()) return;
     kept.hosts = space.host_count();
     kept.ports = space.ports().size();
-    kept.pairs = counts.pairs_total;
+    kept.pairs = counts.pairs_done;
     kept.attempts = counts.attempts;
     kept.elapsed = counts.elapsed;
     kept.timeout = counts.timeout;
@@ -77,9 +89,18 @@ int run_scan(const scan::ScanFlags& f) {
       std::fwrite(json_line.data(), 1, json_line.size(), stdout);
     }
   };
+  if (options.stop) {
+    std::signal(SIGINT, on_scan_interrupt);
+    std::signal(SIGTERM, on_scan_interrupt);
+  }
   auto counts = scan::ConnectScanner(space, options).run(on_result, [&](const scan::ScanCounts& c) {
     progress.update("scan: " + scan::progress_text(c));
   });
+  if (options.stop) {
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+  }
+  kept.interrupted = g_interrupted.load();
   progress.clear();
   if (!f.json) scan::print_table(stdout, space, report, f.open_only, f.banner);
   std::fflush(stdout);
@@ -89,6 +110,11 @@ int run_scan(const scan::ScanFlags& f) {
   write_results(counts);
   uint64_t unreachable = report.unreachable_hosts();
   if (unreachable > 0) warn("scan", scan::unreachable_text(unreachable));
+  if (kept.interrupted) {
+    warn("scan", fmt::format("interrupted: {} of {} pairs scanned, written to {}",
+                             counts.pairs_done, counts.pairs_total, f.results));
+    return kExitFailed;
+  }
   return build.unresolved.empty() && unreachable == 0 ? kExitOk : kExitFailed;
 }
 

@@ -3,6 +3,7 @@
 // silent ports, an optional rate cap and banner grabbing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -29,6 +30,9 @@ struct ScanOptions {
   uint64_t seed = 0;
   Shard shard;
   unsigned threads = 1;  // event loops, each on its own thread with its share of the window
+  // When it turns true (Ctrl-C), no new pairs are claimed: attempts in flight and the pairs
+  // already claimed (at most 64 per thread) finish, and run() returns what was scanned.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ScanCounts {

@@ -99,6 +99,7 @@ nlohmann::json scan_data_json(const ScanRun& run) {
           {"banner", run.banner},
           {"open_only", run.open_only},
           {"unresolved", run.unresolved},
+          {"interrupted", run.interrupted},
           {"results", std::move(hosts)}};
 }
 
@@ -119,6 +120,7 @@ ScanRun scan_run_from_json(const nlohmann::json& data, const std::string& path) 
     run.banner = data.at("banner").get<bool>();
     run.open_only = data.at("open_only").get<bool>();
     run.unresolved = data.at("unresolved").get<std::vector<std::string>>();
+    run.interrupted = data.value("interrupted", false);
     for (const auto& host : data.at("results")) {
       auto address = parse_ip(host.at("address").get<std::string>());
       if (!address) throw bad(fmt::format("'{}' is not an address", host.at("address").dump()));
@@ -190,6 +192,7 @@ ScanMerge merge_scan_runs(const std::vector<ScanRun>& runs) {
     out.seed = run.seed;
     out.banner = out.banner || run.banner;
     out.open_only = out.open_only || run.open_only;
+    out.interrupted = out.interrupted || run.interrupted;
     for (const auto& [address, name] : run.names) out.names.emplace(address, name);
     for (const auto& u : run.unresolved)
       if (std::find(out.unresolved.begin(), out.unresolved.end(), u) == out.unresolved.end())

@@ -41,6 +41,7 @@ struct ScanRun {
   bool banner = false;
   bool open_only = false;
   std::vector<std::string> unresolved;  // "name: why" for hostnames that gave no address
+  bool interrupted = false;             // stopped by Ctrl-C: `results` is a part of the pairs
 };
 
 // The "data" of the results file. Results are grouped per address, each port one compact row

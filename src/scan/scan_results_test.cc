@@ -44,6 +44,7 @@ TEST(ScanResults, DataRoundTrips) {
   run.names[*parse_ip("10.0.0.2")] = "gw.example";
   run.unresolved = {"cannot resolve 'x.example': NXDOMAIN"};
   run.seed = 42;
+  run.interrupted = true;
   ScanRun back = scan_run_from_json(scan_data_json(run), "f");
   ASSERT_EQ(back.results.size(), 3u);
   // Grouped by address in the file: 10.0.0.1, 10.0.0.2, fd00::1.
@@ -57,6 +58,7 @@ TEST(ScanResults, DataRoundTrips) {
   EXPECT_EQ(back.names.at(*parse_ip("10.0.0.2")), "gw.example");
   EXPECT_EQ(back.unresolved, run.unresolved);
   EXPECT_EQ(back.seed, 42u);
+  EXPECT_TRUE(back.interrupted);
   EXPECT_EQ(back.elapsed, run.elapsed);
 }
 

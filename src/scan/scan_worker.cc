@@ -56,6 +56,13 @@ asio::ip::tcp socket_protocol(Family f) {
 }
 
 bool Worker::next_work(Work* w) {
+  if (shared_.stopping()) {
+    // Pairs not started (claimed ones, retries of silent ones) get no result: not scanned.
+    retries_.clear();
+    claim_begin_ = claim_end_;
+    exhausted_ = true;
+    return false;
+  }
   if (!retries_.empty()) {
     *w = retries_.front();
     retries_.pop_front();

@@ -36,8 +36,11 @@ struct SharedState {
         share(o.shard.share_of(s.pair_count())),
         sink(r) {}
 
+  // Ctrl-C: start nothing more (see ScanOptions::stop).
+  bool stopping() const { return options.stop && options.stop->load(std::memory_order_relaxed); }
   // Claims up to kClaimBatch consecutive shard positions; returns [begin, end).
   std::pair<uint64_t, uint64_t> claim() {
+    if (stopping()) return {share, share};
     uint64_t begin = next.fetch_add(kClaimBatch, std::memory_order_relaxed);
     if (begin >= share) return {share, share};
     return {begin, std::min(share, begin + kClaimBatch)};

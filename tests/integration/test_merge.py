@@ -9,9 +9,11 @@ missing shards). Traffic goes only to loopback and that namespace (checked with 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -117,6 +119,30 @@ class ScanShards(unittest.TestCase):
         self.assertEqual(merged.stdout, one.stdout)
         self.assertIn("SSH-2.0-merge-test", merged.stdout)
         self.assertNotIn("closed", merged.stdout.split("PORT", 1)[1])
+
+    def test_ctrl_c_writes_what_was_scanned(self):
+        path = os.path.join(self.tmp, "scan-interrupted.json")
+        p = subprocess.Popen([harness.NETRES, "scan", TARGET_V4, "-p", PORTS, "--rate", "20/s",
+                              "--shard", f"1/{N}", "--results", path],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(1.0)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=20)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertEqual(p.returncode, 1, err)
+        self.assertIn("interrupted", err)
+        with open(path) as f:
+            data = json.load(f)["data"]
+        self.assertTrue(data["interrupted"])
+        scanned = sum(len(h["ports"]) for h in data["results"])
+        self.assertTrue(0 < scanned < data["ports"] // N, data)
+        merged = netres("merge", "--allow-partial", path)
+        self.assertEqual(merged.returncode, 0, merged.stderr)
+        self.assertIn("was interrupted", merged.stderr)
 
     def test_refusals(self):
         files = shard_files(self.tmp, "scan-refuse")
