@@ -12,10 +12,13 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/output.h"
+#include "common/results_file.h"
+#include "common/shard.h"
 #include "common/terminal.h"
 #include "load/load_engine.h"
 #include "load/load_export.h"
 #include "load/load_report.h"
+#include "load/load_results.h"
 #include "load/load_setup.h"
 
 namespace netres::cli {
@@ -51,7 +54,10 @@ int run_load(const load::LoadFlags& f) {
   }
   if (load::is_locust_run(f)) return run_locust_worker(f);
   load::LoadPlan plan = load::plan_for(f, std::thread::hardware_concurrency());
-  const load::RunDescription& run = plan.run;
+  // plan.run describes the whole job; this run's reports describe its share (--shard).
+  const load::RunDescription run = load::describe_share(plan.run, plan.options);
+  const Shard shard = plan.options.shard;
+  for (const auto& line : load::share_warnings(plan.run, run, shard)) warn("load", line);
   plan.options.stop_requested = &g_interrupted;
   std::signal(SIGINT, on_interrupt);
   load::LoadEngine engine(std::move(plan.options));
@@ -65,19 +71,14 @@ int run_load(const load::LoadFlags& f) {
   std::signal(SIGINT, SIG_DFL);
   if (result.interrupted) warn("load", "interrupted: results cover the time until Ctrl-C");
 
-  auto verdicts = load::judge(plan.thresholds, result);
-  nlohmann::json results = load::to_json(run, result, verdicts);
-  if (f.json) {
-    NdjsonWriter(stdout).write(results);
-  } else {
-    load::print_tables(stdout, result, run.rate > 0);
-    load::print_verdicts(stdout, verdicts);
-  }
-  std::fflush(stdout);
-  // After the results are out, so a file that cannot be written loses nothing (exit 3).
-  if (!f.csv.empty()) load::write_csv_files(f.csv, run, result);
-  if (!f.html.empty()) load::write_html_report(f.html, results);
-  return load::run_failed(plan.thresholds, verdicts, result) ? kExitFailed : kExitOk;
+  auto write_results = [&] {
+    if (f.results.empty()) return;
+    load::RunDescription whole = plan.run;
+    whole.threads = run.threads;  // the merge adds the shards' threads
+    write_results_file(f.results, ResultsFile{load::kLoadVerb, shard, plan.job,
+                                              load::results_data(whole, result), ""});
+  };
+  return load::report_load({f.json, f.csv, f.html}, run, result, plan.thresholds, write_results);
 }
 
 }  // namespace
@@ -127,6 +128,13 @@ void add_load_command(CLI::App& app, Action& action) {
                   "Write PREFIX_stats.csv, PREFIX_stats_history.csv, PREFIX_failures.csv "
                   "(locust's columns)");
   sub->add_option("--html", flags->html, "Write a self-contained HTML report with charts");
+  sub->add_option("--shard", flags->shard,
+                  "Run share K of N of the job (K/N): connections, rate, users of each class");
+  sub->add_option("--start-at", flags->start_at,
+                  "Start at this wall-clock time (RFC 3339 or Unix seconds), so shards begin "
+                  "together");
+  sub->add_option("--results", flags->results,
+                  "Write the exact results (histograms) to FILE for netres merge");
   sub->add_option("--fail-if", flags->fail_if,
                   "Exit 1 if a condition holds: p50/p90/p95/p99/p99.9/avg/max>DURATION, "
                   "rps<N, fail_ratio>X (repeatable)");

@@ -16,6 +16,9 @@
 #include "common/error.h"
 #include "common/results_file.h"
 #include "common/terminal.h"
+#include "load/load_export.h"
+#include "load/load_results.h"
+#include "load/threshold.h"
 #include "resolve/resolve_output.h"
 #include "resolve/resolve_results.h"
 #include "scan/scan_results.h"
@@ -123,12 +126,19 @@ int merge_ssh(const std::vector<ResultsFile>& files, const MergeFlags& f) {
   return ssh::print_merged_run(stdout, stderr, results, f.json);
 }
 
+int merge_load(const std::vector<ResultsFile>& files, const MergeFlags& f) {
+  load::LoadRun merged = load::merge_load_results(files);
+  std::vector<load::Threshold> thresholds;
+  for (const auto& t : merged.fail_if) thresholds.push_back(load::parse_threshold(t));
+  return load::report_load({f.json, f.csv, f.html}, merged.run, merged.result, thresholds, [&] {
+    write_merged(files, f, load::results_data(merged.run, merged.result));
+  });
+}
+
 const std::map<std::string, Merger>& mergers() {
   static const std::map<std::string, Merger> table = {
-      {"scan", merge_scan},
-      {"bandwidth", merge_bandwidth},
-      {"resolve", merge_resolve},
-      {"ssh", merge_ssh},
+      {"scan", merge_scan}, {"bandwidth", merge_bandwidth}, {"resolve", merge_resolve},
+      {"ssh", merge_ssh},   {load::kLoadVerb, merge_load},
   };
   return table;
 }

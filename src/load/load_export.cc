@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/output.h"
 #include "load/report_html.h"
 
 namespace netres::load {
@@ -66,6 +67,24 @@ void write_html_report(const std::string& path, const nlohmann::json& results) {
   page += embeddable_json(results);
   page += kReportPage.substr(placeholder + 2);
   write_export_file("--html", path, page);
+}
+
+int report_load(const LoadOutputs& out, const RunDescription& run, const LoadResult& result,
+                const std::vector<Threshold>& thresholds,
+                const std::function<void()>& write_results) {
+  auto verdicts = judge(thresholds, result);
+  nlohmann::json results = to_json(run, result, verdicts);
+  if (out.json) {
+    NdjsonWriter(stdout).write(results);
+  } else {
+    print_tables(stdout, result, run.rate > 0);
+    print_verdicts(stdout, verdicts);
+  }
+  std::fflush(stdout);
+  if (write_results) write_results();
+  if (!out.csv.empty()) write_csv_files(out.csv, run, result);
+  if (!out.html.empty()) write_html_report(out.html, results);
+  return run_failed(thresholds, verdicts, result) ? kExitFailed : kExitOk;
 }
 
 }  // namespace netres::load

@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -11,7 +14,9 @@
 #include "common/duration.h"
 #include "common/error.h"
 #include "common/option_check.h"
+#include "common/shard.h"
 #include "common/size.h"
+#include "load/load_results.h"
 #include "load/locust_locustfile.h"
 #include "load/scenario_runtime.h"
 #include "load/virtual_user.h"
@@ -135,6 +140,10 @@ void set_common_options(const LoadFlags& f, unsigned hardware_threads, LoadOptio
   require_above_zero(o.connect_timeout, "--connect-timeout");
   o.drain = std::min<Nanos>(o.timeout, std::chrono::seconds(2));
   o.insecure = f.insecure;
+  if (!f.shard.empty()) o.shard = parse_shard(f.shard, "--shard");
+  if (!f.start_at.empty())
+    o.start_at = parse_start_at(f.start_at, std::chrono::system_clock::now());
+  o.keep_seconds = !f.results.empty();
 }
 
 std::vector<Threshold> parse_thresholds(const std::vector<std::string>& texts) {
@@ -169,6 +178,7 @@ LoadPlan quick_plan(const LoadFlags& f, unsigned hardware_threads) {
   plan.run = {
       f.url,  f.method,  o.connections, std::min(o.threads, o.connections), to_seconds(o.duration),
       o.rate, o.pipeline};
+  plan.job = quick_job(o, f.url, f.fail_if);
   return plan;
 }
 
@@ -176,7 +186,8 @@ LoadPlan scenario_plan(const LoadFlags& f, unsigned hardware_threads) {
   if (!f.quick_given.empty())
     throw UsageError(
         fmt::format("{} is for quick mode (a URL), not with a scenario", f.quick_given.front()));
-  Scenario s = load_scenario_file(f.url);
+  const std::string bytes = read_scenario_bytes(f.url);
+  Scenario s = parse_scenario(bytes, f.url);
   auto given = [&](std::string_view flag) {
     return std::find(f.scenario_given.begin(), f.scenario_given.end(), flag) !=
            f.scenario_given.end();
@@ -197,6 +208,7 @@ LoadPlan scenario_plan(const LoadFlags& f, unsigned hardware_threads) {
   set_common_options(f, hardware_threads, o);
   o.duration = s.effective_run_time();
   plan.run = describe_scenario_run(s, o, f.url);
+  plan.job = scenario_job(s, bytes, o, f.fail_if);
   o.scenario = std::make_shared<const Scenario>(std::move(s));
   return plan;
 }
@@ -227,6 +239,10 @@ Scenario locust_scenario(const LoadFlags& f) {
   if (!f.quick_given.empty())
     throw UsageError(
         fmt::format("{} is for quick mode (a URL), not with {}", f.quick_given.front(), flag));
+  if (!f.shard.empty() || !f.start_at.empty() || !f.results.empty())
+    throw UsageError(fmt::format(
+        "--shard, --start-at and --results are for static shards (netres merge), not with {}",
+        flag));
   if (!f.fail_if.empty() || !f.csv.empty() || !f.html.empty())
     throw UsageError(
         fmt::format("--fail-if, --csv and --html are the master's, not with {}", flag));
@@ -258,6 +274,150 @@ LocustWorkerOptions locust_worker_plan(const LoadFlags& f, unsigned hardware_thr
 
 std::string locustfile_for(const LoadFlags& f) {
   return locustfile_text(locust_scenario(f), f.url);
+}
+
+namespace {
+
+// "2026-12-06T09:00:00.250+01:00" -> the time; nullopt when it is not RFC 3339.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::string& t) {
+  if (t.size() < 20) return std::nullopt;
+  for (size_t i = 0; i < 19; ++i) {
+    const bool digit = std::isdigit(static_cast<unsigned char>(t[i]));
+    if (i == 4 || i == 7 ? t[i] != '-' : i == 13 || i == 16 ? t[i] != ':' : i != 10 && !digit)
+      return std::nullopt;
+  }
+  int year, month, day, hour, minute, second;
+  char sep;
+  int used = 0;
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &month, &day, &sep, &hour,
+                  &minute, &second, &used) != 7 ||
+      used != 19 || (sep != 'T' && sep != 't' && sep != ' '))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  size_t i = 19;
+  std::chrono::nanoseconds fraction{0};
+  if (i < t.size() && t[i] == '.') {
+    int64_t scale = 100'000'000;
+    size_t digits = 0;
+    for (++i; i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])); ++i, ++digits)
+      if (scale > 0) {
+        fraction += std::chrono::nanoseconds((t[i] - '0') * scale);
+        scale /= 10;
+      }
+    if (digits == 0) return std::nullopt;
+  }
+  int offset_min = 0;
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+    ++i;
+  } else if (i + 6 == t.size() && (t[i] == '+' || t[i] == '-') && t[i + 3] == ':' &&
+             std::isdigit(static_cast<unsigned char>(t[i + 1])) &&
+             std::isdigit(static_cast<unsigned char>(t[i + 2])) &&
+             std::isdigit(static_cast<unsigned char>(t[i + 4])) &&
+             std::isdigit(static_cast<unsigned char>(t[i + 5]))) {
+    int oh = (t[i + 1] - '0') * 10 + (t[i + 2] - '0'),
+        om = (t[i + 4] - '0') * 10 + (t[i + 5] - '0');
+    if (oh > 23 || om > 59) return std::nullopt;
+    offset_min = (t[i] == '+' ? 1 : -1) * (oh * 60 + om);
+    i += 6;
+  } else {
+    return std::nullopt;  // RFC 3339 requires the offset
+  }
+  if (i != t.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const time_t secs = timegm(&tm);
+  if (tm.tm_mday != day) return std::nullopt;  // 31 February rolled over
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(secs - offset_min * 60) + fraction));
+}
+
+// "1796547600" or "1796547600.25": Unix seconds.
+std::optional<std::chrono::system_clock::time_point> parse_unix_seconds(const std::string& t) {
+  if (t.empty() || t.size() > 30) return std::nullopt;
+  size_t dot = t.find('.');
+  std::string whole = t.substr(0, dot);
+  std::string frac = dot == std::string::npos ? "" : t.substr(dot + 1);
+  auto digits = [](const std::string& d) {
+    return !d.empty() &&
+           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!digits(whole) || (dot != std::string::npos && !digits(frac)) || whole.size() > 12)
+    return std::nullopt;
+  std::chrono::nanoseconds ns = std::chrono::seconds(std::stoll(whole));
+  int64_t scale = 100'000'000;
+  for (char c : frac) {
+    ns += std::chrono::nanoseconds((c - '0') * scale);
+    scale /= 10;
+  }
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(ns));
+}
+
+}  // namespace
+
+std::chrono::system_clock::time_point parse_start_at(const std::string& text,
+                                                     std::chrono::system_clock::time_point now) {
+  auto at = parse_unix_seconds(text);
+  if (!at) at = parse_rfc3339(text);
+  if (!at)
+    throw UsageError(fmt::format(
+        "--start-at: '{}' is not a time (RFC 3339 as 2026-12-06T09:00:00Z, or Unix seconds)",
+        text));
+  if (*at + kStartAtPast < now)
+    throw UsageError(fmt::format(
+        "--start-at: {} is {:.0f} s in the past (give every shard one time still ahead)", text,
+        std::chrono::duration<double>(now - *at).count()));
+  if (*at > now + kStartAtAhead)
+    throw UsageError(fmt::format("--start-at: {} is more than 24 hours ahead", text));
+  return *at;
+}
+
+RunDescription describe_share(const RunDescription& whole, const LoadOptions& o) {
+  RunDescription share = whole;
+  const unsigned n = shard_share(o);
+  share.connections = n;
+  share.threads = std::min(o.threads, std::max(1u, n));
+  if (o.scenario) {
+    share.users = n;
+    const unsigned peak = std::max(1u, o.connections);
+    auto classes = assign_user_classes(*o.scenario, peak);
+    auto mine = shard_users(classes, o.scenario->classes.size(), o.shard);
+    for (auto& c : share.user_classes) c.users = 0;
+    for (size_t i = 0; i < mine.size(); ++i)
+      if (mine[i]) ++share.user_classes[classes[i]].users;
+  } else if (whole.rate > 0) {
+    share.rate = whole.rate * n / std::max(1u, o.connections);
+  }
+  return share;
+}
+
+std::vector<std::string> share_warnings(const RunDescription& whole, const RunDescription& share,
+                                        const Shard& shard) {
+  std::vector<std::string> out;
+  const std::string which = fmt::format("shard {}/{}", shard.index, shard.count);
+  if (share.connections == 0) {
+    out.push_back(
+        whole.mode == "scenario"
+            ? fmt::format("{} runs none of the scenario's {} users (they are other shards'): "
+                          "nothing to send",
+                          which, whole.users)
+            : fmt::format("{} runs none of the {} connections (they are other shards'): "
+                          "nothing to send",
+                          which, whole.connections));
+    return out;
+  }
+  for (size_t i = 0; i < share.user_classes.size() && i < whole.user_classes.size(); ++i)
+    if (share.user_classes[i].users == 0 && whole.user_classes[i].users > 0)
+      out.push_back(fmt::format("{} runs no users of class {} (its {} users are other shards')",
+                                which, share.user_classes[i].name, whole.user_classes[i].users));
+  return out;
 }
 
 }  // namespace netres::load

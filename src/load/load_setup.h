@@ -3,7 +3,9 @@
 // and each user class's share of the peak users, the same shares the engine assigns).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -76,6 +78,9 @@ struct LoadFlags {
   std::string csv;   // PREFIX for locust-style CSV files
   std::string html;  // FILE for the HTML report
   std::vector<std::string> fail_if;
+  std::string shard;     // K/N: this run's share of a job
+  std::string start_at;  // wall-clock start, so the shards begin together
+  std::string results;   // FILE for the results file `netres merge` reads
   // Scenario mode.
   unsigned users = 0;
   std::string spawn_rate;
@@ -95,6 +100,7 @@ struct LoadPlan {
   LoadOptions options;
   RunDescription run;
   std::vector<Threshold> thresholds;  // --fail-if
+  nlohmann::json job;  // what every shard of this job shares (load_results.h), for --results
 };
 
 // Quick mode for a URL, scenario mode for a scenario file (is_scenario_argument): a flag of the
@@ -113,5 +119,26 @@ bool is_locust_run(const LoadFlags& f);
 LocustWorkerOptions locust_worker_plan(const LoadFlags& f, unsigned hardware_threads);
 // The text of --emit-locustfile for the scenario (same checks).
 std::string locustfile_for(const LoadFlags& f);
+
+// --start-at TIME: RFC 3339 (2026-12-06T09:00:00Z, fractions and +HH:MM offsets allowed) or
+// Unix seconds (1796547600, fractions allowed), as a wall-clock time for the shards of a job to
+// start together. Refused (UsageError) when unreadable, more than kStartAtPast before `now`
+// (a shard started late would run out of step) or more than kStartAtAhead after it.
+inline constexpr auto kStartAtPast = std::chrono::seconds(5);
+inline constexpr auto kStartAtAhead = std::chrono::hours(24);
+std::chrono::system_clock::time_point parse_start_at(const std::string& text,
+                                                     std::chrono::system_clock::time_point now);
+
+// What shard o.shard runs of the job `whole` describes, as its own reports say it: its
+// connections and its part of the rate (rate x its connections / the job's: the shards' rates
+// sum to the job's), or its users of each class (shard_users). `o` as for the engine: the whole
+// job's connections (peak users) and, in a scenario, o.scenario set.
+RunDescription describe_share(const RunDescription& whole, const LoadOptions& o);
+
+// One line per thing the shard leaves to others ("shard 1/4 runs none of the scenario's 1
+// users: nothing to send", "shard 2/3 runs no users of class idler (its 1 user is another
+// shard's)"), for stderr. Empty for a shard with some of everything, or an unsharded run.
+std::vector<std::string> share_warnings(const RunDescription& whole, const RunDescription& share,
+                                        const Shard& shard);
 
 }  // namespace netres::load

@@ -309,3 +309,106 @@ TEST(LoadPlan, ScenarioMode) {
 
 }  // namespace
 }  // namespace netres::load
+
+namespace netres::load {
+namespace {
+
+using std::chrono::system_clock;
+
+system_clock::time_point unix_s(int64_t s) {
+  return system_clock::time_point(std::chrono::seconds(s));
+}
+
+TEST(StartAt, Rfc3339AndUnixSeconds) {
+  const auto now = unix_s(1796547590);  // 2026-12-06T08:59:50Z
+  EXPECT_EQ(parse_start_at("2026-12-06T09:00:00Z", now), unix_s(1796547600));
+  EXPECT_EQ(parse_start_at("2026-12-06t09:00:00z", now), unix_s(1796547600));
+  EXPECT_EQ(parse_start_at("2026-12-06T10:00:00+01:00", now), unix_s(1796547600));
+  EXPECT_EQ(parse_start_at("2026-12-06T08:30:00-00:30", now), unix_s(1796547600));
+  EXPECT_EQ(parse_start_at("2026-12-06T09:00:00.250Z", now),
+            unix_s(1796547600) + std::chrono::milliseconds(250));
+  EXPECT_EQ(parse_start_at("1796547600", now), unix_s(1796547600));
+  EXPECT_EQ(parse_start_at("1796547600.5", now),
+            unix_s(1796547600) + std::chrono::milliseconds(500));
+  // A few seconds late is allowed (shards started by hand); more is refused, as is far ahead.
+  EXPECT_EQ(parse_start_at("1796547587", now), unix_s(1796547587));
+}
+
+TEST(StartAt, Refused) {
+  const auto now = unix_s(1796547590);
+  for (const char* bad :
+       {"", "soon", "2026-12-06T09:00:00", "2026-12-06 09:00", "2026-02-31T09:00:00Z",
+        "2026-12-06T25:00:00Z", "+1796547600", "1796547600.", "-5", "2026-12-06T09:00:00+1:00",
+        "2026-12-06T09:00:00Zjunk", "１７９６５４７６００"})
+    EXPECT_NE(usage_error([&] { parse_start_at(bad, now); }).find("--start-at: "),
+              std::string::npos)
+        << bad;
+  EXPECT_EQ(usage_error([&] { parse_start_at("1796547580", now); }),
+            "--start-at: 1796547580 is 10 s in the past (give every shard one time still ahead)");
+  EXPECT_EQ(usage_error([&] { parse_start_at("2026-12-08T09:00:00Z", now); }),
+            "--start-at: 2026-12-08T09:00:00Z is more than 24 hours ahead");
+}
+
+TEST(Share, QuickModeConnectionsAndRate) {
+  LoadOptions o;
+  o.connections = 10;
+  o.threads = 4;
+  RunDescription whole{"http://127.0.0.1:1/", "GET", 10, 4, 3, 90, 1};
+  double rate = 0;
+  unsigned connections = 0;
+  for (uint64_t k = 1; k <= 3; ++k) {
+    o.shard = {k, 3};
+    RunDescription share = describe_share(whole, o);
+    connections += share.connections;
+    rate += share.rate;
+    EXPECT_TRUE(share_warnings(whole, share, o.shard).empty());
+  }
+  EXPECT_EQ(connections, 10u);
+  EXPECT_DOUBLE_EQ(rate, 90);
+  o.connections = 1;
+  whole.connections = 1;
+  o.shard = {1, 4};
+  RunDescription none = describe_share(whole, o);
+  EXPECT_EQ(none.connections, 0u);
+  EXPECT_EQ(none.rate, 0);
+  EXPECT_EQ(share_warnings(whole, none, o.shard),
+            std::vector<std::string>{"shard 1/4 runs none of the 1 connections (they are other "
+                                     "shards'): nothing to send"});
+}
+
+TEST(Share, ScenarioUsersOfEachClass) {
+  Scenario s = parse_scenario(R"(
+host: http://127.0.0.1:1
+users: 10
+user_classes:
+  - {name: a, weight: 3, tasks: [GET /a]}
+  - {name: b, weight: 1, tasks: [GET /b]}
+)",
+                              "s.yaml");
+  prepare_scenario(s, std::nullopt);
+  LoadOptions o;
+  o.url = *s.host;
+  o.connections = s.peak_users();
+  o.threads = 2;
+  RunDescription whole = describe_scenario_run(s, o, "s.yaml");
+  o.scenario = std::make_shared<const Scenario>(s);
+  std::vector<unsigned> per_class(2, 0);
+  unsigned users = 0;
+  std::vector<std::string> warnings;
+  for (uint64_t k = 1; k <= 3; ++k) {
+    o.shard = {k, 3};
+    RunDescription share = describe_share(whole, o);
+    users += share.users;
+    for (size_t c = 0; c < 2; ++c) per_class[c] += share.user_classes[c].users;
+    for (auto& w : share_warnings(whole, share, o.shard)) warnings.push_back(w);
+  }
+  EXPECT_EQ(users, 10u);
+  EXPECT_EQ(per_class[0], whole.user_classes[0].users);
+  EXPECT_EQ(per_class[1], whole.user_classes[1].users);
+  // b's 2 users: portions 0, 1, 1.
+  EXPECT_EQ(warnings, std::vector<std::string>{
+                          "shard 1/3 runs no users of class b (its 2 users are other shards')"});
+}
+
+}  // namespace
+}  // namespace netres::load

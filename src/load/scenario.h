@@ -130,6 +130,9 @@ constexpr Nanos kMaxRunTime = std::chrono::hours(24 * 365);  // run_time, and th
 Scenario parse_scenario(std::string_view text, const std::string& file);
 // Reads FILE and parses it. Throws UsageError.
 Scenario load_scenario_file(const std::string& path);
+// FILE's bytes (at most kMaxScenarioBytes + 1, so parse_scenario() can refuse a larger file), for
+// parse_scenario() and the results file's digest of them. Throws UsageError.
+std::string read_scenario_bytes(const std::string& path);
 
 // Sets the host (the file's, or the --host override) and builds the wire bytes of the requests
 // without variables. Throws UsageError when there is no host.
