@@ -123,6 +123,28 @@ LoadResult read_result(const Reader& r, const json& data) {
   return out;
 }
 
+RunDescription read_run(const Reader& r, const json& j) {
+  RunDescription run;
+  run.url = r.text(j, "url");
+  run.method = r.text(j, "method");
+  run.connections = r.small(j, "connections");
+  run.threads = r.small(j, "threads");
+  run.duration_s = r.number(j, "duration_s");
+  run.rate = r.number(j, "rate");
+  run.pipeline = r.small(j, "pipeline");
+  run.mode = r.text(j, "mode");
+  if (run.mode != "quick" && run.mode != "scenario") r.fail("\"mode\" is not quick or scenario");
+  run.scenario = r.text(j, "scenario");
+  run.host = r.text(j, "host");
+  run.users = r.small(j, "users");
+  run.spawn_rate = r.number(j, "spawn_rate");
+  for (const json& c : r.list(j, "user_classes"))
+    run.user_classes.push_back({r.text(c, "name"), r.number(c, "weight"), r.small(c, "users")});
+  for (const json& st : r.list(j, "stages"))
+    run.stages.push_back({r.number(st, "end_s"), r.small(st, "users"), r.number(st, "spawn_rate")});
+  return run;
+}
+
 }  // namespace
 
 std::string sha256_hex(std::string_view bytes) {
@@ -191,26 +213,7 @@ nlohmann::json run_description_json(const RunDescription& run) {
 
 RunDescription run_description_from_json(const nlohmann::json& j) {
   static const std::string where = "run";
-  Reader r{where};
-  RunDescription run;
-  run.url = r.text(j, "url");
-  run.method = r.text(j, "method");
-  run.connections = r.small(j, "connections");
-  run.threads = r.small(j, "threads");
-  run.duration_s = r.number(j, "duration_s");
-  run.rate = r.number(j, "rate");
-  run.pipeline = r.small(j, "pipeline");
-  run.mode = r.text(j, "mode");
-  if (run.mode != "quick" && run.mode != "scenario") r.fail("\"mode\" is not quick or scenario");
-  run.scenario = r.text(j, "scenario");
-  run.host = r.text(j, "host");
-  run.users = r.small(j, "users");
-  run.spawn_rate = r.number(j, "spawn_rate");
-  for (const json& c : r.list(j, "user_classes"))
-    run.user_classes.push_back({r.text(c, "name"), r.number(c, "weight"), r.small(c, "users")});
-  for (const json& st : r.list(j, "stages"))
-    run.stages.push_back({r.number(st, "end_s"), r.small(st, "users"), r.number(st, "spawn_rate")});
-  return run;
+  return read_run(Reader{where}, j);
 }
 
 nlohmann::json results_data(const RunDescription& whole, const LoadResult& result) {
@@ -262,12 +265,7 @@ LoadRun merge_load_results(const std::vector<ResultsFile>& files) {
   for (const ResultsFile& f : files) {
     Reader r{f.path};
     const json& data = f.data;
-    RunDescription run;
-    try {
-      run = run_description_from_json(r.field(data, "run"));
-    } catch (const UsageError& e) {
-      r.fail(e.what());
-    }
+    RunDescription run = read_run(r, r.field(data, "run"));
     LoadResult one = read_result(r, data);
     histories.push_back(&r.list(data, "history"));
     if (&f == &files.front()) {
