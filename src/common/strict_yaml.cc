@@ -85,15 +85,19 @@ Nanos StrictYaml::duration(const YAML::Node& n, std::string_view what) const {
   }
 }
 
+void throw_yaml_error(const std::string& file, const YAML::Exception& e) {
+  int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
+  int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
+  throw UsageError(fmt::format("{}:{}:{}: {}", file, line, col, e.msg));
+}
+
 YAML::Node load_yaml_text(std::string_view text, const std::string& file, size_t max_bytes) {
   if (text.size() > max_bytes)
     throw UsageError(fmt::format("{}: file too large (at most {} bytes)", file, max_bytes));
   try {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
-    int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
-    throw UsageError(fmt::format("{}:{}:{}: {}", file, line, col, e.msg));
+    throw_yaml_error(file, e);
   }
 }
 

@@ -46,6 +46,10 @@ class StrictYaml {
   std::string file_;
 };
 
+// A yaml-cpp error (syntax, or a bad conversion while loading) as the UsageError
+// "FILE:LINE:COL: message".
+[[noreturn]] void throw_yaml_error(const std::string& file, const YAML::Exception& e);
+
 // Parses `text` (at most `max_bytes`) into a node, turning yaml-cpp's syntax errors into
 // "FILE:LINE:COL: ..." UsageErrors.
 YAML::Node load_yaml_text(std::string_view text, const std::string& file, size_t max_bytes);

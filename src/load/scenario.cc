@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/strict_yaml.h"
 #include "load/virtual_user.h"
 
 namespace netres::load {
@@ -68,60 +69,15 @@ struct Use {
   YAML::Mark mark;
 };
 
-class Loader {
+class Loader : private StrictYaml {
  public:
-  explicit Loader(const std::string& file) : file_(file) {}
+  explicit Loader(const std::string& file) : StrictYaml(file) {}
 
   Scenario load(const YAML::Node& root);
 
  private:
-  using Fields = std::map<std::string, YAML::Node>;
-
-  [[noreturn]] void fail(const YAML::Mark& m, const std::string& message) const {
-    int line = m.line >= 0 ? m.line + 1 : 1;
-    int col = m.column >= 0 ? m.column + 1 : 1;
-    throw UsageError(fmt::format("{}:{}:{}: {}", file_, line, col, message));
-  }
-  [[noreturn]] void fail(const YAML::Node& n, const std::string& message) const {
-    fail(n.Mark(), message);
-  }
-
-  // The keys of a mapping, each checked against `allowed`; duplicates are errors too.
-  Fields fields(const YAML::Node& n, std::string_view what,
-                std::initializer_list<std::string_view> allowed) const {
-    if (!n.IsMap()) fail(n, fmt::format("{} must be a mapping", what));
-    Fields out;
-    for (const auto& kv : n) {
-      if (!kv.first.IsScalar()) fail(kv.first, fmt::format("{}: keys must be names", what));
-      const std::string& key = kv.first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        fail(kv.first, fmt::format("unknown key '{}' in {} (expected {})", key, what, list));
-      }
-      if (out.count(key)) fail(kv.first, fmt::format("duplicate key '{}' in {}", key, what));
-      out.emplace(key, kv.second);
-    }
-    return out;
-  }
-  static const YAML::Node* find(const Fields& f, const std::string& key) {
-    auto it = f.find(key);
-    return it == f.end() ? nullptr : &it->second;
-  }
-
-  std::string text(const YAML::Node& n, std::string_view what) const {
-    if (!n.IsScalar()) fail(n, fmt::format("{} must be a string", what));
-    return n.Scalar();
-  }
-  double number(const YAML::Node& n, std::string_view what) const {
-    std::string s = text(n, what);
-    char* end = nullptr;
-    double v = s.empty() ? NAN : std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0' || !std::isfinite(v) ||
-        std::isspace(static_cast<unsigned char>(s[0])))
-      fail(n, fmt::format("{} must be a number, got '{}'", what, s));
-    return v;
-  }
+  // fail, fields, find, text, number and duration come from StrictYaml; integer() keeps the
+  // scenario's own wording ("must be at most N").
   double positive(const YAML::Node& n, std::string_view what) const {
     double v = number(n, what);
     if (v <= 0) fail(n, fmt::format("{} must be more than 0", what));
@@ -201,7 +157,6 @@ class Loader {
   Task task(const YAML::Node& n);
   UserClass user_class(const Fields& f, const YAML::Node& at, std::string default_name);
 
-  std::string file_;
   Scenario scenario_;
   std::vector<std::pair<std::string, TextTemplate>> default_headers_;
   std::optional<Nanos> default_timeout_;
@@ -483,7 +438,7 @@ Scenario Loader::load(const YAML::Node& root) {
   if (!root.IsMap())
     fail(root.IsDefined() && !root.IsNull() ? root.Mark() : YAML::Mark(),
          "a scenario is a mapping (host, users, tasks or user_classes, ...)");
-  scenario_.file = file_;
+  scenario_.file = file();
   scenario_.variables = {"user_id"};
   Fields f = fields(root, "the scenario",
                     {"host", "users", "spawn_rate", "run_time", "seed", "defaults", "user_classes",
@@ -664,9 +619,7 @@ Scenario parse_scenario(std::string_view text, const std::string& file) {
   try {
     return Loader(file).load(root);
   } catch (const YAML::Exception& e) {
-    int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
-    int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
-    throw UsageError(fmt::format("{}:{}:{}: {}", file, line, col, e.msg));
+    throw_yaml_error(file, e);
   }
 }
 

@@ -396,9 +396,7 @@ MonitorConfig parse_monitor_config(std::string_view text, const std::string& fil
   try {
     return Loader(file).load(root);
   } catch (const YAML::Exception& e) {
-    int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
-    int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
-    throw UsageError(fmt::format("{}:{}:{}: {}", file, line, col, e.msg));
+    throw_yaml_error(file, e);
   }
 }
 
@@ -407,9 +405,7 @@ MonitorConfig load_monitor_config(const std::string& path) {
   try {
     return Loader(path).load(root);
   } catch (const YAML::Exception& e) {
-    int line = e.mark.line >= 0 ? e.mark.line + 1 : 1;
-    int col = e.mark.column >= 0 ? e.mark.column + 1 : 1;
-    throw UsageError(fmt::format("{}:{}:{}: {}", path, line, col, e.msg));
+    throw_yaml_error(path, e);
   }
 }
 
