@@ -113,10 +113,16 @@ TEST(BandwidthResults, BadDataIsAOneLineUsageError) {
     }
   };
   auto broken = data;
-  broken["rows"][0]["k"][0] = "zz";
+  broken["rows"][0][1] = "zz";
   check(broken, host_job);
   broken = data;
   broken.erase("packets");
+  check(broken, host_job);
+  broken = data;
+  broken["rows"][0][14].push_back(1);  // an odd bins array
+  check(broken, host_job);
+  broken = data;
+  broken["rows"][0].erase(3);
   check(broken, host_job);
   broken = data;
   broken["bin_seconds"] = 10;

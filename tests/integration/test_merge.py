@@ -423,7 +423,7 @@ class Refusals(unittest.TestCase):
             # A results file whose data is damaged: one line naming the file.
             with open(bw) as f:
                 doc = json.load(f)
-            doc["data"]["rows"][0]["k"] = "nonsense"
+            doc["data"]["rows"][0][1] = "nonsense"
             doc["shard"] = "1/1"
             damaged = os.path.join(tmp, "damaged.json")
             with open(damaged, "w") as f:
