@@ -519,31 +519,28 @@ class Live(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_ADDR, NS_ADDR, 30).setup()
-        try:
-            # SAFETY: nothing is sent unless the target is reached through our own veth.
-            cls.host.assert_routed_via_veth(NS_ADDR)
-            # A TCP listener in the namespace that accepts and closes, for a bounded time.
-            cls.host.popen(
-                [sys.executable, "-c",
-                 "import socket,time\n"
-                 "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                 f"s.bind(('{NS_ADDR}', 8080)); s.listen(64); s.settimeout(1)\n"
-                 "end=time.time()+120\n"
-                 "while time.time()<end:\n"
-                 "  try: c,_=s.accept(); c.close()\n"
-                 "  except OSError: pass\n"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                if f"{NS_ADDR}:8080" in cls.host.exec(["ss", "-ltn"]).stdout:
-                    break
-                time.sleep(0.05)
-            # Resolve the neighbour once so ARP does not race the first counted packet.
-            send_udp(1, 9)
-            time.sleep(0.2)
-        except BaseException:
-            cls.host.teardown()
-            raise
+        cls.addClassCleanup(cls.host.teardown)
+        # SAFETY: nothing is sent unless the target is reached through our own veth.
+        cls.host.assert_routed_via_veth(NS_ADDR)
+        # A TCP listener in the namespace that accepts and closes, for a bounded time.
+        cls.host.popen(
+            [sys.executable, "-c",
+             "import socket,time\n"
+             "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+             f"s.bind(('{NS_ADDR}', 8080)); s.listen(64); s.settimeout(1)\n"
+             "end=time.time()+120\n"
+             "while time.time()<end:\n"
+             "  try: c,_=s.accept(); c.close()\n"
+             "  except OSError: pass\n"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if f"{NS_ADDR}:8080" in cls.host.exec(["ss", "-ltn"]).stdout:
+                break
+            time.sleep(0.05)
+        # Resolve the neighbour once so ARP does not race the first counted packet.
+        send_udp(1, 9)
+        time.sleep(0.2)
         cls.dir = tempfile.mkdtemp(prefix="nrcap-live-")
         os.chmod(cls.dir, 0o777)
 
@@ -551,7 +548,6 @@ class Live(unittest.TestCase):
     def tearDownClass(cls):
         subprocess.run(["umount", os.path.join(cls.dir, "full")], capture_output=True)
         shutil.rmtree(cls.dir, ignore_errors=True)
-        cls.host.teardown()
 
     def capture_udp(self, port, count, size, *args, sig=signal.SIGINT):
         """Captures `count` datagrams to `port` with `args`; stops with `sig` once they are out."""

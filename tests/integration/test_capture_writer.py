@@ -100,21 +100,17 @@ class CaptureWriter(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_ADDR, NS_ADDR, 30).setup()
-        try:
-            # SAFETY: nothing is sent unless the target is reached through our own veth.
-            cls.host.assert_routed_via_veth(NS_ADDR)
-            send_udp(1, 9, 32)  # resolve the neighbour before anything is counted
-            time.sleep(0.2)
-        except BaseException:
-            cls.host.teardown()
-            raise
+        cls.addClassCleanup(cls.host.teardown)
+        # SAFETY: nothing is sent unless the target is reached through our own veth.
+        cls.host.assert_routed_via_veth(NS_ADDR)
+        send_udp(1, 9, 32)  # resolve the neighbour before anything is counted
+        time.sleep(0.2)
         cls.dir = tempfile.mkdtemp(prefix="netres-capw-")
 
     @classmethod
     def tearDownClass(cls):
         subprocess.run(["umount", os.path.join(cls.dir, "full")], capture_output=True)
         shutil.rmtree(cls.dir, ignore_errors=True)
-        cls.host.teardown()
 
     def stalled_capture(self, name, port, count, *args):
         """Captures `count` datagrams of 1000 bytes into a FIFO read only after SIGINT."""

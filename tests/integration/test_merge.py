@@ -53,26 +53,21 @@ class ScanShards(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="netres-merge-scan-")
         cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_V4, TARGET_V4, 30)
         cls.host.setup()
-        try:
-            cls.host.assert_routed_via_veth(TARGET_V4)
-            cls.host.drop_ports(min(DROPPED), max(DROPPED))
-            cls.host.reject_ports(min(REJECTED), max(REJECTED))
-            listeners = cls.host.popen(
-                [sys.executable, os.path.join(harness.FIXTURES, "tcp_listeners.py"),
-                 "--ports", ",".join(map(str, sorted(OPEN))), "--banner", "SSH-2.0-merge-test",
-                 "--banner-ports", "22", "--max-seconds", "120"],
-                stdout=subprocess.PIPE, text=True)
-            line = listeners.stdout.readline().strip()
-            if line != "ready":
-                raise RuntimeError(f"listeners did not start: {line!r}")
-        except Exception:
-            cls.host.teardown()
-            raise
+        cls.addClassCleanup(cls.host.teardown)
+        cls.host.assert_routed_via_veth(TARGET_V4)
+        cls.host.drop_ports(min(DROPPED), max(DROPPED))
+        cls.host.reject_ports(min(REJECTED), max(REJECTED))
+        listeners = cls.host.popen(
+            [sys.executable, os.path.join(harness.FIXTURES, "tcp_listeners.py"),
+             "--ports", ",".join(map(str, sorted(OPEN))), "--banner", "SSH-2.0-merge-test",
+             "--banner-ports", "22", "--max-seconds", "120"],
+            stdout=subprocess.PIPE, text=True)
+        line = listeners.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"listeners did not start: {line!r}")
 
     @classmethod
     def tearDownClass(cls):
-        if cls.host:
-            cls.host.teardown()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def scan(self, *extra, ports=PORTS):

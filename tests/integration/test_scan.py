@@ -48,43 +48,35 @@ class Scan(unittest.TestCase):
     def setUpClass(cls):
         cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_V4, TARGET_V4, 30, HOST_V6, TARGET_V6)
         cls.host.setup()
-        try:
-            for target in (TARGET_V4, TARGET_V6):
-                cls.host.assert_routed_via_veth(target)
-            cls.host.drop_ports(min(DROPPED), max(DROPPED))
-            cls.host.reject_ports(min(REJECTED), max(REJECTED))
-            listeners = cls.host.popen(
-                [sys.executable, os.path.join(harness.FIXTURES, "tcp_listeners.py"),
-                 "--ports", ",".join(map(str, sorted(OPEN))), "--banner", BANNER,
-                 "--banner-ports", "22", "--max-seconds", "240"],
-                stdout=subprocess.PIPE, text=True)
-            line = listeners.stdout.readline().strip()
-            if line != "ready":
-                raise RuntimeError(f"listeners did not start: {line!r}")
-            # Web servers for the banner probe: one on a web port (probed at once), one on a
-            # port netres does not know as a web port (probed when it stays silent).
-            for port in HTTP_PORTS:
-                cls.host.popen([sys.executable, "-m", "http.server", "--bind", "::", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=tempfile.gettempdir())
-            deadline = time.monotonic() + 10
-            for port in HTTP_PORTS:
-                while True:
-                    try:
-                        socket.create_connection((TARGET_V4, port), timeout=1).close()
-                        break
-                    except OSError:
-                        if time.monotonic() > deadline:
-                            raise RuntimeError(f"http.server on {port} did not start")
-                        time.sleep(0.1)
-        except Exception:
-            cls.host.teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        if cls.host:
-            cls.host.teardown()
+        cls.addClassCleanup(cls.host.teardown)
+        for target in (TARGET_V4, TARGET_V6):
+            cls.host.assert_routed_via_veth(target)
+        cls.host.drop_ports(min(DROPPED), max(DROPPED))
+        cls.host.reject_ports(min(REJECTED), max(REJECTED))
+        listeners = cls.host.popen(
+            [sys.executable, os.path.join(harness.FIXTURES, "tcp_listeners.py"),
+             "--ports", ",".join(map(str, sorted(OPEN))), "--banner", BANNER,
+             "--banner-ports", "22", "--max-seconds", "240"],
+            stdout=subprocess.PIPE, text=True)
+        line = listeners.stdout.readline().strip()
+        if line != "ready":
+            raise RuntimeError(f"listeners did not start: {line!r}")
+        # Web servers for the banner probe: one on a web port (probed at once), one on a
+        # port netres does not know as a web port (probed when it stays silent).
+        for port in HTTP_PORTS:
+            cls.host.popen([sys.executable, "-m", "http.server", "--bind", "::", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           cwd=tempfile.gettempdir())
+        deadline = time.monotonic() + 10
+        for port in HTTP_PORTS:
+            while True:
+                try:
+                    socket.create_connection((TARGET_V4, port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"http.server on {port} did not start")
+                    time.sleep(0.1)
 
     def netres(self, *args, timeout=60):
         return netres("scan", *args, timeout=timeout)

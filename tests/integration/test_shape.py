@@ -88,15 +88,8 @@ class ShapeTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.host = NamespaceHost(NS, HOST_IF, NS_IF, HOST_ADDR, NS_ADDR, 30).setup()
-        try:
-            cls.host.assert_routed_via_veth(NS_ADDR)
-        except BaseException:
-            cls.host.teardown()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.host.teardown()
+        cls.addClassCleanup(cls.host.teardown)
+        cls.host.assert_routed_via_veth(NS_ADDR)
 
     def tearDown(self):
         subprocess.run(["tc", "qdisc", "del", "dev", HOST_IF, "root"], capture_output=True,
