@@ -37,6 +37,16 @@ StrictYaml::Fields StrictYaml::fields(const YAML::Node& n, std::string_view what
   return out;
 }
 
+std::optional<uint64_t> StrictYaml::whole_number(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
 std::string StrictYaml::text(const YAML::Node& n, std::string_view what) const {
   if (!n.IsScalar()) fail(n, fmt::format("{} must be a string", what));
   return n.Scalar();
@@ -55,18 +65,10 @@ double StrictYaml::number(const YAML::Node& n, std::string_view what) const {
 uint64_t StrictYaml::integer(const YAML::Node& n, std::string_view what, uint64_t min,
                              uint64_t max) const {
   std::string s = text(n, what);
-  uint64_t v = 0;
-  bool ok = !s.empty() && s.size() <= 20;
-  for (char c : s) {
-    if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) {
-      ok = false;
-      break;
-    }
-    v = v * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (!ok || v < min || v > max)
+  std::optional<uint64_t> v = whole_number(s);
+  if (!v || *v < min || *v > max)
     fail(n, fmt::format("{} must be a whole number from {} to {}, got '{}'", what, min, max, s));
-  return v;
+  return *v;
 }
 
 bool StrictYaml::boolean(const YAML::Node& n, std::string_view what) const {

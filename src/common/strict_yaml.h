@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,9 @@ class StrictYaml {
     auto it = f.find(key);
     return it == f.end() ? nullptr : &it->second;
   }
+
+  // Digits only, at most UINT64_MAX; nullopt otherwise (callers word the error).
+  static std::optional<uint64_t> whole_number(std::string_view s);
 
   std::string text(const YAML::Node& n, std::string_view what) const;
   double number(const YAML::Node& n, std::string_view what) const;

@@ -85,18 +85,10 @@ class Loader : private StrictYaml {
   }
   uint64_t integer(const YAML::Node& n, std::string_view what, uint64_t max) const {
     std::string s = text(n, what);
-    uint64_t v = 0;
-    bool ok = !s.empty() && s.size() <= 20;
-    for (char c : s) {
-      if (c < '0' || c > '9' || v > (UINT64_MAX - 9) / 10) {
-        ok = false;
-        break;
-      }
-      v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    if (!ok) fail(n, fmt::format("{} must be a whole number, got '{}'", what, s));
-    if (v > max) fail(n, fmt::format("{} must be at most {}", what, max));
-    return v;
+    std::optional<uint64_t> v = whole_number(s);
+    if (!v) fail(n, fmt::format("{} must be a whole number, got '{}'", what, s));
+    if (*v > max) fail(n, fmt::format("{} must be at most {}", what, max));
+    return *v;
   }
   Nanos duration(const YAML::Node& n, std::string_view what) const {
     std::string s = text(n, what);
