@@ -5,6 +5,7 @@ deploy/kubernetes/run_local.py (N pods as N processes with JOB_COMPLETION_INDEX 
 merge Job), against a host in a network namespace of this test's own (198.18.41.0/30); the merged
 result must equal one run of the whole job.
 """
+import csv
 import glob
 import json
 import os
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import yaml
@@ -319,6 +321,41 @@ class SshJob(unittest.TestCase):
             self.assertIn(f"port-{s.port}", text)
         self.assertEqual(merged["gone"][0], "unreachable")
         self.assertEqual(merged["a2"][0], "ok")
+
+
+
+class LoadJob(unittest.TestCase):
+    """deploy/kubernetes/load.yaml against nginx on loopback: 3 pods start together at start-at,
+    each an exact third of the users; merged request counts == nginx's access log, and the merge
+    Job writes the tables, CSV and HTML."""
+
+    def test_shards_run_from_the_manifest_merge_to_one_run(self):
+        from nginx_load import NginxLoad
+        with NginxLoad() as web, tempfile.TemporaryDirectory() as d:
+            scenario = (f"host: {web.url('')}\nusers: 7\nspawn_rate: 100\nrun_time: 3s\n"
+                        "wait_time: {between: [0.05, 0.1]}\ntasks:\n  - GET /index.html\n")
+            start = time.gmtime(time.time() + 4)
+            data = {"run": "load-run", "scenario.yaml": scenario,
+                    "start-at": time.strftime("%Y-%m-%dT%H:%M:%SZ", start)}
+            results = run_jobs(self, d, data, "load.yaml")
+            out = os.path.join(results, "load", "load-run")
+            shards = []
+            for i in range(3):
+                with open(os.path.join(out, f"load-{i}.json")) as f:
+                    shards.append(json.load(f))
+            self.assertEqual([s["shard"] for s in shards], ["1/3", "2/3", "3/3"])
+            with open(os.path.join(out, "merged.json")) as f:
+                merged = json.load(f)
+            self.assertEqual(merged["shard"], "1/1")
+            logged = len(web.access_lines())
+            self.assertGreater(logged, 50)
+            # Every request the shards sent is in nginx's log and in the merged counts.
+            with open(os.path.join(out, "merged_stats.csv")) as f:
+                rows = list(csv.DictReader(f))
+            total = [r for r in rows if r["Name"] == "Aggregated"][0]
+            self.assertEqual(int(total["Request Count"]), logged)
+            with open(os.path.join(out, "report.html")) as f:
+                self.assertIn("<html", f.read(4096).lower())
 
 
 if __name__ == "__main__":
