@@ -26,6 +26,7 @@
 #include "monitor/probe_store.h"
 #include "monitor/probe_util.h"
 #include "monitor/schedule.h"
+#include "monitor/status_page.h"
 
 namespace netres::monitor {
 
@@ -324,6 +325,10 @@ int run_monitor(const MonitorOptions& options) {
     }
     auto format = negotiate_format(req.get_header_value("Accept"));
     res.set_content(render(probe_families(r), format), std::string(content_type(format)));
+  });
+  server.Get("/", [&rt, &options](const httplib::Request&, httplib::Response& res) {
+    res.set_content(render_status_page(rt.store().rows(), unix_now(), options.config_path),
+                    "text/html; charset=utf-8");
   });
   server.Get("/-/healthy", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("Healthy.\n", "text/plain");

@@ -14,7 +14,9 @@ struct MonitorOptions {
   std::string config_path;
   std::string listen = "127.0.0.1:9116";  // host:port or [v6]:port
   OnceFormat format = OnceFormat::kTable;
-  unsigned resolver_threads = 2;  // the pool blocking lookups (dns checks, hostnames) run on
+  // The pool that blocking lookups (dns checks, hostnames) run on: each holds a thread for up
+  // to its timeout, so this bounds the dns probes in flight (docs/monitor.md, "Not yet").
+  unsigned resolver_threads = 8;
 };
 
 // Runs every (target, check) once under the configured caps and prints the results; returns

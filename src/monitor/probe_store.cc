@@ -2,6 +2,7 @@
 #include "monitor/probe_store.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace netres::monitor {
 
@@ -138,6 +139,11 @@ void ProbeStore::record(const std::string& target, const std::string& check, con
   size_t i = static_cast<size_t>(std::lower_bound(b.begin(), b.end(), r.duration) - b.begin());
   ++s.buckets[i];
   s.sum += r.duration;
+  if (s.history.size() >= kHistory) s.history.erase(s.history.begin());
+  s.history.push_back(r.success ? static_cast<float>(r.duration) : -1.0f);
+  if (!r.success) s.last_failure = r.reason + ": " + r.detail;
+  s.last_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void ProbeStore::set_reload_status(bool ok, double unix_time) {
@@ -198,7 +204,8 @@ std::vector<Family> ProbeStore::families() const {
 std::vector<ProbeStore::Row> ProbeStore::rows() const {
   std::lock_guard lock(mu_);
   std::vector<Row> out(series_.size());
-  for (const auto& [k, s] : series_) out[s.order] = Row{k.first, k.second, s.kind, s.last};
+  for (const auto& [k, s] : series_)
+    out[s.order] = Row{k.first, k.second, s.kind, s.last, s.history, s.last_failure, s.last_unix};
   return out;
 }
 

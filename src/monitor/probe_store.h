@@ -34,11 +34,16 @@ class ProbeStore {
   std::vector<Family> families() const;
   void set_reload_status(bool ok, double unix_time);
   void set_in_flight(size_t n);
-  // The last result of every configured pair, in configuration order (for --once output).
+  // The last result of every configured pair, in configuration order (for --once output and
+  // the status page).
   struct Row {
     std::string target, check, kind;
     std::optional<ProbeResult> result;
+    std::vector<float> history;  // recent durations in seconds, oldest first; < 0: failed
+    std::string last_failure;    // the latest failure's reason and detail, if any
+    double last_unix = 0;        // when the last probe ended
   };
+  static constexpr size_t kHistory = 40;
   std::vector<Row> rows() const;
 
  private:
@@ -51,6 +56,9 @@ class ProbeStore {
     std::vector<uint64_t> buckets;
     double sum = 0;
     uint64_t probes = 0;
+    std::vector<float> history;
+    std::string last_failure;
+    double last_unix = 0;
   };
   mutable std::mutex mu_;
   std::map<std::pair<std::string, std::string>, Series> series_;

@@ -9,6 +9,8 @@ Ports 18700-18799 on 127.0.0.1; namespace netres-mon-t / veth netres-mon0, 198.1
 import calendar
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -341,6 +343,31 @@ modules:
         finally:
             stop_process(bb)
             log.close()
+
+    @unittest.skipUnless(shutil.which("chromium"), "the status page check needs chromium")
+    def test_3c_status_page_renders_in_a_headless_browser(self):
+        """The page at / is self-contained: saved to a file and opened from there (no network),
+        it shows every target's state and a sparkline."""
+        status, ctype, page = http_get(self.monitor.base + "/")
+        self.assertEqual(status, 200)
+        self.assertTrue(ctype.startswith("text/html"), ctype)
+        home = tempfile.mkdtemp(prefix="netres-chromium-", dir=self.tmp)
+        path = os.path.join(home, "status.html")
+        write(path, page)
+        env = dict(os.environ, HOME=home)
+        r = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+                            "--disable-background-networking", "--disable-extensions",
+                            "--no-first-run", "--window-size=390,844",
+                            "--user-data-dir=" + os.path.join(home, "profile"),
+                            "--dump-dom", "file://" + path],
+                           capture_output=True, text=True, timeout=90, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+        dom = r.stdout
+        self.assertIn("<h1>netres monitor</h1>", dom)
+        for name in ("web", "tls", "dns", "nshost"):
+            self.assertRegex(dom, r'<tr class="up"><td data-l="Target">%s</td>' % name)
+        self.assertEqual(len(re.findall(r'<svg class="spark"', dom)), 4)
+        self.assertRegex(dom, r'<polyline [^>]*points="[\d.]+,[\d.]+')
 
     def test_4_failures_show_within_two_intervals_with_their_reason(self):
         wait_until("web and nshost up first",
