@@ -93,13 +93,6 @@ if [[ -n ${BEFORE:-} ]]; then
 fi
 check "$netres"
 
-measure() {  # label cmd...: appends "wall cpu rss_kb" to $work/t.label
-  local label=$1
-  shift
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" > /dev/null 2>&1
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/time.out" >> "$work/t.$label"
-}
-
 echo "== cost: $RUNS interleaved rounds"
 for _ in $(seq "$RUNS"); do
   measure a "$netres" bandwidth -r "$work/mixed.pcap" --by flow --json
@@ -108,22 +101,9 @@ for _ in $(seq "$RUNS"); do
   measure d "$netres" bandwidth -r "$work/flows.pcap" --by host
   measure e tshark -r "$work/flows.pcap" "${TSHARK_OPTS[@]}"
 done
-/usr/bin/python3 - "$work" <<'EOF'
-import statistics, sys
-labels = {
-    "a": "netres bandwidth -r mixed.pcap --by flow --json (3,072 flows)",
-    "b": "netres bandwidth -r flows.pcap --by flow --json (every flow)",
-    "c": "netres ... flows.pcap --by flow --json --max-flows 100000",
-    "d": "netres bandwidth -r flows.pcap --by host (table)",
-    "e": "tshark -q -z conv,tcp -z conv,udp flows.pcap",
-}
-print(f"  {'command':62} {'wall s med (min-max)':>22} {'CPU s med (min-max)':>22} "
-      f"{'RSS MB med':>10}")
-for key, label in labels.items():
-    runs = [list(map(float, line.split())) for line in open(f"{sys.argv[1]}/t.{key}")]
-    def col(i):
-        v = [r[i] for r in runs]
-        return f"{statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})"
-    rss = statistics.median(r[2] for r in runs) / 1024
-    print(f"  {label:62} {col(0):>22} {col(1):>22} {rss:10.1f}")
-EOF
+timing_table 62 \
+  "a=netres bandwidth -r mixed.pcap --by flow --json (3,072 flows)" \
+  "b=netres bandwidth -r flows.pcap --by flow --json (every flow)" \
+  "c=netres ... flows.pcap --by flow --json --max-flows 100000" \
+  "d=netres bandwidth -r flows.pcap --by host (table)" \
+  "e=tshark -q -z conv,tcp -z conv,udp flows.pcap"

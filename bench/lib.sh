@@ -44,3 +44,31 @@ best_of() {
   done
   echo "$best"
 }
+
+# measure LABEL CMD ARGS...: one run of CMD (output discarded); appends "wall cpu rss_kb" to
+# $work/t.LABEL, CPU being user + system seconds.
+measure() {
+  local label=$1
+  shift
+  /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" > /dev/null 2>&1
+  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/time.out" >> "$work/t.$label"
+}
+
+# timing_table WIDTH LABEL=TEXT...: a row per LABEL measured above, in the order given: TEXT
+# (padded to WIDTH), wall and CPU seconds as median (min-max), median RSS in MB.
+timing_table() {
+  /usr/bin/python3 - "$work" "$@" <<'PY'
+import statistics, sys
+work, width = sys.argv[1], int(sys.argv[2])
+labels = dict(arg.split("=", 1) for arg in sys.argv[3:])
+print(f"  {'command':{width}} {'wall s med (min-max)':>22} {'CPU s med (min-max)':>22} "
+      f"{'RSS MB med':>10}")
+for key, label in labels.items():
+    runs = [list(map(float, line.split())) for line in open(f"{work}/t.{key}")]
+    def col(i):
+        v = [r[i] for r in runs]
+        return f"{statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})"
+    rss = statistics.median(r[2] for r in runs) / 1024
+    print(f"  {label:{width}} {col(0):>22} {col(1):>22} {rss:10.1f}")
+PY
+}

@@ -68,13 +68,6 @@ echo "  results files: bandwidth $(du -cb "$work"/bw-*.json | tail -1 | cut -f1)
   "shards (pcaps: $(du -cb "${parts[@]}" | tail -1 | cut -f1) bytes); scan $(du -cb \
   "$work"/scan-*.json | tail -1 | cut -f1) bytes for 65535 ports"
 
-measure() {  # label cmd...: appends "wall cpu rss_kb" to $work/t.label
-  local label=$1
-  shift
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time.out" "$@" > /dev/null 2>&1
-  awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$work/time.out" >> "$work/t.$label"
-}
-
 echo "== cost: $RUNS interleaved rounds"
 for _ in $(seq "$RUNS"); do
   measure a "$netres" bandwidth "${reads[@]}" --by flow --json
@@ -83,22 +76,9 @@ for _ in $(seq "$RUNS"); do
   measure d "$netres" merge --json "$work"/bw-{1,2,3}.json
   measure e "$netres" merge "$work"/scan-{1,2,3}.json
 done
-/usr/bin/python3 - "$work" <<'PY'
-import statistics, sys
-labels = {
-    "a": "netres bandwidth -r x3 --by flow --json (one run)",
-    "b": "the same with --results",
-    "c": "3 shards --shard K/3 --results, one after the other",
-    "d": "netres merge --json of the 3 bandwidth files",
-    "e": "netres merge of 3 scan files (65,535 ports)",
-}
-print(f"  {'command':54} {'wall s med (min-max)':>22} {'CPU s med (min-max)':>22} "
-      f"{'RSS MB med':>10}")
-for key, label in labels.items():
-    runs = [list(map(float, line.split())) for line in open(f"{sys.argv[1]}/t.{key}")]
-    def col(i):
-        v = [r[i] for r in runs]
-        return f"{statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})"
-    rss = statistics.median(r[2] for r in runs) / 1024
-    print(f"  {label:54} {col(0):>22} {col(1):>22} {rss:10.1f}")
-PY
+timing_table 54 \
+  "a=netres bandwidth -r x3 --by flow --json (one run)" \
+  "b=the same with --results" \
+  "c=3 shards --shard K/3 --results, one after the other" \
+  "d=netres merge --json of the 3 bandwidth files" \
+  "e=netres merge of 3 scan files (65,535 ports)"
