@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "common/text.h"
+#include "ssh/line_diff.h"
 
 namespace netres::ssh {
 namespace {
@@ -114,14 +115,7 @@ std::string render_terminal_text(std::string_view raw, const std::regex& more) {
 
 std::string strip_echo_and_prompt(const std::string& rendered, std::string_view command,
                                   const std::regex& prompt) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < rendered.size()) {
-    size_t nl = rendered.find('\n', start);
-    if (nl == std::string::npos) nl = rendered.size();
-    lines.push_back(rendered.substr(start, nl - start));
-    start = nl + 1;
-  }
+  std::vector<std::string> lines = split_lines(rendered);
   size_t first = 0, last = lines.size();
   std::string cmd(trim(command));
   // The echo may carry the previous prompt in front of it ("router1#show version").
