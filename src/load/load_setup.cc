@@ -216,6 +216,8 @@ LoadPlan scenario_plan(const LoadFlags& f, unsigned hardware_threads) {
 }  // namespace
 
 LoadPlan plan_for(const LoadFlags& f, unsigned hardware_threads) {
+  if (!f.results.empty())
+    throw UsageError("--results is written by a locust worker (--locust-master) only, so far");
   return is_scenario_argument(f.url) ? scenario_plan(f, hardware_threads)
                                      : quick_plan(f, hardware_threads);
 }
@@ -269,6 +271,12 @@ LocustWorkerOptions locust_worker_plan(const LoadFlags& f, unsigned hardware_thr
   w.load.url = *s.host;
   set_common_options(f, hardware_threads, w.load);
   w.load.scenario = std::make_shared<const Scenario>(std::move(s));
+  if (!f.results.empty()) {
+    w.results_path = f.results;
+    w.scenario_path = f.url;
+    std::ifstream in(f.url, std::ios::binary);
+    w.scenario_bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
   return w;
 }
 

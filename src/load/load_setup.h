@@ -91,6 +91,7 @@ struct LoadFlags {
   std::string locust_master;
   std::string locust_timeout = "60s";
   std::string emit_locustfile;
+  std::string results;  // --results FILE (a locust worker: its last run)
   // Flags given on the command line that belong to one mode only, by name ("--users").
   std::vector<std::string> quick_given, scenario_given;
 };

@@ -19,8 +19,11 @@
 
 #include "common/error.h"
 #include "common/output.h"
+#include "common/results_file.h"
 #include "common/text.h"
 #include "load/load_report.h"
+#include "load/load_results.h"
+#include "load/load_setup.h"
 #include "load/locust_protocol.h"
 #include "load/locust_stats.h"
 
@@ -378,6 +381,7 @@ class Session {
     lo.observer = &collector_;
     lo.stop_requested = &run_->stop;
     lo.duration = std::chrono::hours(24 * 366);  // until the master says stop
+    lo.keep_seconds = !o_.results_path.empty();
     ActiveRun* r = run_.get();
     r->thread = std::thread([r, lo = std::move(lo)]() mutable {
       try {
@@ -401,8 +405,27 @@ class Session {
       send(lp::Message{std::string(lp::kHistogramsMessage),
                        lp::histograms_report(run_->result.stats, runs_), o_.node_id});
       outcome_.runs.push_back({std::move(run_->result), run_->peak});
+      if (!o_.results_path.empty()) write_results(outcome_.runs.back());
     }
     run_.reset();
+  }
+
+  void write_results(const LocustWorkerRun& r) {
+    LoadOptions lo = o_.load;
+    lo.connections = 0;
+    for (const auto& [name, n] : r.peak_users) lo.connections += n;
+    lo.duration = r.result.elapsed;
+    RunDescription run = describe_scenario_run(scenario_, lo, o_.scenario_path);
+    for (auto& share : run.user_classes) {
+      auto it = r.peak_users.find(share.name);
+      share.users = it == r.peak_users.end() ? 0 : it->second;
+    }
+    nlohmann::json job = scenario_job(scenario_, o_.scenario_bytes, lo, {});
+    job["mode"] = "locust-worker";
+    job["node_id"] = o_.node_id;
+    write_results_file(
+        o_.results_path,
+        ResultsFile{kLoadVerb, Shard{}, std::move(job), results_data(run, r.result), {}});
   }
 
   void send_report() {

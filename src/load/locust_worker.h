@@ -33,6 +33,12 @@ struct LocustWorkerOptions {
   std::string node_id;  // default: HOSTNAME_ and 32 random hex digits, as locust's workers
   // Polled: once true (Ctrl-C, SIGTERM), users stop, final stats go out and the worker says quit.
   const std::atomic<bool>* interrupted = nullptr;
+  // --results FILE: after each run, the run's exact results (load_results.h's "data"; the job
+  // is the scenario's with "mode": "locust-worker" and this worker's node id, so that netres
+  // merge, which joins shards of one job, refuses to mix workers). Needs the scenario's path and
+  // bytes.
+  std::string results_path;
+  std::string scenario_path, scenario_bytes;
   // One line for the operator (stderr): connection, spawn, stop, what was ignored.
   std::function<void(std::string_view)> log;
 };

@@ -163,7 +163,8 @@ class LocustWorker(unittest.TestCase):
                              str(HEADLESS_PORT), "--headless", "--expect-workers", "2",
                              "-u", "20", "-r", "100", "-t", "6s", "--csv", "out",
                              "--netres-percentiles", pct], "master1")
-        w1 = self.worker(HEADLESS_PORT, "w1")
+        results = os.path.join(self.tmp, "w1.results.json")
+        w1 = self.worker(HEADLESS_PORT, "w1", "--results", results)
         w2 = self.worker(HEADLESS_PORT, "w2")
         self.assertEqual(master.wait(timeout=40), 0, self.read("master1.err"))
         # The master said quit: both workers end on their own, promptly.
@@ -196,6 +197,16 @@ class LocustWorker(unittest.TestCase):
         # 20 users, each its own login token.
         tokens = {auth for _, _, uri, _, auth in self.log() if uri in ("/a", "/b")}
         self.assertEqual(len(tokens), 20)
+        # The worker's results file holds its run's exact counts and histograms.
+        with open(results) as f:
+            doc = json.load(f)
+        self.assertEqual(doc["verb"], "load")
+        self.assertEqual(doc["job"]["mode"], "locust-worker")
+        w1_run = json.loads(self.read("w1.out"))
+        self.assertEqual(sum(s["requests"] for s in doc["data"]["stats"]),
+                         w1_run["totals"]["requests"])
+        self.assertEqual(sum(s["latency"]["count"] for s in doc["data"]["stats"]),
+                         w1_run["totals"]["responses"])
         # The exact percentiles merged from both workers' histograms cover every request.
         with open(pct) as f:
             merged = json.load(f)
