@@ -144,9 +144,6 @@ void add_load_command(CLI::App& app, Action& action) {
   sub->add_option("--locust-timeout", flags->locust_timeout,
                   "How long the locust master may be unreachable before the worker stops its "
                   "users and exits (default 60s)");
-  sub->add_option("--results", flags->results,
-                  "With --locust-master: write FILE with the exact results of the worker's "
-                  "last run (see netres merge)");
   sub->add_option("--emit-locustfile", flags->emit_locustfile,
                   "Scenario: write FILE, a locustfile for the master (user classes and weights, "
                   "and the merge of netres's exact histograms), and exit");

@@ -216,8 +216,6 @@ LoadPlan scenario_plan(const LoadFlags& f, unsigned hardware_threads) {
 }  // namespace
 
 LoadPlan plan_for(const LoadFlags& f, unsigned hardware_threads) {
-  if (!f.results.empty())
-    throw UsageError("--results is written by a locust worker (--locust-master) only, so far");
   return is_scenario_argument(f.url) ? scenario_plan(f, hardware_threads)
                                      : quick_plan(f, hardware_threads);
 }
@@ -241,10 +239,12 @@ Scenario locust_scenario(const LoadFlags& f) {
   if (!f.quick_given.empty())
     throw UsageError(
         fmt::format("{} is for quick mode (a URL), not with {}", f.quick_given.front(), flag));
-  if (!f.shard.empty() || !f.start_at.empty() || !f.results.empty())
+  // A worker's --results is its own record (locust_worker.h); shares are the master's to make.
+  if (!f.shard.empty() || !f.start_at.empty())
     throw UsageError(fmt::format(
-        "--shard, --start-at and --results are for static shards (netres merge), not with {}",
-        flag));
+        "--shard and --start-at are for static shards (netres merge), not with {}", flag));
+  if (!f.emit_locustfile.empty() && !f.results.empty())
+    throw UsageError("--results is written by a run, not with --emit-locustfile");
   if (!f.fail_if.empty() || !f.csv.empty() || !f.html.empty())
     throw UsageError(
         fmt::format("--fail-if, --csv and --html are the master's, not with {}", flag));

@@ -80,7 +80,8 @@ struct LoadFlags {
   std::vector<std::string> fail_if;
   std::string shard;     // K/N: this run's share of a job
   std::string start_at;  // wall-clock start, so the shards begin together
-  std::string results;   // FILE for the results file `netres merge` reads
+  std::string
+      results;  // FILE for the results file `netres merge` reads (a locust worker: each run's)
   // Scenario mode.
   unsigned users = 0;
   std::string spawn_rate;
@@ -91,7 +92,6 @@ struct LoadFlags {
   std::string locust_master;
   std::string locust_timeout = "60s";
   std::string emit_locustfile;
-  std::string results;  // --results FILE (a locust worker: its last run)
   // Flags given on the command line that belong to one mode only, by name ("--users").
   std::vector<std::string> quick_given, scenario_given;
 };

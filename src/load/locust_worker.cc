@@ -229,7 +229,10 @@ class Session {
     std::vector<std::string> frames;
     while (!done_) {
       frames.clear();
-      poll_once(std::chrono::milliseconds(20), frames);
+      // 100 ms: the master's messages still take effect at once (poll wakes on them); only the
+      // timers (reports, timeouts) wait up to that long, and an idle worker wakes 10 times a
+      // second.
+      poll_once(std::chrono::milliseconds(100), frames);
       for (const auto& f : frames) {
         if (done_) break;
         lp::Message m;
