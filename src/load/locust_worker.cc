@@ -285,7 +285,9 @@ class Session {
           break;
         }
       }
-      if (now >= next_report) {
+      // As locust's workers, reports start once the master has acknowledged us (a master
+      // that does not know the node logs each one as unrecognized).
+      if (acked_ && now >= next_report) {
         send_report();
         next_report = now + o_.report_interval;
       }
