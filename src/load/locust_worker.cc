@@ -210,6 +210,7 @@ class Session {
         if (id == ZMQ_EVENT_DISCONNECTED) {
           if (!disconnected_since_) disconnected_since_ = Clock::now();
         } else if (id == ZMQ_EVENT_CONNECTED) {
+          if (disconnected_since_) reconnected_ = true;
           disconnected_since_.reset();
         }
       }
@@ -247,6 +248,13 @@ class Session {
       }
       if (done_) break;
       const auto now = Clock::now();
+      if (reconnected_) {
+        // The connection came back: a master that restarted does not know this worker (and a
+        // 2.12 master ignores heartbeats from unknown workers), so say ready again.
+        reconnected_ = false;
+        log("locust: the connection to the master is back; sending client_ready");
+        send(lp::client_ready(o_.node_id));
+      }
       if (run_ && run_->finished && run_->error) {  // the engine failed (e.g. no such host)
         std::exception_ptr error = run_->error;
         end_run();
@@ -476,6 +484,7 @@ class Session {
   std::atomic<const char*> state_{"ready"};
   bool acked_ = false;
   bool done_ = false;
+  bool reconnected_ = false;  // the TCP connection dropped and came back
   double last_spawn_timestamp_ = 0;
   double last_report_ = 0;
   unsigned runs_ = 0;

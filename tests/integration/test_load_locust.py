@@ -32,6 +32,8 @@ PYTHON = "/usr/bin/python3"  # Debian's python3-locust, whatever python3 is firs
 HEADLESS_PORT = 18500
 WEB_MASTER_PORT = 18501
 WEB_UI_PORT = 18502
+RESTART_MASTER_PORT = 18503
+RESTART_UI_PORT = 18504
 
 SCENARIO = """host: http://127.0.0.1:%d
 user_classes:
@@ -141,15 +143,15 @@ class LocustWorker(unittest.TestCase):
             time.sleep(0.2)
         self.fail("timed out waiting for " + what)
 
-    def web(self, path, form=None):
-        url = "http://127.0.0.1:%d%s" % (WEB_UI_PORT, path)
+    def web(self, path, form=None, port=WEB_UI_PORT):
+        url = "http://127.0.0.1:%d%s" % (port, path)
         data = urllib.parse.urlencode(form).encode() if form is not None else None
         with urllib.request.urlopen(url, data=data, timeout=5) as r:
             return json.loads(r.read().decode() or "null")
 
-    def stats(self):
+    def stats(self, port=WEB_UI_PORT):
         try:
-            return self.web("/stats/requests")
+            return self.web("/stats/requests", port=port)
         except OSError:
             return None
 
@@ -291,7 +293,36 @@ class LocustWorker(unittest.TestCase):
         time.sleep(1)
         self.assertEqual(len(self.log()), count, "requests after the worker left")
 
-    def test_3_bad_usage_and_no_master(self):
+    def test_3_master_restarted_within_the_timeout(self):
+        """A master that comes back on the same address gets the worker back (client_ready
+        again), runs users through it, and its quit ends the worker with 0."""
+        self.nginx.truncate_log()
+
+        def master():
+            return self.start([PYTHON, "-m", "locust", "-f", self.master_py, "--master",
+                               "--master-bind-host", "127.0.0.1", "--master-bind-port",
+                               str(RESTART_MASTER_PORT), "--web-host", "127.0.0.1",
+                               "--web-port", str(RESTART_UI_PORT)], "master3")
+
+        def one_worker():
+            s = self.stats(RESTART_UI_PORT) or {}
+            return [w["state"] for w in s.get("workers", [])] == ["ready"]
+
+        first = master()
+        w = self.worker(RESTART_MASTER_PORT, "w5", "--locust-timeout", "30s")
+        self.wait_for("the worker", one_worker)
+        first.kill()
+        first.wait(timeout=10)
+        second = master()
+        self.wait_for("the worker again", one_worker, timeout=30)
+        self.web("/swarm", {"user_count": 2, "spawn_rate": 100}, port=RESTART_UI_PORT)
+        self.wait_for("requests", lambda: len(self.log()) > 10)
+        second.send_signal(signal.SIGTERM)  # the master quits and tells its workers
+        second.wait(timeout=20)
+        self.assertEqual(w.wait(timeout=15), 0, self.read("w5.err"))
+        self.assertIn("connection to the master is back", self.read("w5.err"))
+
+    def test_4_bad_usage_and_no_master(self):
         r = harness.netres("load", "http://127.0.0.1:1/", "--locust-master", "127.0.0.1")
         self.assertEqual(r.returncode, 2)
         self.assertIn("needs a scenario file", r.stderr)
