@@ -17,6 +17,12 @@ a mountPath literally is refused (write "$RESULTS/x", not "/results/x"), so what
 manifest's own text. Later manifests replace objects of the
 same kind and name (a test's own ConfigMap replaces the example one). A pod that fails is not
 retried (backoffLimit) here: the run stops with exit 1 and names the pod; exit 2 is bad manifests.
+
+With --deployment NAME it runs that Deployment's `replicas` pods instead, until --timeout,
+SIGTERM or Ctrl-C (then SIGTERM to each container, SIGKILL 10 s later). --service NAME=ADDRESS
+stands in for cluster DNS (an env value "NAME" or "NAME:PORT" gets ADDRESS), and --netns NS runs
+the containers in a network namespace (a pod's own network: a server there may listen on every
+address, as it does in its pod).
 """
 import argparse
 import base64
@@ -28,6 +34,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import yaml
@@ -35,6 +42,18 @@ import yaml
 
 class ManifestError(Exception):
     pass
+
+
+def stop_group(p, grace=10):
+    """SIGTERM to a container's process group, SIGKILL after `grace` seconds."""
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+    except ProcessLookupError:
+        p.wait()
 
 
 def load_objects(paths):
@@ -55,8 +74,11 @@ def load_objects(paths):
 
 
 class PodRunner:
-    def __init__(self, objects, netres, volumes, workdir, timeout, log):
+    def __init__(self, objects, netres, volumes, workdir, timeout, log, services=None,
+                 netns=None):
         self.objects = objects
+        self.services = services or {}  # Service name -> the address that stands for it here
+        self.netns = netns              # run the containers in this network namespace
         self.netres_dir = os.path.dirname(os.path.abspath(netres))
         self.claims = volumes
         self.workdir = workdir
@@ -134,55 +156,87 @@ class PodRunner:
             for mount_path, local in mounts.items():
                 if value == mount_path or value.startswith(mount_path.rstrip("/") + "/"):
                     value = local + value[len(mount_path.rstrip("/")):]
+            for service, address in self.services.items():
+                if value == service or value.startswith(service + ":"):
+                    value = address + value[len(service):]
             env[e["name"]] = value
         return env
 
-    def run_pod(self, job_name, pod_spec, pod_name, extra_env):
+    def start_container(self, c, dirs, pod_dir, pod_name, extra_env):
+        """Starts one container's command as a process group; returns (name, Popen, log file,
+        log path)."""
+        mounts = {}
+        for m in c.get("volumeMounts", []) or []:
+            if m["name"] not in dirs:
+                raise ManifestError(f"{pod_name}/{c['name']}: mount of unknown volume "
+                                    f"{m['name']}")
+            mounts[m["mountPath"]] = dirs[m["name"]]
+        argv = list(c.get("command", []) or []) + list(c.get("args", []) or [])
+        if not argv:
+            raise ManifestError(f"{pod_name}/{c['name']}: no command (the image's "
+                                "entrypoint does not run locally)")
+        for mount_path in mounts:
+            # The path as a path of its own ("/results/x"), not inside "$out/results-x".
+            literal = re.compile(r"(^|[\s\"'=:(])" + re.escape(mount_path.rstrip("/")) +
+                                 r"(?=$|[/\s\"';)])")
+            if any(literal.search(a) for a in argv):
+                raise ManifestError(f"{pod_name}/{c['name']}: the command names "
+                                    f"{mount_path}; reach mounts through env variables")
+        env = self.container_env(c, mounts, extra_env)
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns, *argv]
+        log_path = os.path.join(self.workdir, f"{pod_name}-{c['name']}.log")
+        out = open(log_path, "wb")
+        p = subprocess.Popen(argv, env=env, cwd=pod_dir, stdout=out, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        return c["name"], p, out, log_path
+
+    def run_pod(self, pod_spec, pod_name, extra_env, until=None):
+        """Runs a pod: init containers one by one, then its containers together, until they
+        end (a Job's pod) or `until` is set (a Deployment's). Returns (ok, [(container, exit
+        code or "timeout" or "stopped", log path)])."""
         pod_dir = tempfile.mkdtemp(prefix=pod_name + "-", dir=self.workdir)
         dirs = self.volume_dirs(pod_spec, pod_dir)
         procs = []
-        phases = [[c] for c in pod_spec.get("initContainers", []) or []]
-        phases.append(pod_spec["containers"])
+        phases = [([c], None) for c in pod_spec.get("initContainers", []) or []]
+        phases.append((pod_spec["containers"], until))
         deadline = time.monotonic() + self.timeout
-        for phase in phases:
-            running = []
-            for c in phase:
-                mounts = {}
-                for m in c.get("volumeMounts", []) or []:
-                    if m["name"] not in dirs:
-                        raise ManifestError(f"{pod_name}/{c['name']}: mount of unknown volume "
-                                            f"{m['name']}")
-                    mounts[m["mountPath"]] = dirs[m["name"]]
-                argv = list(c.get("command", []) or []) + list(c.get("args", []) or [])
-                if not argv:
-                    raise ManifestError(f"{pod_name}/{c['name']}: no command (the image's "
-                                        "entrypoint does not run locally)")
-                for mount_path in mounts:
-                    # The path as a path of its own ("/results/x"), not inside "$out/results-x".
-                    literal = re.compile(r"(^|[\s\"'=:(])" + re.escape(mount_path.rstrip("/")) +
-                                         r"(?=$|[/\s\"';)])")
-                    if any(literal.search(a) for a in argv):
-                        raise ManifestError(f"{pod_name}/{c['name']}: the command names "
-                                            f"{mount_path}; reach mounts through env variables")
-                env = self.container_env(c, mounts, extra_env)
-                log_path = os.path.join(self.workdir, f"{pod_name}-{c['name']}.log")
-                out = open(log_path, "wb")
-                p = subprocess.Popen(argv, env=env, cwd=pod_dir, stdout=out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-                running.append((c["name"], p, out, log_path))
+        for phase, stop in phases:
+            running = [self.start_container(c, dirs, pod_dir, pod_name, extra_env)
+                       for c in phase]
             for name, p, out, log_path in running:
-                left = deadline - time.monotonic()
-                try:
-                    rc = p.wait(timeout=max(left, 0.1))
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
-                    rc = "timeout"
+                rc = None
+                while rc is None:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or (stop is not None and stop.is_set()):
+                        stop_group(p)
+                        # A Deployment's pods run until stopped; a Job's pod must end in time.
+                        rc = "stopped" if stop is not None else "timeout"
+                        break
+                    try:
+                        rc = p.wait(timeout=min(left, 0.2))
+                    except subprocess.TimeoutExpired:
+                        pass
                 out.close()
                 procs.append((name, rc, log_path))
-                if rc != 0:
-                    return False, procs
+            if any(rc not in (0, "stopped") for _, rc, _ in procs):
+                return False, procs
         return True, procs
+
+    def run_deployment(self, deployment, replicas, stop):
+        """Runs `replicas` pods of a Deployment side by side until `stop` is set."""
+        name = deployment["metadata"]["name"]
+        pod_spec = deployment["spec"]["template"]["spec"]
+        with cf.ThreadPoolExecutor(max_workers=max(replicas, 1)) as pool:
+            futures = {pool.submit(self.run_pod, pod_spec, f"{name}-{i}", {}, stop): f"{name}-{i}"
+                       for i in range(replicas)}
+            ok = True
+            for fut in cf.as_completed(futures):
+                good, procs = fut.result()
+                ok = ok and good
+                for cname, rc, log_path in procs:
+                    self.log(f"{futures[fut]}/{cname}: {rc} (log {log_path})")
+        return ok
 
     def run_job(self, job):
         name = job["metadata"]["name"]
@@ -201,7 +255,7 @@ class PodRunner:
             for i in range(completions):
                 extra = {"JOB_COMPLETION_INDEX": str(i)} if indexed else {}
                 pod = f"{name}-{i}" if indexed else name
-                futures[pool.submit(self.run_pod, name, pod_spec, pod, extra)] = pod
+                futures[pool.submit(self.run_pod, pod_spec, pod, extra)] = pod
             for fut in cf.as_completed(futures):
                 pod = futures[fut]
                 good, procs = fut.result()
@@ -222,7 +276,13 @@ def main():
                     help="run only these Jobs (default: every Job, in manifest order)")
     ap.add_argument("--workdir", help="where pods' folders and logs go (default: a temp dir)")
     ap.add_argument("--timeout", type=float, default=600,
-                    help="seconds a pod may take (default 600)")
+                    help="seconds a Job's pod may take; how long a Deployment runs (default 600)")
+    ap.add_argument("--deployment", metavar="NAME",
+                    help="run this Deployment's pods (no Jobs) until --timeout, SIGTERM or Ctrl-C")
+    ap.add_argument("--replicas", type=int, help="with --deployment: instead of spec.replicas")
+    ap.add_argument("--service", action="append", default=[], metavar="NAME=ADDRESS",
+                    help="env values naming the Service NAME (NAME or NAME:PORT) get ADDRESS")
+    ap.add_argument("--netns", help="run the containers in this network namespace")
     args = ap.parse_args()
     try:
         objects, order = load_objects(args.manifests)
@@ -234,8 +294,24 @@ def main():
             claims[claim] = os.path.abspath(d)
         workdir = args.workdir or tempfile.mkdtemp(prefix="netres-k8s-local-")
         os.makedirs(workdir, exist_ok=True)
+        services = {}
+        for v in args.service:
+            service, sep, address = v.partition("=")
+            if not sep or not address:
+                raise ManifestError(f"--service {v}: write NAME=ADDRESS")
+            services[service] = address
         runner = PodRunner(objects, args.netres, claims, workdir, args.timeout,
-                           lambda line: print(line, flush=True))
+                           lambda line: print(line, flush=True), services, args.netns)
+        if args.deployment:
+            deployment = objects.get(("Deployment", args.deployment))
+            if deployment is None:
+                raise ManifestError(f"no Deployment named {args.deployment}")
+            replicas = args.replicas if args.replicas is not None else int(
+                deployment["spec"].get("replicas", 1))
+            stop = threading.Event()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.set())
+            return 0 if runner.run_deployment(deployment, replicas, stop) else 1
         jobs = [objects[k] for k in order if k[0] == "Job"]
         if args.only:
             missing = set(args.only) - {j["metadata"]["name"] for j in jobs}

@@ -7,14 +7,18 @@ result must equal one run of the whole job.
 """
 import csv
 import glob
+import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
+import urllib.request
 
 import yaml
 
@@ -29,6 +33,8 @@ DEPLOY = os.path.join(harness.SOURCE_DIR, "deploy", "kubernetes")
 RUN_LOCAL = os.path.join(DEPLOY, "run_local.py")
 NS, HOST_IF, NS_IF = "netres-k8s-t", "netres-k8s0", "netres-k8s1"
 HOST_V4, TARGET_V4 = "198.18.41.1", "198.18.41.2"
+MASTER_NS, MASTER_HOST_IF, MASTER_NS_IF = "netres-k8s-m", "netres-k8sm0", "netres-k8sm1"
+MASTER_HOST_V4, MASTER_V4 = "198.18.42.1", "198.18.42.2"
 
 
 def manifests():
@@ -356,6 +362,96 @@ class LoadJob(unittest.TestCase):
             self.assertEqual(int(total["Request Count"]), logged)
             with open(os.path.join(out, "report.html")) as f:
                 self.assertIn("<html", f.read(4096).lower())
+
+
+
+def http(method, url, form=None, timeout=5):
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method),
+                                timeout=timeout) as r:
+        return r.read().decode()
+
+
+def wait_for(what, predicate, seconds):
+    """Polls `predicate` (errors count as not yet) every 0.2 s for at most `seconds`."""
+    deadline = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (OSError, ValueError, KeyError) as e:
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"{what} within {seconds} s (last error: {last})")
+
+
+@require_root("ip", "locust")
+class LocustLayout(unittest.TestCase):
+    """deploy/kubernetes/locust.yaml: the master Deployment's own command (Debian's locust) in a
+    network namespace of this test's, as in its pod, and the netres worker Deployment (2 replicas)
+    on this host reaching it through the Service's name; driven through the master's web UI."""
+
+    def test_master_and_workers_from_the_manifest(self):
+        from nginx_load import NginxLoad
+        host = NamespaceHost(MASTER_NS, MASTER_HOST_IF, MASTER_NS_IF, MASTER_HOST_V4, MASTER_V4, 30)
+        self.addCleanup(host.teardown)
+        host.setup()
+        host.assert_routed_via_veth(MASTER_V4)
+        web = NginxLoad()
+        web.__enter__()
+        self.addCleanup(web.__exit__, None, None, None)
+        d = tempfile.mkdtemp(prefix="netres-k8s-locust-")
+        self.addCleanup(shutil.rmtree, d, True)
+        scenario = os.path.join(d, "scenario.yaml")
+        with open(scenario, "w") as f:
+            f.write(f"host: {web.url('')}\nwait_time: {{between: [0.05, 0.1]}}\n"
+                    "tasks:\n  - GET /index.html\n")
+        master_py = os.path.join(d, "master.py")
+        r = netres("load", scenario, "--emit-locustfile", master_py)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        config = os.path.join(d, "locust-config.yaml")
+        with open(scenario) as f, open(master_py) as g, open(config, "w") as out:
+            yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
+                            "metadata": {"name": "netres-locust"},
+                            "data": {"scenario.yaml": f.read(), "master.py": g.read()}}, out)
+        manifests = [os.path.join(DEPLOY, "locust.yaml"), config]
+
+        def deployment(name, *extra):
+            log = open(os.path.join(d, name + ".log"), "w")
+            p = subprocess.Popen([sys.executable, RUN_LOCAL, "--netres", harness.NETRES,
+                                  "--deployment", name, "--timeout", "120", "--workdir",
+                                  os.path.join(d, name), *extra, *manifests],
+                                 stdout=log, stderr=subprocess.STDOUT)
+            log.close()
+            self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+            return p
+
+        master = deployment("locust-master", "--netns", MASTER_NS)
+        ui = f"http://{MASTER_V4}:8089"
+        wait_for("the master's web UI", lambda: http("GET", ui + "/stats/requests"), 30)
+        workers = deployment("netres-load-worker", "--service", f"locust-master={MASTER_V4}")
+        stats = lambda: json.loads(http("GET", ui + "/stats/requests"))  # noqa: E731
+        wait_for("2 netres workers ready", lambda: [w["state"] for w in stats()["workers"]]
+                 == ["ready", "ready"], 30)
+        reply = json.loads(http("POST", ui + "/swarm", {"user_count": 4, "spawn_rate": 100,
+                                                        "host": web.url("")}))
+        self.assertTrue(reply["success"], reply)
+        wait_for("4 users running", lambda: stats()["user_count"] == 4, 30)
+        wait_for("requests flowing", lambda: stats()["total_rps"] > 0 or
+                 sum(r["num_requests"] for r in stats()["stats"]) > 50, 30)
+        http("GET", ui + "/stop")
+        wait_for("the master stopped", lambda: stats()["state"] == "stopped", 30)
+        rows = list(csv.DictReader(io.StringIO(http("GET", ui + "/stats/requests/csv"))))
+        total = [row for row in rows if row["Name"] == "Aggregated"][0]
+        self.assertEqual(int(total["Request Count"]), len(web.access_lines()))
+        self.assertGreater(int(total["Request Count"]), 50)
+        # Deployments run until stopped: SIGTERM reaches every container, which ends cleanly.
+        for p, name in ((workers, "netres-load-worker"), (master, "locust-master")):
+            p.send_signal(signal.SIGTERM)
+            with open(os.path.join(d, name + ".log")) as f:
+                self.assertEqual(p.wait(timeout=40), 0, f.read())
 
 
 if __name__ == "__main__":
