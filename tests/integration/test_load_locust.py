@@ -34,6 +34,7 @@ WEB_MASTER_PORT = 18501
 WEB_UI_PORT = 18502
 RESTART_MASTER_PORT = 18503
 RESTART_UI_PORT = 18504
+SCRIPTED_MASTER_PORT = 18505
 
 SCENARIO = """host: http://127.0.0.1:%d
 user_classes:
@@ -322,7 +323,81 @@ class LocustWorker(unittest.TestCase):
         self.assertEqual(w.wait(timeout=15), 0, self.read("w5.err"))
         self.assertIn("connection to the master is back", self.read("w5.err"))
 
-    def test_4_bad_usage_and_no_master(self):
+    def test_4_scripted_master_edge_cases(self):
+        """What Debian's master never sends on demand, from a ROUTER socket speaking locust's
+        protocol (python3-zmq, python3-msgpack): a stale spawn, an unknown message type, bytes
+        that are not a message, a class the scenario lacks, and master heartbeats that stop."""
+        import msgpack
+        import zmq
+        ctx = zmq.Context()
+        router = ctx.socket(zmq.ROUTER)
+        router.setsockopt(zmq.LINGER, 0)
+        router.bind("tcp://127.0.0.1:%d" % SCRIPTED_MASTER_PORT)
+        w = None
+        try:
+            w = self.worker(SCRIPTED_MASTER_PORT, "w6", "--locust-timeout", "2s")
+            got = []
+
+            def recv(want, timeout=10):
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    if router.poll(200):
+                        ident, frame = router.recv_multipart()
+                        msg = msgpack.loads(frame, raw=False, strict_map_key=False)
+                        got.append(msg)
+                        if msg[0] == want:
+                            return ident, msg
+                self.fail("no %s from the worker; got %s" % (want, [m[0] for m in got]))
+
+            def send(ident, kind, data=None):
+                router.send_multipart([ident, msgpack.dumps((kind, data, ident.decode()))])
+
+            ident, ready = recv("client_ready")
+            self.assertEqual(ready[1], -1)
+            self.assertEqual(ready[2], ident.decode())
+            send(ident, "ack", {"index": 0})
+            spawn = {"timestamp": 100.0, "user_classes_count": {"alpha": 2, "beta": 0, "nosuch": 1},
+                     "host": "http://elsewhere:1", "stop_timeout": None, "parsed_options": {}}
+            send(ident, "spawn", spawn)
+            _, done = recv("spawning_complete")
+            self.assertEqual(done[1], {"user_classes_count": {"alpha": 2, "beta": 0},
+                                       "user_count": 2})
+            # Stale: an older timestamp is answered with spawning, and nothing else changes.
+            send(ident, "spawn", dict(spawn, timestamp=50.0,
+                                      user_classes_count={"alpha": 5, "beta": 5}))
+            recv("spawning")
+            for _ in range(2):
+                send(ident, "no_such_type", {"x": 1})
+                router.send_multipart([ident, b"\xc1 not msgpack"])
+            _, stats = recv("stats", timeout=10)
+            self.assertEqual(stats[1]["user_count"], 2)
+            self.assertEqual(stats[1]["user_classes_count"], {"alpha": 2, "beta": 0})
+            self.assertTrue(stats[1]["stats"], "a report with requests")
+            self.assertFalse(any(m[0] == "spawning_complete" for m in got[got.index(done) + 1:]))
+            _, hb = recv("heartbeat")
+            self.assertEqual(hb[1]["state"], "running")
+            self.assertIn("current_memory_usage", hb[1])
+            # Master heartbeats (locust >= 2.15), then none: the worker leaves after 2 s.
+            for _ in range(3):
+                send(ident, "heartbeat")
+                time.sleep(0.5)
+            t0 = time.monotonic()
+            self.assertEqual(w.wait(timeout=15), 1)
+            self.assertLess(time.monotonic() - t0, 10)
+            err = self.read("w6.err")
+            self.assertIn("no heartbeat from the master", err)
+            self.assertEqual(err.count("ignoring messages of type 'no_such_type'"), 1, err)
+            self.assertEqual(err.count("not locust's"), 1, err)
+            self.assertEqual(err.count("class 'nosuch'"), 1, err)
+            self.assertIn("ignoring a spawn message older than the last one", err)
+            self.assertIn("the master's host http://elsewhere:1 is not used", err)
+        finally:
+            if w and w.poll() is None:
+                w.kill()
+            router.close()
+            ctx.term()
+
+    def test_5_bad_usage_and_no_master(self):
         r = harness.netres("load", "http://127.0.0.1:1/", "--locust-master", "127.0.0.1")
         self.assertEqual(r.returncode, 2)
         self.assertIn("needs a scenario file", r.stderr)
