@@ -388,6 +388,7 @@ std::chrono::system_clock::time_point parse_start_at(const std::string& text,
 }
 
 RunDescription describe_share(const RunDescription& whole, const LoadOptions& o) {
+  if (o.shard.count == 1) return whole;  // the whole job, described exactly as before
   RunDescription share = whole;
   const unsigned n = shard_share(o);
   share.connections = n;

@@ -349,6 +349,17 @@ TEST(StartAt, Refused) {
             "--start-at: 2026-12-08T09:00:00Z is more than 24 hours ahead");
 }
 
+TEST(Share, UnshardedIsTheWholeJob) {
+  LoadOptions o;
+  o.connections = 3;
+  o.threads = 8;
+  RunDescription whole{"http://127.0.0.1:1/", "GET", 3, 3, 3, 0.7, 1};
+  RunDescription share = describe_share(whole, o);
+  EXPECT_EQ(share.rate, 0.7);  // not 0.7 * 3 / 3
+  EXPECT_EQ(share.connections, 3u);
+  EXPECT_EQ(share.threads, 3u);
+}
+
 TEST(Share, QuickModeConnectionsAndRate) {
   LoadOptions o;
   o.connections = 10;
