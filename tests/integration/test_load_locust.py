@@ -150,6 +150,9 @@ class LocustWorker(unittest.TestCase):
         with urllib.request.urlopen(url, data=data, timeout=5) as r:
             return json.loads(r.read().decode() or "null")
 
+    def worker_states(self, port=WEB_UI_PORT):
+        return sorted(w["state"] for w in (self.stats(port) or {}).get("workers", []))
+
     def stats(self, port=WEB_UI_PORT):
         try:
             return self.web("/stats/requests", port=port)
@@ -227,8 +230,7 @@ class LocustWorker(unittest.TestCase):
                              str(WEB_UI_PORT)], "master2")
         w1 = self.worker(WEB_MASTER_PORT, "w3", "--locust-timeout", "3s")
         w2 = self.worker(WEB_MASTER_PORT, "w4", "--locust-timeout", "3s")
-        self.wait_for("two workers", lambda: (self.stats() or {}).get("workers") and
-                      len(self.stats()["workers"]) == 2)
+        self.wait_for("two workers", lambda: len(self.worker_states()) == 2)
 
         def users(n):
             return lambda: (self.stats() or {}).get("user_count") == n
@@ -256,8 +258,7 @@ class LocustWorker(unittest.TestCase):
         # Stop: no request after the workers said stopped; both workers are ready again.
         self.web("/stop")
         self.wait_for("stopped", lambda: (self.stats() or {}).get("state") == "stopped")
-        self.wait_for("workers ready", lambda: [w["state"] for w in self.stats()["workers"]]
-                      == ["ready", "ready"])
+        self.wait_for("workers ready", lambda: self.worker_states() == ["ready", "ready"])
         time.sleep(0.5)
         count = len(self.log())
         time.sleep(1.5)
@@ -274,8 +275,8 @@ class LocustWorker(unittest.TestCase):
         # A worker killed mid-run is reported missing; the other keeps sending.
         w1.kill()
         w1.wait(timeout=10)
-        self.wait_for("a missing worker", lambda: sorted(
-            w["state"] for w in self.stats()["workers"]) == ["missing", "running"], timeout=15)
+        self.wait_for("a missing worker",
+                      lambda: self.worker_states() == ["missing", "running"], timeout=15)
         before = len(self.log())
         time.sleep(1.5)
         self.assertGreater(len(self.log()), before + 5)
@@ -306,8 +307,7 @@ class LocustWorker(unittest.TestCase):
                                "--web-port", str(RESTART_UI_PORT)], "master3")
 
         def one_worker():
-            s = self.stats(RESTART_UI_PORT) or {}
-            return [w["state"] for w in s.get("workers", [])] == ["ready"]
+            return self.worker_states(RESTART_UI_PORT) == ["ready"]
 
         first = master()
         w = self.worker(RESTART_MASTER_PORT, "w5", "--locust-timeout", "30s")
