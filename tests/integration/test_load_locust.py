@@ -264,13 +264,20 @@ class LocustWorker(unittest.TestCase):
         time.sleep(1.5)
         self.assertEqual(len(self.log()), count, "requests after stop")
 
-        # Restart: new users (new tokens) run.
+        # Restart: new users (new tokens) run, and the master counts them (locust4j #28: a
+        # worker's stats stopped after a stop and a start).
+        def master_total():
+            rows = (self.stats() or {}).get("stats", [])
+            return sum(r["num_requests"] for r in rows if r["name"] == "Aggregated")
+        before_restart = master_total()
         self.web("/swarm", {"user_count": 4, "spawn_rate": 100})
         self.wait_for("4 users again", users(4))
         time.sleep(1.5)
         again = self.active_tokens()
         self.assertEqual(len(again["/a"] | again["/b"]), 4)
         self.assertFalse((again["/a"] | again["/b"]) & (up["/a"] | up["/b"]))
+        self.wait_for("the master counting the restarted run",
+                      lambda: master_total() > before_restart + 10)
 
         # A worker killed mid-run is reported missing; the other keeps sending.
         w1.kill()
