@@ -18,6 +18,8 @@ using std::chrono::nanoseconds;
 
 int64_t ns(Nanos d) { return std::chrono::duration_cast<nanoseconds>(d).count(); }
 
+constexpr int64_t kLatestStartNs = int64_t{4'102'444'800} * 1'000'000'000;  // 2100-01-01
+
 json common_job(const LoadOptions& o, const std::vector<std::string>& fail_if) {
   return {{"timeout_ns", ns(o.timeout)},
           {"connect_timeout_ns", ns(o.connect_timeout)},
@@ -87,11 +89,13 @@ struct Reader {
 // One file's data: everything but the history, which is merged second by second.
 LoadResult read_result(const Reader& r, const json& data) {
   LoadResult out;
+  // Bounded so that start + elapsed stays far from overflowing: 1970 to 2100, at most 2 years.
+  const int64_t started = r.integer(data, "started_at_ns");
+  if (started < 0 || started > kLatestStartNs) r.fail("\"started_at_ns\" is not 1970-2100");
   out.started_at = std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(
-          nanoseconds(r.integer(data, "started_at_ns"))));
-  int64_t elapsed = r.integer(data, "elapsed_ns");
-  if (elapsed < 0) r.fail("\"elapsed_ns\" is negative");
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(nanoseconds(started)));
+  const int64_t elapsed = r.integer(data, "elapsed_ns");
+  if (elapsed < 0 || elapsed > 2 * ns(kMaxRunTime)) r.fail("\"elapsed_ns\" is not 0-2 years");
   out.elapsed = Nanos(elapsed);
   out.interrupted = r.flag(data, "interrupted");
   out.stats.cancelled = r.count(data, "cancelled");
@@ -316,7 +320,10 @@ LoadRun merge_load_results(const std::vector<ResultsFile>& files) {
       if (k >= histories[f]->size()) continue;
       Reader r{files[f].path};
       const json& row = (*histories[f])[k];
-      t = std::max(t, r.number(row, "t"));
+      const double row_t = r.number(row, "t");
+      if (!(row_t >= 0 && row_t <= 2 * to_seconds(kMaxRunTime)))
+        r.fail("a history row's \"t\" is not 0-2 years");
+      t = std::max(t, row_t);
       users += r.small(row, "users");
       interval.requests += r.count(row, "requests");
       interval.failures += r.count(row, "failures");

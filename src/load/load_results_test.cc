@@ -295,6 +295,9 @@ TEST(LoadResults, BadDataIsOneLineUsageError) {
   refused([](auto& d) { d["history"][0]["latency"] = "none"; });
   refused([](auto& d) { d["run"]["mode"] = "turbo"; });
   refused([](auto& d) { d["elapsed_ns"] = -1; });
+  refused([](auto& d) { d["elapsed_ns"] = INT64_MAX; });
+  refused([](auto& d) { d["started_at_ns"] = INT64_MAX; });
+  refused([](auto& d) { d["history"][0]["t"] = 1e300; });
   refused([](auto& d) { d["stats"][0]["latency"]["max_value"] = 1000; });
   // Shards whose rows differ are not of one scenario.
   ResultsFile other = good;
