@@ -9,6 +9,7 @@
 #include <asio/thread_pool.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,11 +30,15 @@ class ProbeContext {
   // A client TLS context for (ca_file, insecure), made once: loading the CA store costs
   // milliseconds. Throws UsageError for an unreadable ca_file.
   asio::ssl::context& tls_context(const std::string& ca_file, bool insecure);
+  // /etc/hosts's text, read once: hostnames are looked up there before DNS, as the C library
+  // does.
+  const std::string& hosts_text();
 
  private:
   asio::io_context& io_;
   asio::thread_pool& pool_;
   std::map<std::pair<std::string, bool>, std::unique_ptr<asio::ssl::context>> tls_;
+  std::optional<std::string> hosts_;
 };
 
 // Runs one check against one address within `timeout`. Never throws for a failing target:

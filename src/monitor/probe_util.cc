@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "common/error.h"
+#include "resolve/hosts_file.h"
 #include "resolve/lookup.h"
 
 namespace netres::monitor {
@@ -50,6 +51,11 @@ asio::ssl::context& ProbeContext::tls_context(const std::string& ca_file, bool i
   return *tls_.emplace(key, std::move(c)).first->second;
 }
 
+const std::string& ProbeContext::hosts_text() {
+  if (!hosts_) hosts_ = resolve::read_hosts_file();
+  return *hosts_;
+}
+
 Deadline::Deadline(asio::io_context& io, Clock::time_point at, std::function<void()> on_fire)
     : state_(std::make_shared<State>()), timer_(io) {
   state_->on_fire = std::move(on_fire);
@@ -76,6 +82,14 @@ asio::awaitable<ResolvedHost> resolve_host(ProbeContext& ctx, const std::string&
     co_return out;
   }
   auto start = Clock::now();
+  for (const auto& a : resolve::hosts_file_addresses(ctx.hosts_text(), host)) {
+    auto ip = asio::ip::make_address(a, ec);
+    if (!ec) out.endpoints.emplace_back(ip, port);
+  }
+  if (!out.endpoints.empty()) {
+    out.seconds = seconds_since(start);
+    co_return out;
+  }
   resolve::ResolverConfig cfg;
   cfg.timeout = std::max<Nanos>(timeout / 2, std::chrono::milliseconds(50));
   cfg.tries = 2;

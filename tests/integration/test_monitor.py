@@ -438,6 +438,7 @@ targets:
   - {{name: nginx, address: "{self.nginx.url('/index.html')}", checks: [web]}}
   - {{name: closed, address: "127.0.0.1:18799", checks: [port]}}
   - {{name: missing, address: "{self.nginx.url('/no-such-page')}", checks: [web]}}
+  - {{name: byname, address: "http://localhost:{self.nginx.port}/index.html", checks: [web]}}
 """)
 
     def test_once_table_and_exit_codes(self):
@@ -455,7 +456,8 @@ targets:
         r = harness.netres("monitor", "-c", self.bad_target(), "--once", "--json")
         self.assertEqual(r.returncode, 1, r.stderr)
         rows = {row["target"]: row for row in harness.ndjson(r.stdout)}
-        self.assertEqual(set(rows), {"nginx", "closed", "missing"})
+        self.assertEqual(set(rows), {"nginx", "closed", "missing", "byname"})
+        self.assertTrue(rows["byname"]["success"], rows["byname"])  # through /etc/hosts
         self.assertTrue(rows["nginx"]["success"])
         self.assertEqual(rows["nginx"]["metrics"]["probe_http_status_code"], 200)
         self.assertEqual(rows["closed"]["reason"], "refused")
@@ -469,7 +471,7 @@ targets:
                                    r"'nginx/port'=[0-9.]+s;;;0\n$")
         r = harness.netres("monitor", "-c", self.bad_target(), "--once", "--format", "nagios")
         self.assertEqual(r.returncode, 2, r.stdout)
-        self.assertTrue(r.stdout.startswith("CRITICAL - 2 of 3 checks failed: "), r.stdout)
+        self.assertTrue(r.stdout.startswith("CRITICAL - 2 of 4 checks failed: "), r.stdout)
         self.assertIn("closed/port: refused", r.stdout)
         r = harness.netres("monitor", "-c", self.config("broken.yaml", "checks: [\n"), "--once",
                            "--format", "nagios")
