@@ -70,6 +70,10 @@ asio::awaitable<ProbeResult> probe_tcp(ProbeContext& ctx, const CheckSpec& c,
                                        const std::string& address, Clock::time_point deadline_at) {
   ProbeResult r;
   HostPort hp = split_address(address, 0);
+  if (hp.port == 0 || hp.host.empty()) {  // only through /probe: the loader checks its targets
+    r.fail("error", "address needs a host and a port (host:port), got '" + address + "'");
+    co_return r;
+  }
   ProbeStream stream(ctx.io());
   Deadline deadline(ctx.io(), deadline_at, [&stream] { stream.close(); });
   auto resolved = co_await resolve_host(

@@ -177,6 +177,11 @@ checks:
   tls_cert:
     kind: http
     ca_file: {cls.cert}
+  tls_system_ca:   # only through /probe: the test certificate is not trusted by the system
+    kind: http
+  tls_insecure:
+    kind: http
+    insecure: true
   dns_www:
     kind: dns
     query_name: www.mon.test
@@ -277,6 +282,15 @@ scrape_configs:
         self.assertEqual(metric_value(body, "probe_success", {}), 1)
         self.assertEqual(metric_value(body, "probe_http_status_code", {}), 200)
         self.assertNotIn('target="', body)
+        tls = urllib.parse.quote(f"https://127.0.0.1:{TLS_PORT}/", safe="")
+        _, _, body = http_get(f"{self.monitor.base}/probe?target={tls}&module=tls_system_ca")
+        self.assertEqual(metric_value(body, "probe_success", {}), 0, body)
+        self.assertEqual(metric_value(body, "netres_probe_failure_info", {"reason": "tls_verify"}),
+                         1, body)
+        _, _, body = http_get(f"{self.monitor.base}/probe?target={tls}&module=tls_insecure")
+        self.assertEqual(metric_value(body, "probe_success", {}), 1, body)
+        self.assertEqual(metric_value(body, "netres_probe_ssl_verified", {}), 0, body)
+        self.assertEqual(metric_value(body, "probe_ssl_earliest_cert_expiry", {}), self.expiry)
         status, _, body = http_get(f"{self.monitor.base}/probe?target=x&module=nope")
         self.assertEqual(status, 400)
         self.assertIn("Unknown module", body)
