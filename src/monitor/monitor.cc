@@ -14,6 +14,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <atomic>
+#include <sys/socket.h>
+
 #include <csignal>
 #include <future>
 #include <iostream>
@@ -356,6 +358,12 @@ int run_monitor(const MonitorOptions& options) {
       res.set_content(fmt::format("failed to reload config: {}\n", error), "text/plain");
     }
     return httplib::Server::HandlerResponse::Handled;
+  });
+  // cpp-httplib's default options add SO_REUSEPORT: a second monitor on the same port would then
+  // share it silently (and answer half the scrapes) instead of failing to start.
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
   std::string host(ep.host);
   if (!server.bind_to_port(host, *port))

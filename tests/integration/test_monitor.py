@@ -549,6 +549,12 @@ targets:
             self.assertEqual(metric_value(text, "netres_monitor_targets", {}), 2)
             status, _, _ = http_get(mon.base + "/-/reload")
             self.assertEqual(status, 405)
+            # A second monitor on the same port fails (no silent port sharing).
+            r = harness.netres("monitor", "-c", path, "--listen", f"127.0.0.1:{RELOAD_PORT}",
+                               timeout=30)
+            self.assertEqual(r.returncode, 3, r.stderr)
+            self.assertEqual(r.stderr, f"netres: monitor: cannot listen on 127.0.0.1:{RELOAD_PORT}: "
+                                       "Address already in use\n")
         finally:
             mon.stop()
 
