@@ -1,5 +1,6 @@
 """Shared plumbing for integration tests: where the netres binary is, the test runner, and the
-few helpers every test file uses (run netres, run a command, parse NDJSON, skip without root).
+few helpers every test file uses (run netres, run a command, parse NDJSON, wait for a condition,
+skip without root).
 
 Each test script is run by CTest as `python3 test_x.py --netres PATH`.
 """
@@ -9,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import unittest
 
 NETRES = os.environ.get("NETRES", "netres")
@@ -32,6 +34,23 @@ def run(*cmd, check=True, timeout=30, **kw):
 def ndjson(text):
     """One object per line; a line that is not JSON (a blank one too) fails the test."""
     return [json.loads(line) for line in text.splitlines()]
+
+
+def wait_until(what, fn, seconds):
+    """Polls fn() every 0.2 s, at most `seconds`, until it returns a true value, which it returns;
+    an OSError, ValueError, KeyError or IndexError (a server not answering yet, half-written
+    JSON) counts as "not yet". Raises AssertionError naming `what` and the last value or error."""
+    deadline = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except (OSError, ValueError, KeyError, IndexError) as e:
+            last = e
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}; last: {last!r}")
 
 
 def require_root(*tools):

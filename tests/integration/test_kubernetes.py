@@ -24,7 +24,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
-from harness import netres, require_root  # noqa: E402
+from harness import netres, require_root, wait_until  # noqa: E402
 
 sys.path.insert(0, harness.FIXTURES)
 from netns import NamespaceHost  # noqa: E402
@@ -372,21 +372,6 @@ def http(method, url, form=None, timeout=5):
         return r.read().decode()
 
 
-def wait_for(what, predicate, seconds):
-    """Polls `predicate` (errors count as not yet) every 0.2 s for at most `seconds`."""
-    deadline = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except (OSError, ValueError, KeyError) as e:
-            last = e
-        time.sleep(0.2)
-    raise AssertionError(f"{what} within {seconds} s (last error: {last})")
-
-
 @require_root("ip", "locust")
 class LocustLayout(unittest.TestCase):
     """deploy/kubernetes/locust.yaml: the master Deployment's own command (Debian's locust) in a
@@ -430,19 +415,19 @@ class LocustLayout(unittest.TestCase):
 
         master = deployment("locust-master", "--netns", MASTER_NS)
         ui = f"http://{MASTER_V4}:8089"
-        wait_for("the master's web UI", lambda: http("GET", ui + "/stats/requests"), 30)
+        wait_until("the master's web UI", lambda: http("GET", ui + "/stats/requests"), 30)
         workers = deployment("netres-load-worker", "--service", f"locust-master={MASTER_V4}")
         stats = lambda: json.loads(http("GET", ui + "/stats/requests"))  # noqa: E731
-        wait_for("2 netres workers ready", lambda: [w["state"] for w in stats()["workers"]]
+        wait_until("2 netres workers ready", lambda: [w["state"] for w in stats()["workers"]]
                  == ["ready", "ready"], 30)
         reply = json.loads(http("POST", ui + "/swarm", {"user_count": 4, "spawn_rate": 100,
                                                         "host": web.url("")}))
         self.assertTrue(reply["success"], reply)
-        wait_for("4 users running", lambda: stats()["user_count"] == 4, 30)
-        wait_for("requests flowing", lambda: stats()["total_rps"] > 0 or
+        wait_until("4 users running", lambda: stats()["user_count"] == 4, 30)
+        wait_until("requests flowing", lambda: stats()["total_rps"] > 0 or
                  sum(r["num_requests"] for r in stats()["stats"]) > 50, 30)
         http("GET", ui + "/stop")
-        wait_for("the master stopped", lambda: stats()["state"] == "stopped", 30)
+        wait_until("the master stopped", lambda: stats()["state"] == "stopped", 30)
         rows = list(csv.DictReader(io.StringIO(http("GET", ui + "/stats/requests/csv"))))
         total = [row for row in rows if row["Name"] == "Aggregated"][0]
         self.assertEqual(int(total["Request Count"]), len(web.access_lines()))

@@ -23,6 +23,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 import harness  # noqa: E402
+from harness import wait_until  # noqa: E402
 from dnsmasq import Dnsmasq  # noqa: E402
 from netns import NamespaceHost  # noqa: E402
 from nginx_load import NginxLoad  # noqa: E402
@@ -48,21 +49,6 @@ def http_get(url, timeout=5, headers=None, method="GET"):
             return r.status, r.headers.get("Content-Type", ""), r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type", ""), e.read().decode()
-
-
-def wait_until(what, fn, seconds):
-    """Polls fn() (bounded in time) until it returns a true value; fails the test otherwise."""
-    deadline = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = fn()
-            if last:
-                return last
-        except (OSError, ValueError, KeyError, IndexError) as e:
-            last = e
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}; last: {last!r}")
 
 
 def metric_value(text, name, labels):
