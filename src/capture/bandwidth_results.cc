@@ -196,4 +196,33 @@ std::unique_ptr<FlowStats> merge_bandwidth(const std::vector<const nlohmann::jso
   return stats;
 }
 
+BandwidthMerge merge_bandwidth_files(const std::vector<ResultsFile>& files) {
+  // Shard order, so rows are created (and equal rows ordered) as one run over the files would.
+  std::vector<const ResultsFile*> sorted;
+  for (const auto& file : files) sorted.push_back(&file);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const ResultsFile* a, const ResultsFile* b) {
+    return a->shard.index < b->shard.index;
+  });
+  BandwidthMerge m;
+  std::vector<const nlohmann::json*> data;
+  std::vector<std::string> paths;
+  for (const ResultsFile* file : sorted) {
+    data.push_back(&file->data);
+    paths.push_back(file->path);
+    if (file->data.value("interrupted", false)) {
+      m.interrupted = true;
+      m.warnings.push_back(fmt::format(
+          "{} (shard {}/{}) was stopped before the end of its files: its counts are partial",
+          file->path, file->shard.index, file->shard.count));
+    }
+  }
+  const nlohmann::json& job = files.front().job;
+  m.stats = merge_bandwidth(data, paths, job);
+  m.top = job.value("top", size_t{0});
+  m.max_flows = job.value("max_flows", size_t{0});
+  for (const auto* d : data)
+    for (const auto& name : d->value("files", nlohmann::json::array())) m.files.push_back(name);
+  return m;
+}
+
 }  // namespace netres::capture

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "capture/flow_stats.h"
+#include "common/results_file.h"
 
 namespace netres::capture {
 
@@ -37,5 +38,19 @@ void absorb_bandwidth_data(FlowStats& into, const nlohmann::json& data, const st
 std::unique_ptr<FlowStats> merge_bandwidth(const std::vector<const nlohmann::json*>& data,
                                            const std::vector<std::string>& paths,
                                            const nlohmann::json& job);
+
+// The merge of one bandwidth job's results files (already checked by check_mergeable), in shard
+// order whatever order they are given in: the whole job's FlowStats, the files its shards read,
+// whether any shard was stopped early (each such shard named in `warnings`), and the job's --top
+// and --max-flows for printing.
+struct BandwidthMerge {
+  std::unique_ptr<FlowStats> stats;
+  std::vector<std::string> files;
+  bool interrupted = false;
+  std::vector<std::string> warnings;
+  size_t top = 0;
+  size_t max_flows = 0;
+};
+BandwidthMerge merge_bandwidth_files(const std::vector<ResultsFile>& files);
 
 }  // namespace netres::capture

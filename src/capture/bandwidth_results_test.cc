@@ -79,6 +79,32 @@ TEST_P(BandwidthResultsTest, ShardsMergeToOneRun) {
             test_util::printed([&](std::FILE* f) { print_totals(f, one, false, 0); }));
 }
 
+TEST(BandwidthResults, FilesMergeInShardOrderAndNameStoppedShards) {
+  auto packets = traffic();
+  FlowStats one({Aggregation::kFlow, FlowTable::kUnbounded, false});
+  feed(one, packets, 0, packets.size());
+  auto job = bandwidth_job_json(Aggregation::kFlow, {"a", "b"}, "", 0, 3, 0);
+  std::vector<ResultsFile> files;
+  const size_t cuts[] = {0, 7, packets.size()};
+  for (uint64_t k = 1; k <= 2; ++k) {
+    FlowStats part({Aggregation::kFlow, FlowTable::kUnbounded, false, true});
+    feed(part, packets, cuts[k - 1], cuts[k]);
+    std::string name = k == 1 ? "a" : "b";
+    files.push_back(
+        {"bandwidth", Shard{k, 2}, job, bandwidth_data_json(part, {name}, k == 2), name + ".json"});
+  }
+  std::swap(files[0], files[1]);  // given out of order: merged in shard order all the same
+  BandwidthMerge m = merge_bandwidth_files(files);
+  EXPECT_EQ(test_util::printed([&](std::FILE* f) { print_totals(f, *m.stats, false, 0); }),
+            test_util::printed([&](std::FILE* f) { print_totals(f, one, false, 0); }));
+  EXPECT_EQ(m.files, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(m.top, 3u);
+  EXPECT_TRUE(m.interrupted);
+  ASSERT_EQ(m.warnings.size(), 1u);
+  EXPECT_EQ(m.warnings[0],
+            "b.json (shard 2/2) was stopped before the end of its files: its counts are partial");
+}
+
 INSTANTIATE_TEST_SUITE_P(Views, BandwidthResultsTest,
                          ::testing::Values(Aggregation::kFlow, Aggregation::kHost,
                                            Aggregation::kPort, Aggregation::kProto));

@@ -3,7 +3,6 @@
 // run of the whole job would have printed.
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,55 +49,19 @@ void write_merged(const std::vector<ResultsFile>& files, const MergeFlags& f, nl
 }
 
 int merge_scan(const std::vector<ResultsFile>& files, const MergeFlags& f) {
-  std::vector<scan::ScanRun> runs;
-  for (const auto& file : files) runs.push_back(scan::scan_run_from_json(file.data, file.path));
-  scan::ScanMerge merged = scan::merge_scan_runs(runs);
-  for (size_t i = 0; i < runs.size(); ++i)
-    if (runs[i].interrupted)
-      warn("merge",
-           fmt::format("{} (shard {}/{}) was interrupted: it holds {} of its pairs", files[i].path,
-                       files[i].shard.index, files[i].shard.count, runs[i].results.size()));
-  if (merged.duplicates > 0) {
-    std::string examples;
-    for (const auto& e : merged.duplicate_examples) examples += (examples.empty() ? "" : "; ") + e;
-    warn("merge", fmt::format("{} (address, port) pair{} seen more than once, the most informative "
-                              "state kept: {}",
-                              merged.duplicates, merged.duplicates == 1 ? "" : "s", examples));
-  }
+  scan::ScanMerge merged = scan::merge_scan_files(files);
+  for (const auto& w : merged.warnings) warn("merge", w);
   write_merged(files, f, scan::scan_data_json(merged.run));
   return scan::print_scan_run(stdout, merged.run, f.json);
 }
 
 int merge_bandwidth(const std::vector<ResultsFile>& files, const MergeFlags& f) {
-  // Shard order, so rows are created (and equal rows ordered) as one run over the files would.
-  std::vector<const ResultsFile*> sorted;
-  for (const auto& file : files) sorted.push_back(&file);
-  std::stable_sort(sorted.begin(), sorted.end(), [](const ResultsFile* a, const ResultsFile* b) {
-    return a->shard.index < b->shard.index;
-  });
-  std::vector<const nlohmann::json*> data;
-  std::vector<std::string> paths;
-  nlohmann::json read = nlohmann::json::array();
-  bool interrupted = false;
-  for (const ResultsFile* file : sorted) {
-    data.push_back(&file->data);
-    paths.push_back(file->path);
-    if (file->data.value("interrupted", false)) {
-      interrupted = true;
-      warn("merge", fmt::format("{} (shard {}/{}) was stopped before the end of its files: its "
-                                "counts are partial",
-                                file->path, file->shard.index, file->shard.count));
-    }
-  }
-  auto stats = capture::merge_bandwidth(data, paths, files.front().job);
-  size_t top = files.front().job.value("top", size_t{0});
-  size_t max_flows = files.front().job.value("max_flows", size_t{0});
-  std::vector<std::string> read_files;
-  for (const auto* d : data)
-    for (const auto& name : d->value("files", nlohmann::json::array())) read_files.push_back(name);
-  write_merged(files, f, capture::bandwidth_data_json(*stats, read_files, interrupted));
-  capture::print_totals(stdout, *stats, f.json, top);
-  if (stats->table().evictions() > 0) warn("bandwidth", capture::eviction_text(*stats, max_flows));
+  capture::BandwidthMerge m = capture::merge_bandwidth_files(files);
+  for (const auto& w : m.warnings) warn("merge", w);
+  write_merged(files, f, capture::bandwidth_data_json(*m.stats, m.files, m.interrupted));
+  capture::print_totals(stdout, *m.stats, f.json, m.top);
+  if (m.stats->table().evictions() > 0)
+    warn("bandwidth", capture::eviction_text(*m.stats, m.max_flows));
   return kExitOk;
 }
 

@@ -258,4 +258,24 @@ int print_scan_run(std::FILE* out, const ScanRun& run, bool json) {
   return run.unresolved.empty() && unreachable == 0 ? kExitOk : kExitFailed;
 }
 
+ScanMerge merge_scan_files(const std::vector<ResultsFile>& files) {
+  std::vector<ScanRun> runs;
+  for (const auto& file : files) runs.push_back(scan_run_from_json(file.data, file.path));
+  ScanMerge merged = merge_scan_runs(runs);
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (runs[i].interrupted)
+      merged.warnings.push_back(
+          fmt::format("{} (shard {}/{}) was interrupted: it holds {} of its pairs", files[i].path,
+                      files[i].shard.index, files[i].shard.count, runs[i].results.size()));
+  if (merged.duplicates > 0) {
+    std::string examples;
+    for (const auto& e : merged.duplicate_examples) examples += (examples.empty() ? "" : "; ") + e;
+    merged.warnings.push_back(
+        fmt::format("{} (address, port) pair{} seen more than once, the most informative state "
+                    "kept: {}",
+                    merged.duplicates, merged.duplicates == 1 ? "" : "s", examples));
+  }
+  return merged;
+}
+
 }  // namespace netres::scan

@@ -13,6 +13,7 @@
 #include "common/address.h"
 #include "common/duration.h"
 #include "common/port_set.h"
+#include "common/results_file.h"
 #include "scan/connect_scanner.h"
 #include "scan/port_result.h"
 #include "scan/target_space.h"
@@ -54,12 +55,17 @@ struct ScanMerge {
   ScanRun run;  // results sorted by address then port, host_index numbered in that order
   uint64_t duplicates = 0;
   std::vector<std::string> duplicate_examples;  // "198.18.40.2:22 open and closed", a few
+  std::vector<std::string> warnings;  // interrupted shards, duplicates: one line each, for stderr
 };
 
 // Joins the runs of one scan's shards. A pair seen twice keeps the most informative state (open
 // over closed over filtered; the first seen among equals) and is counted as a duplicate. Counts
 // add up; elapsed is the longest shard's (they run side by side), the timeout the largest.
 ScanMerge merge_scan_runs(const std::vector<ScanRun>& runs);
+
+// Reads the results files of one scan's shards (already checked by check_mergeable) and merges
+// them; `warnings` names each interrupted shard and sums up the duplicates.
+ScanMerge merge_scan_files(const std::vector<ResultsFile>& files);
 
 // Prints a run as one scan of the whole job prints it: the table (or NDJSON, one line per result in
 // address and port order) on `out`, then on stderr the summary line, the hostnames that did not

@@ -120,3 +120,22 @@ TEST(ScanResults, DuplicateKeepsTheMostInformativeState) {
   ASSERT_FALSE(m.duplicate_examples.empty());
   EXPECT_EQ(m.duplicate_examples[0], "10.0.0.1:22 filtered and closed");
 }
+
+TEST(ScanResults, MergingFilesNamesInterruptedShardsAndDuplicates) {
+  auto a = shard_run({result("10.0.0.1", 22, PortState::kFiltered, Reason::kNoResponse)});
+  auto b = shard_run({result("10.0.0.1", 22, PortState::kOpen, Reason::kSynAck),
+                      result("10.0.0.1", 23, PortState::kClosed, Reason::kConnRefused)});
+  b.interrupted = true;
+  std::vector<ResultsFile> files = {{"scan", Shard{1, 2}, {}, scan_data_json(a), "s1.json"},
+                                    {"scan", Shard{2, 2}, {}, scan_data_json(b), "s2.json"}};
+  ScanMerge m = merge_scan_files(files);
+  ASSERT_EQ(m.run.results.size(), 2u);
+  EXPECT_EQ(m.run.results[0].state, PortState::kOpen);
+  ASSERT_EQ(m.warnings.size(), 2u);
+  EXPECT_EQ(m.warnings[0], "s2.json (shard 2/2) was interrupted: it holds 2 of its pairs");
+  EXPECT_EQ(m.warnings[1],
+            "1 (address, port) pair seen more than once, the most informative state kept: "
+            "10.0.0.1:22 filtered and open");
+  files[1].data = scan_data_json(shard_run({}));
+  EXPECT_TRUE(merge_scan_files(files).warnings.empty());
+}
