@@ -119,6 +119,9 @@ asio::awaitable<ProbeResult> run_probe(ProbeContext& ctx, const CheckSpec& check
       case CheckKind::kDns:
         r = co_await probe_dns(ctx, check, address, deadline);
         break;
+      case CheckKind::kIface:
+        r = co_await probe_iface(ctx, check, address, deadline);
+        break;
     }
   } catch (const std::exception& e) {
     r = ProbeResult{};

@@ -21,5 +21,7 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
                                         const std::string& address, Clock::time_point deadline);
 asio::awaitable<ProbeResult> probe_dns(ProbeContext& ctx, const CheckSpec& c,
                                        const std::string& address, Clock::time_point deadline);
+asio::awaitable<ProbeResult> probe_iface(ProbeContext& ctx, const CheckSpec& c,
+                                         const std::string& address, Clock::time_point deadline);
 
 }  // namespace netres::monitor

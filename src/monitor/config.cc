@@ -8,9 +8,11 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/size.h"
 #include "common/strict_yaml.h"
 #include "common/text.h"
 #include "load/url.h"
+#include "monitor/iface_stats.h"
 #include "resolve/dns_message.h"
 #include "resolve/dns_name.h"
 #include "resolve/resolver.h"
@@ -25,6 +27,8 @@ std::string_view kind_name(CheckKind k) {
       return "dns";
     case CheckKind::kHttp:
       return "http";
+    case CheckKind::kIface:
+      return "iface";
   }
   return "?";
 }
@@ -53,7 +57,7 @@ bool valid_label_name(std::string_view s) {
 
 // Labels netres sets itself on every probe series.
 constexpr std::string_view kReservedLabels[] = {"target", "check",   "kind",   "reason", "phase",
-                                                "le",     "version", "cipher", "group"};
+                                                "le",     "version", "cipher", "group",  "device"};
 
 class Loader {
  public:
@@ -127,7 +131,7 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   c.name = name;
   if (!n.IsMap()) y_.fail(n, fmt::format("check '{}' must be a mapping", name));
   const YAML::Node kind = n["kind"];
-  if (!kind) y_.fail(n, fmt::format("check '{}' needs kind: (tcp, dns or http)", name));
+  if (!kind) y_.fail(n, fmt::format("check '{}' needs kind: (tcp, dns, http or iface)", name));
   std::string k = y_.text(kind, "kind");
   std::string what = fmt::format("check '{}'", name);
   Fields f;
@@ -149,8 +153,11 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
          "valid_http_versions", "fail_if_body_matches", "fail_if_body_not_matches",
          "fail_if_header_matches", "fail_if_header_not_matches", "follow_redirects",
          "max_redirects", "fail_if_ssl", "fail_if_not_ssl", "insecure", "ca_file", "server_name"});
+  } else if (k == "iface") {
+    c.kind = CheckKind::kIface;
+    f = y_.fields(n, what, {"kind", "timeout", "speed"});
   } else {
-    y_.fail(kind, fmt::format("unknown check kind '{}' (expected tcp, dns or http)", k));
+    y_.fail(kind, fmt::format("unknown check kind '{}' (expected tcp, dns, http or iface)", k));
   }
   if (auto* v = find(f, "timeout")) {
     c.timeout = y_.duration(*v, "timeout");
@@ -193,6 +200,15 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
     if (auto* v = find(f, "expect_answers")) c.expect_answers = patterns(*v, "expect_answers");
     if (auto* v = find(f, "min_answers")) c.min_answers = y_.integer(*v, "min_answers", 0, 65535);
     if (auto* v = find(f, "max_answers")) c.max_answers = y_.integer(*v, "max_answers", 0, 65535);
+  }
+  if (c.kind == CheckKind::kIface) {
+    if (auto* v = find(f, "speed")) {
+      try {
+        c.speed_bytes = static_cast<double>(parse_bit_rate(y_.text(*v, "speed"), "speed")) / 8;
+      } catch (const UsageError& e) {
+        y_.fail(*v, e.what());
+      }
+    }
   }
   if (c.kind == CheckKind::kHttp) {
     if (auto* v = find(f, "method")) {
@@ -285,7 +301,12 @@ TargetSpec Loader::target(const YAML::Node& n, const MonitorConfig& c) const {
     // The address must make sense for the kind: a URL for http, host:port for tcp.
     const CheckSpec& spec = it->second;
     bool is_url = t.address.starts_with("http://") || t.address.starts_with("https://");
-    if (spec.kind == CheckKind::kHttp) {
+    if (spec.kind == CheckKind::kIface) {
+      if (auto p = iface_pattern_problem(t.address); !p.empty() || is_url)
+        y_.fail(*a, fmt::format("check '{}' is iface: address must be an interface name or glob "
+                                "(eth0, veth*), got '{}'{}",
+                                name, t.address, p.empty() ? "" : ": " + p));
+    } else if (spec.kind == CheckKind::kHttp) {
       if (!is_url)
         y_.fail(*a, fmt::format("check '{}' is http: address must be an http:// or "
                                 "https:// URL, got '{}'",

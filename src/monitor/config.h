@@ -17,7 +17,7 @@
 
 namespace netres::monitor {
 
-enum class CheckKind { kTcp, kDns, kHttp };
+enum class CheckKind { kTcp, kDns, kHttp, kIface };
 std::string_view kind_name(CheckKind k);
 
 // A regular expression with its source text (for messages and the JSON output).
@@ -65,6 +65,9 @@ struct CheckSpec {
   bool follow_redirects = true;
   int max_redirects = 10;
   bool fail_if_ssl = false, fail_if_not_ssl = false;
+
+  // iface (the target is an interface name or glob of this machine)
+  std::optional<double> speed_bytes;  // bytes/s for utilisation; unset: the kernel's speed
 
   // tcp and http over TLS
   bool insecure = false;    // skip certificate verification (the result is still reported)

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -14,8 +15,6 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <atomic>
-#include <sys/socket.h>
-
 #include <csignal>
 #include <future>
 #include <iostream>
@@ -250,8 +249,11 @@ int run_once(const MonitorOptions& options, std::FILE* out) {
                        {"duration_s", r.duration}};
       nlohmann::json metrics = nlohmann::json::object();
       for (const auto& m : r.metrics) {
-        std::string key = m.name;
-        for (const auto& [k, v] : m.labels) key += fmt::format("{{{}=\"{}\"}}", k, v);
+        std::string key = m.name + (m.type == MetricType::kCounter ? "_total" : "");
+        // One brace pair for all labels: name{a="1",b="2"}.
+        for (size_t i = 0; i < m.labels.size(); ++i)
+          key += fmt::format("{}{}=\"{}\"{}", i == 0 ? "{" : ",", m.labels[i].first,
+                             m.labels[i].second, i + 1 == m.labels.size() ? "}" : "");
         metrics[key] = m.value;
       }
       j["metrics"] = std::move(metrics);

@@ -14,6 +14,9 @@ struct ProbeMetric {
   std::string name;  // "probe_http_status_code", ...
   Labels labels;     // beyond the series' own (phase, version, ...)
   double value = 0;
+  // Gauges, except counters a probe reads (iface: the kernel's byte counters); a counter's name
+  // is without "_total", which exposition appends.
+  MetricType type = MetricType::kGauge;
 };
 
 struct ProbeResult {
@@ -28,6 +31,9 @@ struct ProbeResult {
 
   void set(std::string name, double value, Labels labels = {}) {
     metrics.push_back({std::move(name), std::move(labels), value});
+  }
+  void set_counter(std::string name, double value, Labels labels = {}) {
+    metrics.push_back({std::move(name), std::move(labels), value, MetricType::kCounter});
   }
   void fail(std::string why, std::string text) {
     success = false;

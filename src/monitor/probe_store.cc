@@ -51,6 +51,22 @@ constexpr Help kHelp[] = {
     {"netres_probe_tls_handshake_seconds", "Time of the TLS handshake"},
     {"netres_probe_failure_info",
      "Present with value 1 while the last probe failed, labelled with the failure reason"},
+    // iface: node_exporter's netdev collector's names and help texts.
+    {"node_network_receive_bytes", "Network device statistic receive_bytes."},
+    {"node_network_transmit_bytes", "Network device statistic transmit_bytes."},
+    {"node_network_receive_packets", "Network device statistic receive_packets."},
+    {"node_network_transmit_packets", "Network device statistic transmit_packets."},
+    {"node_network_receive_errs", "Network device statistic receive_errs."},
+    {"node_network_transmit_errs", "Network device statistic transmit_errs."},
+    {"node_network_receive_drop", "Network device statistic receive_drop."},
+    {"node_network_transmit_drop", "Network device statistic transmit_drop."},
+    {"node_network_up", "Value is 1 if operstate is 'up', 0 otherwise."},
+    {"node_network_info", "Non-numeric data from /sys/class/net/<iface>, value is always 1."},
+    {"node_network_speed_bytes", "Network device property: speed_bytes"},
+    {"netres_iface_receive_bytes_per_second", "Bytes received per second since the last probe"},
+    {"netres_iface_transmit_bytes_per_second", "Bytes sent per second since the last probe"},
+    {"netres_iface_utilisation_ratio",
+     "Bytes per second since the last probe over the link speed, by direction"},
 };
 
 Family& family_for(std::map<std::string, Family>& m, const std::string& name, MetricType t) {
@@ -83,7 +99,7 @@ void add_result(std::map<std::string, Family>& m, const Labels& base, const Prob
   for (const auto& pm : r.metrics) {
     Labels l = base;
     l.insert(l.end(), pm.labels.begin(), pm.labels.end());
-    family_for(m, pm.name, MetricType::kGauge).add(std::move(l), pm.value);
+    family_for(m, pm.name, pm.type).add(std::move(l), pm.value);
   }
   if (!r.success) {
     Labels l = base;

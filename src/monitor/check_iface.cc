@@ -1,0 +1,113 @@
+// The iface check: this machine's interface counters from /sys/class/net, named as
+// node_exporter's netdev collector names them, with link state, speed and the utilisation
+// between two probes. Reading a few small /sys files takes microseconds, so it runs on the
+// event loop itself.
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+
+#include "monitor/checks.h"
+#include "monitor/iface_stats.h"
+
+namespace netres::monitor {
+
+namespace {
+
+constexpr const char* kSysClassNet = "/sys/class/net";
+// A glob such as "*" on a host with thousands of interfaces must not make thousands of series
+// per probe without bound.
+constexpr size_t kMaxDevices = 256;
+
+// The previous sample of each (check, target address, device), for the rates. Probes of the
+// monitor run on one thread, but /probe and --once share this too, hence the lock.
+struct Previous {
+  IfaceSample sample;
+  Clock::time_point at;
+};
+std::mutex g_mu;
+std::map<std::string, Previous> g_previous;
+
+std::string previous_key(const CheckSpec& c, const std::string& address,
+                         const std::string& device) {
+  return c.name + '\0' + address + '\0' + device;
+}
+
+// Drops samples not refreshed for an hour (a target or check removed by a reload, a device
+// deleted), so the table stays as large as the configuration.
+void prune(Clock::time_point now) {
+  for (auto it = g_previous.begin(); it != g_previous.end();) {
+    if (now - it->second.at > std::chrono::hours(1))
+      it = g_previous.erase(it);
+    else
+      ++it;
+  }
+}
+
+}  // namespace
+
+asio::awaitable<ProbeResult> probe_iface(ProbeContext&, const CheckSpec& c,
+                                         const std::string& address, Clock::time_point) {
+  ProbeResult r;
+  if (auto p = iface_pattern_problem(address); !p.empty()) {  // only through /probe
+    r.fail("error", p);
+    co_return r;
+  }
+  std::vector<std::string> names = match_interfaces(kSysClassNet, address);
+  if (names.size() > kMaxDevices) names.resize(kMaxDevices);
+  std::vector<IfaceSample> samples;
+  for (const auto& n : names)
+    if (auto s = read_interface(kSysClassNet, n)) samples.push_back(std::move(*s));
+  if (samples.empty()) {
+    r.fail("missing", fmt::format("no interface matches '{}'", address));
+    co_return r;
+  }
+  const auto now = Clock::now();
+  std::vector<std::string> down;
+  std::lock_guard lock(g_mu);
+  prune(now);
+  for (const IfaceSample& s : samples) {
+    const Labels dev{{"device", s.device}};
+    const IfaceCounters& k = s.counters;
+    r.set_counter("node_network_receive_bytes", static_cast<double>(k.rx_bytes), dev);
+    r.set_counter("node_network_transmit_bytes", static_cast<double>(k.tx_bytes), dev);
+    r.set_counter("node_network_receive_packets", static_cast<double>(k.rx_packets), dev);
+    r.set_counter("node_network_transmit_packets", static_cast<double>(k.tx_packets), dev);
+    r.set_counter("node_network_receive_errs", static_cast<double>(k.rx_errors), dev);
+    r.set_counter("node_network_transmit_errs", static_cast<double>(k.tx_errors), dev);
+    r.set_counter("node_network_receive_drop", static_cast<double>(k.rx_dropped), dev);
+    r.set_counter("node_network_transmit_drop", static_cast<double>(k.tx_dropped), dev);
+    r.set("node_network_up", s.oper_up() ? 1 : 0, dev);
+    r.set("node_network_info", 1, {{"device", s.device}, {"operstate", s.operstate}});
+    if (s.speed_bytes) r.set("node_network_speed_bytes", *s.speed_bytes, dev);
+    if (s.down()) down.push_back(s.device);
+
+    Previous& prev = g_previous[previous_key(c, address, s.device)];
+    const std::optional<double> speed = c.speed_bytes ? c.speed_bytes : s.speed_bytes;
+    if (prev.at != Clock::time_point{}) {
+      double dt = std::chrono::duration<double>(now - prev.at).count();
+      if (auto rate = iface_rates(prev.sample, s, dt)) {
+        r.set("netres_iface_receive_bytes_per_second", rate->rx_bytes_per_s, dev);
+        r.set("netres_iface_transmit_bytes_per_second", rate->tx_bytes_per_s, dev);
+        if (speed && *speed > 0) {
+          r.set("netres_iface_utilisation_ratio", rate->rx_bytes_per_s / *speed,
+                {{"device", s.device}, {"direction", "receive"}});
+          r.set("netres_iface_utilisation_ratio", rate->tx_bytes_per_s / *speed,
+                {{"device", s.device}, {"direction", "transmit"}});
+        }
+      }
+    }
+    prev.sample = s;
+    prev.at = now;
+  }
+  if (!down.empty()) {
+    std::string list;
+    for (const auto& d : down) list += (list.empty() ? "" : ", ") + d;
+    r.fail("down", fmt::format("{} of {} down: {}", down.size(), samples.size(), list));
+    co_return r;
+  }
+  r.success = true;
+  co_return r;
+}
+
+}  // namespace netres::monitor
