@@ -65,9 +65,13 @@ def one(text, name, **labels):
     return v[0] if len(v) == 1 else None
 
 
-def ip_tx_bytes(dev):
+def ip_stats(dev):
     out = harness.run("ip", "-j", "-s", "link", "show", "dev", dev).stdout
-    return json.loads(out)[0]["stats64"]["tx"]["bytes"]
+    return json.loads(out)[0]["stats64"]
+
+
+def ip_tx_bytes(dev):
+    return ip_stats(dev)["tx"]["bytes"]
 
 
 def add_dummy():
@@ -156,6 +160,31 @@ class IfaceCheck(unittest.TestCase):
                            text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("# TYPE node_network_transmit_bytes_total counter", text)
+
+    def test_1b_every_counter_between_ip_s_link_before_and_after(self):
+        """Each of the eight counters lies between `ip -s link`'s reading before a probe and
+        after the scrape that shows it."""
+        self.host.assert_routed_via_veth(NS_V4)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # some traffic both ways:
+            for _ in range(20):  # ICMP port unreachable comes back
+                s.sendto(b"y" * 100, (NS_V4, UDP_PORT))
+        before = ip_stats(HOST_IF)
+        probes = one(metrics(), "netres_probes_total", target="veth")
+        # Two more probes: the second one read /sys after `before`.
+        wait_until("two more probes", lambda: one(metrics(), "netres_probes_total",
+                                                  target="veth") >= probes + 2, 10)
+        text = metrics()
+        after = ip_stats(HOST_IF)
+        pairs = {"receive_bytes": ("rx", "bytes"), "transmit_bytes": ("tx", "bytes"),
+                 "receive_packets": ("rx", "packets"), "transmit_packets": ("tx", "packets"),
+                 "receive_errs": ("rx", "errors"), "transmit_errs": ("tx", "errors"),
+                 "receive_drop": ("rx", "dropped"), "transmit_drop": ("tx", "dropped")}
+        for name, (way, field) in pairs.items():
+            v = one(text, f"node_network_{name}_total", target="veth", device=HOST_IF)
+            self.assertIsNotNone(v, name)
+            self.assertLessEqual(before[way][field], v, name)
+            self.assertLessEqual(v, after[way][field], name)
+        self.assertGreater(after["rx"]["packets"], 0)  # the unreachables came back
 
     def test_2_a_glob_matches_several(self):
         text = metrics()
