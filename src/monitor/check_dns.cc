@@ -122,6 +122,9 @@ asio::awaitable<ProbeResult> run_probe(ProbeContext& ctx, const CheckSpec& check
       case CheckKind::kIface:
         r = co_await probe_iface(ctx, check, address, deadline);
         break;
+      case CheckKind::kSsh:
+        r = co_await probe_ssh(ctx, check, address, deadline);
+        break;
     }
   } catch (const std::exception& e) {
     r = ProbeResult{};

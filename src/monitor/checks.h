@@ -19,6 +19,8 @@ asio::awaitable<ProbeResult> probe_tcp(ProbeContext& ctx, const CheckSpec& c,
                                        const std::string& address, Clock::time_point deadline);
 asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
                                         const std::string& address, Clock::time_point deadline);
+asio::awaitable<ProbeResult> probe_ssh(ProbeContext& ctx, const CheckSpec& c,
+                                       const std::string& address, Clock::time_point deadline);
 asio::awaitable<ProbeResult> probe_dns(ProbeContext& ctx, const CheckSpec& c,
                                        const std::string& address, Clock::time_point deadline);
 asio::awaitable<ProbeResult> probe_iface(ProbeContext& ctx, const CheckSpec& c,

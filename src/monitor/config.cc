@@ -29,6 +29,8 @@ std::string_view kind_name(CheckKind k) {
       return "http";
     case CheckKind::kIface:
       return "iface";
+    case CheckKind::kSsh:
+      return "ssh";
   }
   return "?";
 }
@@ -56,8 +58,9 @@ bool valid_label_name(std::string_view s) {
 }
 
 // Labels netres sets itself on every probe series.
-constexpr std::string_view kReservedLabels[] = {"target", "check",   "kind",   "reason", "phase",
-                                                "le",     "version", "cipher", "group",  "device"};
+constexpr std::string_view kReservedLabels[] = {
+    "target", "check", "kind",   "reason", "phase",    "le",         "version",
+    "cipher", "group", "device", "banner", "key_type", "fingerprint"};  // the last three: ssh's
 
 class Loader {
  public:
@@ -131,7 +134,7 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   c.name = name;
   if (!n.IsMap()) y_.fail(n, fmt::format("check '{}' must be a mapping", name));
   const YAML::Node kind = n["kind"];
-  if (!kind) y_.fail(n, fmt::format("check '{}' needs kind: (tcp, dns, http or iface)", name));
+  if (!kind) y_.fail(n, fmt::format("check '{}' needs kind: (tcp, dns, http, iface or ssh)", name));
   std::string k = y_.text(kind, "kind");
   std::string what = fmt::format("check '{}'", name);
   Fields f;
@@ -156,8 +159,12 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   } else if (k == "iface") {
     c.kind = CheckKind::kIface;
     f = y_.fields(n, what, {"kind", "timeout", "speed"});
+  } else if (k == "ssh") {
+    c.kind = CheckKind::kSsh;
+    f = y_.fields(n, what, {"kind", "timeout", "known_hosts", "host_key_alias"});
   } else {
-    y_.fail(kind, fmt::format("unknown check kind '{}' (expected tcp, dns, http or iface)", k));
+    y_.fail(kind,
+            fmt::format("unknown check kind '{}' (expected tcp, dns, http, iface or ssh)", k));
   }
   if (auto* v = find(f, "timeout")) {
     c.timeout = y_.duration(*v, "timeout");
@@ -208,6 +215,17 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
       } catch (const UsageError& e) {
         y_.fail(*v, e.what());
       }
+    }
+  }
+  if (c.kind == CheckKind::kSsh) {
+    const YAML::Node* kh = find(f, "known_hosts");
+    if (!kh) y_.fail(n, fmt::format("ssh check '{}' needs known_hosts: (a file)", name));
+    c.known_hosts = y_.text(*kh, "known_hosts");
+    if (c.known_hosts.empty()) y_.fail(*kh, "known_hosts must name a file");
+    if (auto* v = find(f, "host_key_alias")) {
+      c.host_key_alias = y_.text(*v, "host_key_alias");
+      if (c.host_key_alias.empty() || c.host_key_alias.find_first_of(" \t,") != std::string::npos)
+        y_.fail(*v, fmt::format("bad host_key_alias '{}'", c.host_key_alias));
     }
   }
   if (c.kind == CheckKind::kHttp) {

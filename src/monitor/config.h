@@ -17,7 +17,7 @@
 
 namespace netres::monitor {
 
-enum class CheckKind { kTcp, kDns, kHttp, kIface };
+enum class CheckKind { kTcp, kDns, kHttp, kIface, kSsh };
 std::string_view kind_name(CheckKind k);
 
 // A regular expression with its source text (for messages and the JSON output).
@@ -68,6 +68,10 @@ struct CheckSpec {
 
   // iface (the target is an interface name or glob of this machine)
   std::optional<double> speed_bytes;  // bytes/s for utilisation; unset: the kernel's speed
+
+  // ssh: the server's host key must be the one this file records for the target (never learned)
+  std::string known_hosts;
+  std::string host_key_alias;  // the name looked up instead of host / [host]:port
 
   // tcp and http over TLS
   bool insecure = false;    // skip certificate verification (the result is still reported)

@@ -115,7 +115,7 @@ TEST(Config, BadFilesNameFileLineAndColumn) {
             "bad.yaml:4:5: unknown key 'banr' in check 't' (expected kind, timeout, tls, banner, "
             "steps, insecure, ca_file, server_name)");
   EXPECT_EQ(error_of("checks:\n  t:\n    kind: icmpx\n" + t),
-            "bad.yaml:3:11: unknown check kind 'icmpx' (expected tcp, dns, http or iface)");
+            "bad.yaml:3:11: unknown check kind 'icmpx' (expected tcp, dns, http, iface or ssh)");
   EXPECT_EQ(error_of("checks:\n  t: {kind: tcp}\ntargets:\n  - address: 127.0.0.1:1\n"
                      "    checks: [nope]\n"),
             "bad.yaml:5:14: no check named 'nope' in checks:");

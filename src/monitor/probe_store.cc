@@ -49,6 +49,11 @@ constexpr Help kHelp[] = {
      "Whether the certificate chain verified against the trusted CAs and the name (1) or not (0)"},
     {"netres_probe_tcp_connect_seconds", "Time to establish the TCP connection"},
     {"netres_probe_tls_handshake_seconds", "Time of the TLS handshake"},
+    {"netres_ssh_handshake_seconds",
+     "Time of the TCP connect, SSH banner exchange and key exchange together"},
+    {"netres_ssh_hostkey_ok",
+     "Whether the server's host key is the one known_hosts records (1) or not (0)"},
+    {"netres_ssh_info", "The SSH server's banner, host key type and SHA256 fingerprint"},
     {"netres_probe_failure_info",
      "Present with value 1 while the last probe failed, labelled with the failure reason"},
     // iface: node_exporter's netdev collector's names and help texts.

@@ -51,25 +51,7 @@ void apply_options(ssh_session s, const Endpoint& ep, int fd, int log_level) {
   if (algos.empty()) {
     std::vector<std::string> files = ep.user_known_hosts;
     files.insert(files.end(), ep.global_known_hosts.begin(), ep.global_known_hosts.end());
-    auto types = known_key_types(files, ep.known_hosts_name);
-    if (!types.empty()) {
-      std::vector<std::string> order;
-      auto add = [&order](const std::string& a) {
-        if (std::find(order.begin(), order.end(), a) == order.end()) order.push_back(a);
-      };
-      for (const auto& t : types) {
-        if (t == "ssh-rsa") {
-          add("rsa-sha2-512");
-          add("rsa-sha2-256");
-        } else if (t == "ssh-ed25519" || t.starts_with("ecdsa-sha2-")) {
-          add(t);
-        }
-      }
-      for (const char* d : {"ssh-ed25519", "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp384",
-                            "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"})
-        add(d);
-      for (const auto& a : order) algos += (algos.empty() ? "" : ",") + a;
-    }
+    algos = preferred_host_key_algorithms(known_key_types(files, ep.known_hosts_name));
   }
   if (!algos.empty()) ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, algos.c_str());
   if (!ep.ciphers.empty()) {
@@ -83,27 +65,66 @@ void apply_options(ssh_session s, const Endpoint& ep, int fd, int log_level) {
   }
 }
 
-void verify_host_key(ssh_session s, const Endpoint& ep, const std::string& prefix) {
+}  // namespace
+
+std::string preferred_host_key_algorithms(const std::vector<std::string>& known_types) {
+  if (known_types.empty()) return "";
+  std::vector<std::string> order;
+  auto add = [&order](const std::string& a) {
+    if (std::find(order.begin(), order.end(), a) == order.end()) order.push_back(a);
+  };
+  for (const auto& t : known_types) {
+    if (t == "ssh-rsa") {
+      add("rsa-sha2-512");
+      add("rsa-sha2-256");
+    } else if (t == "ssh-ed25519" || t.starts_with("ecdsa-sha2-")) {
+      add(t);
+    }
+  }
+  for (const char* d : {"ssh-ed25519", "ecdsa-sha2-nistp521", "ecdsa-sha2-nistp384",
+                        "ecdsa-sha2-nistp256", "rsa-sha2-512", "rsa-sha2-256"})
+    add(d);
+  std::string algos;
+  for (const auto& a : order) algos += (algos.empty() ? "" : ",") + a;
+  return algos;
+}
+
+bool server_host_key(ssh_session s, ServerHostKey& out) {
   ssh_key key = nullptr;
-  if (ssh_get_server_publickey(s, &key) != SSH_OK)
-    throw HostFailure(HostStatus::kHostKey, prefix + "the server sent no host key");
+  if (ssh_get_server_publickey(s, &key) != SSH_OK) {
+    out.error = "the server sent no host key";
+    return false;
+  }
   std::unique_ptr<ssh_key_struct, void (*)(ssh_key)> key_guard(key, ssh_key_free);
-  std::string type = ssh_key_type_to_char(ssh_key_type(key));
+  out.type = ssh_key_type_to_char(ssh_key_type(key));
   char* b64 = nullptr;
-  if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK || !b64)
-    throw HostFailure(HostStatus::kHostKey, prefix + "cannot read the server's host key");
-  std::string blob = b64;
+  if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK || !b64) {
+    out.error = "cannot read the server's host key";
+    return false;
+  }
+  out.base64 = b64;
   ssh_string_free_char(b64);
-  std::string fp = "(unknown)";
+  out.fingerprint = "(unknown)";
   unsigned char* hash = nullptr;
   size_t len = 0;
   if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) == 0) {
     if (char* f = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len)) {
-      fp = f;
+      out.fingerprint = f;
       ssh_string_free_char(f);
     }
     ssh_clean_pubkey_hash(&hash);
   }
+  return true;
+}
+
+namespace {
+
+void verify_host_key(ssh_session s, const Endpoint& ep, const std::string& prefix) {
+  ServerHostKey k;
+  if (!server_host_key(s, k)) throw HostFailure(HostStatus::kHostKey, prefix + k.error);
+  const std::string& type = k.type;
+  const std::string& blob = k.base64;
+  const std::string& fp = k.fingerprint;
   std::vector<std::string> files = ep.user_known_hosts;
   files.insert(files.end(), ep.global_known_hosts.begin(), ep.global_known_hosts.end());
   auto changed = [&](const KnownHostsCheck& r) {

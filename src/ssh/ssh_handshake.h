@@ -6,6 +6,7 @@
 #include <libssh/libssh.h>
 
 #include <string>
+#include <vector>
 
 #include "ssh/ssh_endpoint.h"
 #include "ssh/ssh_session.h"
@@ -20,6 +21,19 @@ std::string session_error(ssh_session s);
 // HostFailure (unreachable, hostkey, auth-failed).
 void establish(ssh_session s, const Endpoint& ep, const ConnectOptions& o, int fd,
                const std::string& prefix, int log_level);
+
+// The host key a connected session's server presented: its type ("ssh-ed25519"), the blob in
+// base64 and the SHA256 fingerprint as ssh-keygen -l prints it ("SHA256:..."). False, with
+// `error` set, when the server sent none or it cannot be read.
+struct ServerHostKey {
+  std::string type, base64, fingerprint, error;
+};
+bool server_host_key(ssh_session s, ServerHostKey& out);
+
+// SSH_OPTIONS_HOSTKEYS for a host whose known_hosts entries have these key types: those types
+// first, as OpenSSH does, so a server with several keys presents the one we can verify; empty
+// (libssh's default order) when nothing is known.
+std::string preferred_host_key_algorithms(const std::vector<std::string>& known_types);
 
 // Whether a private key file is passphrase-protected (OpenSSH format: cipher not "none"; PEM:
 // "ENCRYPTED"), to say so when it cannot be read.

@@ -1,0 +1,184 @@
+// The ssh check: TCP connect on the event loop, then the SSH banner and key exchange with libssh
+// on the pool, and the server's host key checked against a known_hosts file (never learned or
+// accepted: a changed key is a failure, not a prompt). No authentication.
+#include "monitor/check_ssh.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <libssh/libssh.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <asio/connect.hpp>
+#include <asio/redirect_error.hpp>
+#include <memory>
+
+#include "monitor/checks.h"
+#include "ssh/known_hosts.h"
+#include "ssh/ssh_handshake.h"
+
+namespace netres::monitor {
+
+namespace {
+
+struct SshOutcome {
+  bool connected = false;
+  std::string error;  // libssh's, when not connected
+  double kex_seconds = 0;
+  std::string banner;
+  ssh::ServerHostKey key;
+};
+
+// The banner exchange and key exchange over an already connected socket. libssh's
+// ssh_connect blocks until both are done (or its timeout), so this runs on the pool, never on
+// the event loop: one slow or silent server would otherwise stall every other probe. libssh
+// owns `fd` from here on and closes it in ssh_free.
+struct SshJob {
+  int fd = -1;
+  std::string host;
+  unsigned port = 22;
+  Nanos budget{};
+  std::string host_key_algorithms;
+  SshOutcome operator()() const {
+    SshOutcome o;
+    ssh_session s = ssh_new();
+    if (!s) {
+      ::close(fd);
+      o.error = "cannot create an ssh session";
+      return o;
+    }
+    std::unique_ptr<ssh_session_struct, void (*)(ssh_session)> guard(s, ssh_free);
+    socket_t sock = fd;
+    ssh_options_set(s, SSH_OPTIONS_FD, &sock);
+    ssh_options_set(s, SSH_OPTIONS_HOST, host.c_str());
+    ssh_options_set(s, SSH_OPTIONS_PORT, &port);
+    bool no = false;
+    ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
+    // The key is checked against the check's own known_hosts below, never libssh's files.
+    ssh_options_set(s, SSH_OPTIONS_KNOWNHOSTS, "/dev/null");
+    ssh_options_set(s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null");
+    int quiet = SSH_LOG_NOLOG;
+    ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &quiet);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(budget).count();
+    if (us < 1000) us = 1000;
+    long secs = static_cast<long>(us / 1000000), usecs = static_cast<long>(us % 1000000);
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT, &secs);
+    ssh_options_set(s, SSH_OPTIONS_TIMEOUT_USEC, &usecs);
+    if (!host_key_algorithms.empty())
+      ssh_options_set(s, SSH_OPTIONS_HOSTKEYS, host_key_algorithms.c_str());
+    auto start = Clock::now();
+    int rc = ssh_connect(s);
+    o.kex_seconds = seconds_since(start);
+    if (const char* b = ssh_get_serverbanner(s)) o.banner = b;
+    if (rc != SSH_OK) {
+      o.error = ssh::session_error(s);
+      return o;
+    }
+    o.connected = true;
+    if (!ssh::server_host_key(s, o.key)) o.error = o.key.error;
+    ssh_disconnect(s);
+    return o;
+  }
+};
+
+bool readable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), R_OK) == 0;
+}
+
+}  // namespace
+
+asio::awaitable<ProbeResult> probe_ssh(ProbeContext& ctx, const CheckSpec& c,
+                                       const std::string& address, Clock::time_point deadline_at) {
+  ProbeResult r;
+  HostPort hp = split_address(address, 22);
+  if (hp.port == 0 || hp.host.empty()) {
+    r.fail("error", "address needs a host (host or host:port), got '" + address + "'");
+    co_return r;
+  }
+  if (!readable_file(c.known_hosts)) {
+    r.fail("error", "cannot read known_hosts file " + c.known_hosts);
+    co_return r;
+  }
+  asio::ip::tcp::socket sock(ctx.io());
+  Deadline deadline(ctx.io(), deadline_at, [&sock] {
+    std::error_code ignored;
+    sock.close(ignored);
+  });
+  auto resolved = co_await resolve_host(
+      ctx, hp.host, hp.port, std::chrono::duration_cast<Nanos>(deadline_at - Clock::now()));
+  r.set("probe_dns_lookup_time_seconds", resolved.seconds);
+  if (!resolved.error.empty()) {
+    r.fail(deadline.fired() ? "timeout" : "dns", "resolve " + hp.host + ": " + resolved.error);
+    co_return r;
+  }
+  r.set("probe_ip_protocol", resolved.endpoints.front().address().is_v6() ? 6 : 4);
+  auto connect_start = Clock::now();
+  std::error_code ec;
+  co_await asio::async_connect(sock, resolved.endpoints,
+                               asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    auto [why, text] = transport_reason(ec, deadline.fired());
+    r.fail(why, "connect: " + text);
+    co_return r;
+  }
+  r.set("netres_probe_tcp_connect_seconds", seconds_since(connect_start));
+  sock.set_option(asio::ip::tcp::no_delay(true), ec);
+
+  // known_hosts is read on the loop: small, local, and the key types it lists order the host
+  // key algorithms the server is asked for.
+  const std::string name =
+      c.host_key_alias.empty() ? ssh::known_hosts_name(hp.host, hp.port) : c.host_key_alias;
+  const std::vector<std::string> files{c.known_hosts};
+  SshJob job;
+  job.host = hp.host;
+  job.port = hp.port;
+  job.budget = std::chrono::duration_cast<Nanos>(deadline_at - Clock::now());
+  job.host_key_algorithms = ssh::preferred_host_key_algorithms(ssh::known_key_types(files, name));
+  // From here libssh owns the descriptor; the deadline can no longer close it (libssh's own
+  // timeout bounds the handshake instead).
+  deadline.set_action([] {});
+  job.fd = sock.release(ec);
+  if (ec) {
+    r.fail("error", "cannot hand the socket to libssh: " + ec.message());
+    co_return r;
+  }
+  auto op = on_pool<SshOutcome>(ctx.pool(), std::move(job));
+  SshOutcome out = co_await std::move(op);
+  if (!out.connected || !out.error.empty()) {
+    // A server that sent its banner and then failed the key exchange still says what it is.
+    if (!out.banner.empty()) r.set("netres_ssh_info", 1, {{"banner", out.banner}});
+    if (Clock::now() >= deadline_at)
+      r.fail("timeout", "ssh handshake: " + out.error);
+    else if (out.banner.empty() && out.error.find("disconnected") != std::string::npos)
+      r.fail("eof", "ssh handshake: the server closed the connection before its banner");
+    else
+      r.fail("protocol", "ssh handshake: " + out.error);
+    co_return r;
+  }
+  r.set("netres_ssh_handshake_seconds", seconds_since(connect_start));
+  r.set("netres_ssh_info", 1,
+        {{"banner", out.banner}, {"key_type", out.key.type}, {"fingerprint", out.key.fingerprint}});
+  ssh::KnownHostsCheck verdict = ssh::check_known_hosts(files, name, out.key.type, out.key.base64);
+  std::string_view why = hostkey_reason(verdict.kind);
+  r.set("netres_ssh_hostkey_ok", why.empty() ? 1 : 0);
+  if (why.empty()) {
+    r.success = true;
+    co_return r;
+  }
+  if (verdict.kind == ssh::KnownHostsCheck::kUnknown)
+    r.fail(std::string(why), fmt::format("host key {} {} for {} is not in {}", out.key.type,
+                                         out.key.fingerprint, name, c.known_hosts));
+  else if (verdict.kind == ssh::KnownHostsCheck::kRevoked)
+    r.fail(std::string(why), fmt::format("host key {} {} is marked @revoked at {}:{}", out.key.type,
+                                         out.key.fingerprint, verdict.file, verdict.line));
+  else
+    r.fail(
+        std::string(why),
+        fmt::format("HOST KEY CHANGED: {} now offers {} {}, which does not match {}:{}{}", name,
+                    out.key.type, out.key.fingerprint, verdict.file, verdict.line,
+                    verdict.kind == ssh::KnownHostsCheck::kOtherType ? " (another key type)" : ""));
+  co_return r;
+}
+
+}  // namespace netres::monitor

@@ -1,0 +1,204 @@
+"""netres monitor's ssh check against real OpenSSH servers on loopback: a known host key is ok
+(banner, SHA256 fingerprint as ssh-keygen -l prints it, handshake time); a second sshd with
+another host key under the same known_hosts name is hostkey_changed; a server absent from
+known_hosts is hostkey_unknown; a closed port is refused; the known_hosts file is never
+written. Then a running monitor sees the sshd's host key change: probe_success 0, reason
+hostkey_changed, and the exposition passes promtool.
+
+Ports 18800-18819 on 127.0.0.1.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
+import harness  # noqa: E402
+from harness import wait_until  # noqa: E402
+from processes import kill_leftover, stop_process  # noqa: E402
+from sshd_env import SshEnv  # noqa: E402
+
+STATE = "/tmp/netres-monitor-ssh-test"
+PORT_A, PORT_B, PORT_LIVE, MONITOR_PORT = 18800, 18801, 18802, 18818
+
+
+def closed_port():
+    """A port in our range that nothing listens on (connect is refused)."""
+    for port in range(18810, 18818):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise RuntimeError("no closed port in 18810-18817")
+
+
+def fingerprint(server):
+    out = harness.run("ssh-keygen", "-l", "-E", "sha256", "-f", server.host_key + ".pub").stdout
+    return out.split()[1]  # "256 SHA256:... comment (ED25519)"
+
+
+def metric_value(text, name, labels):
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        if (series == name or series.startswith(name + "{")) and all(
+                f'{k}="{v}"' in series for k, v in labels.items()):
+            return float(value)
+    return None
+
+
+@harness.require_root("sshd", "ssh-keygen")
+class MonitorSsh(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(STATE, exist_ok=True)
+        kill_leftover(os.path.join(STATE, "monitor.pid"), "netres")
+        cls.env = SshEnv("netres-monssh-")
+        try:
+            cls.a = cls.env.server(PORT_A).start()
+            cls.b = cls.env.server(PORT_B).start()  # its own, different host key
+            # A is known under its own name and under the alias "core1"; B claims to be core1.
+            kind, blob = cls.a.host_public_key()
+            cls.env.trust(cls.a)
+            with open(cls.env.known_hosts, "a") as f:
+                f.write(f"core1 {kind} {blob}\n")
+            with open(cls.env.known_hosts) as f:
+                cls.known_before = f.read()
+        except BaseException:
+            cls.env.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.cleanup()
+
+    def config(self, targets, interval="30s", known_hosts=None):
+        known_hosts = known_hosts or self.env.known_hosts
+        path = os.path.join(self.env.dir, "monitor.yaml")
+        with open(path, "w") as f:
+            f.write(f"defaults: {{interval: {interval}, timeout: 5s}}\n"
+                    "checks:\n"
+                    f"  ssh: {{kind: ssh, known_hosts: {known_hosts}}}\n"
+                    f"  ssh_core1: {{kind: ssh, known_hosts: {known_hosts}, "
+                    "host_key_alias: core1}\n"
+                    "targets:\n" + targets)
+        return path
+
+    def test_once_reasons(self):
+        closed = closed_port()
+        cfg = self.config(
+            f"  - {{name: a, address: '127.0.0.1:{self.a.port}', checks: [ssh, ssh_core1]}}\n"
+            f"  - {{name: b, address: '127.0.0.1:{self.b.port}', checks: [ssh, ssh_core1]}}\n"
+            f"  - {{name: closed, address: '127.0.0.1:{closed}', checks: [ssh]}}\n")
+        r = harness.netres("monitor", "-c", cfg, "--once", "--json", timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        got = {(o["target"], o["check"]): o for o in harness.ndjson(r.stdout)}
+        self.assertEqual(len(got), 5, r.stdout)
+        reasons = {k: o["reason"] for k, o in got.items()}
+        self.assertEqual(reasons, {
+            ("a", "ssh"): "", ("a", "ssh_core1"): "",
+            ("b", "ssh"): "hostkey_unknown", ("b", "ssh_core1"): "hostkey_changed",
+            ("closed", "ssh"): "refused"}, r.stdout)
+
+        ok = got[("a", "ssh")]
+        self.assertTrue(ok["success"])
+        m = ok["metrics"]
+        self.assertEqual(m["netres_ssh_hostkey_ok"], 1)
+        self.assertGreater(m["netres_ssh_handshake_seconds"], 0)
+        self.assertLessEqual(m["netres_ssh_handshake_seconds"], ok["duration_s"])
+        info = [k for k in m if k.startswith("netres_ssh_info{")]
+        self.assertEqual(len(info), 1, m)
+        self.assertIn(f'fingerprint="{fingerprint(self.a)}"', info[0])
+        self.assertIn('banner="SSH-2.0-OpenSSH_', info[0])
+        self.assertIn('key_type="ssh-ed25519"', info[0])
+
+        changed = got[("b", "ssh_core1")]
+        self.assertFalse(changed["success"])
+        self.assertEqual(changed["metrics"]["netres_ssh_hostkey_ok"], 0)
+        self.assertIn(fingerprint(self.b), changed["detail"])
+        self.assertIn("HOST KEY CHANGED", changed["detail"])
+        self.assertTrue(any(fingerprint(self.b) in k for k in changed["metrics"]), changed)
+        self.assertNotIn("netres_ssh_hostkey_ok", got[("closed", "ssh")]["metrics"])
+
+        # Never learned, never written.
+        with open(self.env.known_hosts) as f:
+            self.assertEqual(f.read(), self.known_before)
+
+        # The table names the reasons too.
+        t = harness.netres("monitor", "-c", cfg, "--once", timeout=60)
+        self.assertEqual(t.returncode, 1, t.stderr)
+        self.assertIn("hostkey_changed", t.stdout)
+        self.assertIn("refused", t.stdout)
+
+    def test_missing_known_hosts_file_is_an_error_not_unknown(self):
+        path = os.path.join(self.env.dir, "missing.yaml")
+        with open(path, "w") as f:
+            f.write("checks:\n  s: {kind: ssh, known_hosts: /nonexistent/netres/known_hosts}\n"
+                    f"targets: [{{name: a, address: '127.0.0.1:{self.a.port}', checks: [s]}}]\n")
+        r = harness.netres("monitor", "-c", path, "--once", "--json", timeout=30)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        (o,) = harness.ndjson(r.stdout)
+        self.assertEqual(o["reason"], "error")
+        self.assertIn("/nonexistent/netres/known_hosts", o["detail"])
+        bad = os.path.join(self.env.dir, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("checks:\n  s: {kind: ssh}\n"
+                    "targets: [{address: '127.0.0.1:22', checks: [s]}]\n")
+        r = harness.netres("monitor", "-c", bad, "--once", timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("needs known_hosts", r.stderr)
+
+    def test_live_host_key_change(self):
+        live = self.env.server(PORT_LIVE).start()
+        # Its own known_hosts: test_once_reasons checks that the shared one is never written.
+        known = os.path.join(self.env.dir, "known_hosts_live")
+        with open(known, "w") as f:
+            f.write(live.known_hosts_line())
+        cfg = self.config(
+            f"  - {{name: live, address: '127.0.0.1:{live.port}', checks: [ssh]}}\n",
+            interval="500ms", known_hosts=known)
+        log = open(os.path.join(STATE, "monitor.log"), "w+")
+        proc = subprocess.Popen([harness.NETRES, "monitor", "-c", cfg, "--listen",
+                                 f"127.0.0.1:{MONITOR_PORT}"], stdout=log, stderr=log,
+                                stdin=subprocess.DEVNULL)
+        with open(os.path.join(STATE, "monitor.pid"), "w") as f:
+            f.write(str(proc.pid))
+        url = f"http://127.0.0.1:{MONITOR_PORT}/metrics"
+
+        def scrape():
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                return resp.read().decode()
+        try:
+            sel = {"target": "live", "check": "ssh"}
+            wait_until("the live sshd to be probed ok",
+                       lambda: metric_value(scrape(), "probe_success", sel) == 1, 15)
+            text = scrape()
+            self.assertEqual(metric_value(text, "netres_ssh_hostkey_ok", sel), 1)
+            if harness.shutil.which("promtool"):
+                chk = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                                     capture_output=True, timeout=30)
+                self.assertEqual(chk.returncode, 0, chk.stdout + chk.stderr)
+            # sshd re-executes itself on SIGHUP and reads its (new) host key, on the same port;
+            # a restart could not always rebind it while probe connections sit in TIME_WAIT.
+            live.new_host_key()
+            os.kill(live.proc.pid, signal.SIGHUP)
+            wait_until("the changed host key to be seen",
+                       lambda: metric_value(scrape(), "netres_probe_failure_info",
+                                            {**sel, "reason": "hostkey_changed"}) == 1, 15)
+            text = scrape()
+            self.assertEqual(metric_value(text, "probe_success", sel), 0)
+            self.assertEqual(metric_value(text, "netres_ssh_hostkey_ok", sel), 0)
+            self.assertGreaterEqual(metric_value(text, "netres_probe_failures_total",
+                                                 {**sel, "reason": "hostkey_changed"}), 1)
+        finally:
+            stop_process(proc)
+            log.close()
+            kill_leftover(os.path.join(STATE, "monitor.pid"), "netres")
+
+
+if __name__ == "__main__":
+    harness.main()
