@@ -148,10 +148,13 @@ asio::awaitable<ProbeResult> probe_ssh(ProbeContext& ctx, const CheckSpec& c,
   if (!out.connected || !out.error.empty()) {
     // A server that sent its banner and then failed the key exchange still says what it is.
     if (!out.banner.empty()) r.set("netres_ssh_info", 1, {{"banner", out.banner}});
+    // libssh gives only text; its socket errors carry strerror's words.
     if (Clock::now() >= deadline_at)
       r.fail("timeout", "ssh handshake: " + out.error);
-    else if (out.banner.empty() && out.error.find("disconnected") != std::string::npos)
-      r.fail("eof", "ssh handshake: the server closed the connection before its banner");
+    else if (out.error.find("reset by peer") != std::string::npos)
+      r.fail("reset", "ssh handshake: " + out.error);
+    else if (out.error.find("disconnected") != std::string::npos)
+      r.fail("eof", "ssh handshake: the server closed the connection (" + out.error + ")");
     else
       r.fail("protocol", "ssh handshake: " + out.error);
     co_return r;

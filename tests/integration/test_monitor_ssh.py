@@ -3,7 +3,7 @@
 another host key under the same known_hosts name is hostkey_changed; a server absent from
 known_hosts is hostkey_unknown; a closed port is refused; the known_hosts file is never
 written. Then a running monitor sees the sshd's host key change: probe_success 0, reason
-hostkey_changed, and the exposition passes promtool.
+hostkey_changed, and the exposition passes promtool. A listener that never speaks is a timeout.
 
 Ports 18800-18819 on 127.0.0.1.
 """
@@ -12,7 +12,8 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
+import threading
+import time
 import unittest
 import urllib.request
 
@@ -24,6 +25,7 @@ from sshd_env import SshEnv  # noqa: E402
 
 STATE = "/tmp/netres-monitor-ssh-test"
 PORT_A, PORT_B, PORT_LIVE, MONITOR_PORT = 18800, 18801, 18802, 18818
+SILENT_PORT, TALK_PORT = 18803, 18804  # listeners of the test itself
 
 
 def closed_port():
@@ -151,6 +153,47 @@ class MonitorSsh(unittest.TestCase):
         r = harness.netres("monitor", "-c", bad, "--once", timeout=30)
         self.assertEqual(r.returncode, 2)
         self.assertIn("needs known_hosts", r.stderr)
+
+    def test_silent_and_non_ssh_servers(self):
+        """A listener that never speaks is a timeout (libssh's wait is bounded by the probe's
+        timeout); one that speaks HTTP and hangs up fails without a host key."""
+        silent, talk = socket.socket(), socket.socket()
+        try:
+            for s, port in ((silent, SILENT_PORT), (talk, TALK_PORT)):
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", port))
+                s.listen(4)  # the kernel completes the TCP handshake; nobody accepts on silent
+
+            def serve():
+                talk.settimeout(10)
+                try:
+                    c, _ = talk.accept()
+                    c.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+                    time.sleep(0.2)
+                    c.close()
+                except OSError:
+                    pass
+            th = threading.Thread(target=serve, daemon=True)
+            th.start()
+            path = os.path.join(self.env.dir, "silent.yaml")
+            with open(path, "w") as f:
+                f.write(f"defaults: {{timeout: 1s}}\n"
+                        f"checks: {{s: {{kind: ssh, known_hosts: {self.env.known_hosts}}}}}\n"
+                        "targets:\n"
+                        f"  - {{name: silent, address: '127.0.0.1:{SILENT_PORT}', checks: [s]}}\n"
+                        f"  - {{name: http, address: '127.0.0.1:{TALK_PORT}', checks: [s]}}\n")
+            r = harness.netres("monitor", "-c", path, "--once", "--json", timeout=30)
+            th.join(10)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            got = {o["target"]: o for o in harness.ndjson(r.stdout)}
+            self.assertEqual(got["silent"]["reason"], "timeout", got)
+            self.assertIn(got["http"]["reason"], ("reset", "eof", "protocol"), got)
+            for o in got.values():
+                self.assertNotIn("netres_ssh_hostkey_ok", o["metrics"])
+                self.assertIn("netres_probe_tcp_connect_seconds", o["metrics"])
+        finally:
+            silent.close()
+            talk.close()
 
     def test_live_host_key_change(self):
         live = self.env.server(PORT_LIVE).start()
