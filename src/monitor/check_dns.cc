@@ -125,6 +125,9 @@ asio::awaitable<ProbeResult> run_probe(ProbeContext& ctx, const CheckSpec& check
       case CheckKind::kSsh:
         r = co_await probe_ssh(ctx, check, address, deadline);
         break;
+      case CheckKind::kIcmp:
+        r = co_await probe_icmp(ctx, check, address, deadline);
+        break;
     }
   } catch (const std::exception& e) {
     r = ProbeResult{};

@@ -25,5 +25,7 @@ asio::awaitable<ProbeResult> probe_dns(ProbeContext& ctx, const CheckSpec& c,
                                        const std::string& address, Clock::time_point deadline);
 asio::awaitable<ProbeResult> probe_iface(ProbeContext& ctx, const CheckSpec& c,
                                          const std::string& address, Clock::time_point deadline);
+asio::awaitable<ProbeResult> probe_icmp(ProbeContext& ctx, const CheckSpec& c,
+                                        const std::string& address, Clock::time_point deadline);
 
 }  // namespace netres::monitor

@@ -31,6 +31,8 @@ std::string_view kind_name(CheckKind k) {
       return "iface";
     case CheckKind::kSsh:
       return "ssh";
+    case CheckKind::kIcmp:
+      return "icmp";
   }
   return "?";
 }
@@ -110,6 +112,7 @@ class Loader {
 
   void defaults(const YAML::Node& n, MonitorConfig& c) const;
   CheckSpec check(const std::string& name, const YAML::Node& n) const;
+  void icmp_settings(const Fields& f, CheckSpec& c) const;
   GroupSpec group(const std::string& name, const YAML::Node& n) const;
   TargetSpec target(const YAML::Node& n, const MonitorConfig& c) const;
 
@@ -134,7 +137,8 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   c.name = name;
   if (!n.IsMap()) y_.fail(n, fmt::format("check '{}' must be a mapping", name));
   const YAML::Node kind = n["kind"];
-  if (!kind) y_.fail(n, fmt::format("check '{}' needs kind: (tcp, dns, http, iface or ssh)", name));
+  if (!kind)
+    y_.fail(n, fmt::format("check '{}' needs kind: (tcp, dns, http, iface, ssh or icmp)", name));
   std::string k = y_.text(kind, "kind");
   std::string what = fmt::format("check '{}'", name);
   Fields f;
@@ -162,9 +166,14 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   } else if (k == "ssh") {
     c.kind = CheckKind::kSsh;
     f = y_.fields(n, what, {"kind", "timeout", "known_hosts", "host_key_alias"});
+  } else if (k == "icmp") {
+    c.kind = CheckKind::kIcmp;
+    f = y_.fields(n, what,
+                  {"kind", "timeout", "count", "interval", "size", "preferred_ip_protocol",
+                   "ip_protocol_fallback", "max_loss"});
   } else {
-    y_.fail(kind,
-            fmt::format("unknown check kind '{}' (expected tcp, dns, http, iface or ssh)", k));
+    y_.fail(kind, fmt::format(
+                      "unknown check kind '{}' (expected tcp, dns, http, iface, ssh or icmp)", k));
   }
   if (auto* v = find(f, "timeout")) {
     c.timeout = y_.duration(*v, "timeout");
@@ -275,7 +284,33 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
     if (auto* v = find(f, "fail_if_ssl")) c.fail_if_ssl = y_.boolean(*v, "fail_if_ssl");
     if (auto* v = find(f, "fail_if_not_ssl")) c.fail_if_not_ssl = y_.boolean(*v, "fail_if_not_ssl");
   }
+  if (c.kind == CheckKind::kIcmp) icmp_settings(f, c);
   return c;
+}
+
+void Loader::icmp_settings(const Fields& f, CheckSpec& c) const {
+  if (auto* v = find(f, "count")) c.icmp_count = static_cast<int>(y_.integer(*v, "count", 1, 100));
+  if (auto* v = find(f, "interval")) {
+    c.icmp_interval = y_.duration(*v, "interval");
+    if (c.icmp_interval < std::chrono::milliseconds(1) ||
+        c.icmp_interval > std::chrono::seconds(10))
+      y_.fail(*v, "interval must be between 1ms and 10s");
+  }
+  // 65507: the largest payload of an IPv4 datagram after its IP and ICMP headers.
+  if (auto* v = find(f, "size")) c.icmp_size = static_cast<int>(y_.integer(*v, "size", 0, 65507));
+  if (auto* v = find(f, "preferred_ip_protocol")) {
+    std::string p = y_.text(*v, "preferred_ip_protocol");
+    if (p != "ip4" && p != "ip6")
+      y_.fail(*v, fmt::format("preferred_ip_protocol must be ip4 or ip6, got '{}'", p));
+    c.prefer_ip6 = p == "ip6";
+  }
+  if (auto* v = find(f, "ip_protocol_fallback"))
+    c.ip_protocol_fallback = y_.boolean(*v, "ip_protocol_fallback");
+  if (auto* v = find(f, "max_loss")) {
+    double m = y_.number(*v, "max_loss");
+    if (!(m >= 0 && m < 1)) y_.fail(*v, "max_loss must be a ratio from 0 to below 1 (0.2: 20%)");
+    c.max_loss = m;
+  }
 }
 
 GroupSpec Loader::group(const std::string& name, const YAML::Node& n) const {
@@ -334,6 +369,8 @@ TargetSpec Loader::target(const YAML::Node& n, const MonitorConfig& c) const {
       } catch (const UsageError& e) {
         y_.fail(*a, e.what());
       }
+    } else if (spec.kind == CheckKind::kIcmp && is_url) {
+      y_.fail(*a, fmt::format("check '{}' is icmp: address is a host, got '{}'", name, t.address));
     } else if (!is_url) {
       Endpoint ep = split_endpoint(t.address);
       if (ep.host.empty() || ep.error != Endpoint::Error::kNone ||
@@ -347,6 +384,9 @@ TargetSpec Loader::target(const YAML::Node& n, const MonitorConfig& c) const {
                                   e.what()));
         }
       }
+      if (spec.kind == CheckKind::kIcmp && !ep.port.empty())
+        y_.fail(*a, fmt::format("check '{}' is icmp: address is a host without a port, got '{}'",
+                                name, t.address));
       if (spec.kind == CheckKind::kTcp && ep.port.empty())
         y_.fail(*a, fmt::format("check '{}' is tcp: address needs a port (host:port), got '{}'",
                                 name, t.address));
@@ -388,6 +428,17 @@ TargetSpec Loader::target(const YAML::Node& n, const MonitorConfig& c) const {
   }
   if (t.jitter >= t.interval)
     y_.fail(n, fmt::format("target '{}': jitter must be shorter than the interval", t.name));
+  // An icmp burst must be sent within the probe's timeout, with time left for the last reply.
+  for (const auto& name : t.checks) {
+    const CheckSpec& spec = c.checks.at(name);
+    if (spec.kind != CheckKind::kIcmp) continue;
+    Nanos burst = spec.icmp_interval * (spec.icmp_count - 1);
+    if (burst >= c.timeout_for(t, spec))
+      y_.fail(n, fmt::format("target '{}': check '{}' sends {} requests {} apart, longer than the "
+                             "timeout {}: lower count or interval, or raise the timeout",
+                             t.name, name, spec.icmp_count, format_duration(spec.icmp_interval),
+                             format_duration(c.timeout_for(t, spec))));
+  }
   return t;
 }
 

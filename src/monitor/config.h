@@ -17,7 +17,7 @@
 
 namespace netres::monitor {
 
-enum class CheckKind { kTcp, kDns, kHttp, kIface, kSsh };
+enum class CheckKind { kTcp, kDns, kHttp, kIface, kSsh, kIcmp };
 std::string_view kind_name(CheckKind k);
 
 // A regular expression with its source text (for messages and the JSON output).
@@ -77,6 +77,14 @@ struct CheckSpec {
   bool insecure = false;    // skip certificate verification (the result is still reported)
   std::string ca_file;      // trust these CAs instead of the system's
   std::string server_name;  // SNI and verified name; default: the target's host
+
+  // icmp (the target is a host, no port): a burst of `icmp_count` echo requests per probe
+  int icmp_count = 5;
+  Nanos icmp_interval = std::chrono::milliseconds(200);  // between two requests of a burst
+  int icmp_size = 56;                                    // payload bytes, as ping's -s
+  bool prefer_ip6 = false;                               // preferred_ip_protocol: ip4 | ip6
+  bool ip_protocol_fallback = true;  // use the other family when the preferred one has none
+  std::optional<double> max_loss;    // fail with `loss` above this ratio (0-1)
 };
 
 struct GroupSpec {

@@ -114,8 +114,9 @@ TEST(Config, BadFilesNameFileLineAndColumn) {
   EXPECT_EQ(error_of("checks:\n  t:\n    kind: tcp\n    banr: x\n" + t),
             "bad.yaml:4:5: unknown key 'banr' in check 't' (expected kind, timeout, tls, banner, "
             "steps, insecure, ca_file, server_name)");
-  EXPECT_EQ(error_of("checks:\n  t:\n    kind: icmpx\n" + t),
-            "bad.yaml:3:11: unknown check kind 'icmpx' (expected tcp, dns, http, iface or ssh)");
+  EXPECT_EQ(
+      error_of("checks:\n  t:\n    kind: icmpx\n" + t),
+      "bad.yaml:3:11: unknown check kind 'icmpx' (expected tcp, dns, http, iface, ssh or icmp)");
   EXPECT_EQ(error_of("checks:\n  t: {kind: tcp}\ntargets:\n  - address: 127.0.0.1:1\n"
                      "    checks: [nope]\n"),
             "bad.yaml:5:14: no check named 'nope' in checks:");

@@ -28,6 +28,9 @@ struct ProbeResult {
   std::string detail;   // for people: "connection refused", "status 503", ...
   double duration = 0;  // seconds, the whole probe
   std::vector<ProbeMetric> metrics;
+  // icmp: every reply's round-trip time (seconds), summed into the netres_icmp_rtt_seconds
+  // histogram across probes.
+  std::vector<double> rtts;
 
   void set(std::string name, double value, Labels labels = {}) {
     metrics.push_back({std::move(name), std::move(labels), value});

@@ -12,7 +12,19 @@ const std::vector<double>& duration_buckets() {
   return b;
 }
 
+const std::vector<double>& rtt_buckets() {
+  static const std::vector<double> b{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                     0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5};
+  return b;
+}
+
 namespace {
+
+void count_into(const std::vector<double>& bounds, std::vector<uint64_t>& buckets, double v) {
+  if (buckets.empty()) buckets.assign(bounds.size() + 1, 0);
+  ++buckets[static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) -
+                                bounds.begin())];
+}
 
 struct Help {
   std::string_view name, help;
@@ -54,6 +66,14 @@ constexpr Help kHelp[] = {
     {"netres_ssh_hostkey_ok",
      "Whether the server's host key is the one known_hosts records (1) or not (0)"},
     {"netres_ssh_info", "The SSH server's banner, host key type and SHA256 fingerprint"},
+    {"probe_icmp_duration_seconds", "Duration of icmp request by phase"},
+    {"probe_icmp_reply_hop_limit", "Replied packet hop limit (TTL for ipv4)"},
+    {"netres_icmp_loss_ratio", "Share of the burst's echo requests that got no reply (0-1)"},
+    {"netres_icmp_packets_sent", "Echo requests sent in the last burst"},
+    {"netres_icmp_packets_received", "Echo replies received in the last burst"},
+    {"netres_icmp_rtt_min_seconds", "Shortest round trip of the last burst"},
+    {"netres_icmp_rtt_median_seconds", "Median round trip of the last burst"},
+    {"netres_icmp_rtt_max_seconds", "Longest round trip of the last burst"},
     {"netres_probe_failure_info",
      "Present with value 1 while the last probe failed, labelled with the failure reason"},
     // iface: node_exporter's netdev collector's names and help texts.
@@ -124,7 +144,19 @@ std::string_view metric_help(std::string_view name) {
 std::vector<Family> probe_families(const ProbeResult& r) {
   std::map<std::string, Family> m;
   add_result(m, {}, r);
-  return ordered(m);
+  std::vector<Family> out = ordered(m);
+  if (!r.rtts.empty()) {  // this burst alone, as /probe has no history
+    std::vector<uint64_t> buckets;
+    double sum = 0;
+    for (double v : r.rtts) {
+      count_into(rtt_buckets(), buckets, v);
+      sum += v;
+    }
+    Family h{"netres_icmp_rtt_seconds", "Round trips of echo replies", MetricType::kHistogram};
+    h.add_histogram({}, rtt_buckets(), buckets, sum);
+    out.push_back(std::move(h));
+  }
+  return out;
 }
 
 void ProbeStore::configure(const MonitorConfig& config) {
@@ -160,6 +192,10 @@ void ProbeStore::record(const std::string& target, const std::string& check, con
   size_t i = static_cast<size_t>(std::lower_bound(b.begin(), b.end(), r.duration) - b.begin());
   ++s.buckets[i];
   s.sum += r.duration;
+  for (double v : r.rtts) {
+    count_into(rtt_buckets(), s.rtt_buckets, v);
+    s.rtt_sum += v;
+  }
   if (s.history.size() >= kHistory) s.history.erase(s.history.begin());
   s.history.push_back(r.success ? static_cast<float>(r.duration) : -1.0f);
   if (!r.success) s.last_failure = r.reason + ": " + r.detail;
@@ -191,6 +227,7 @@ std::vector<Family> ProbeStore::families() const {
   Family failures{"netres_probe_failures", "Probes that failed, by reason", MetricType::kCounter};
   Family probes{"netres_probes", "Probes run", MetricType::kCounter};
   Family hist{"netres_probe_duration_seconds", "Probe durations", MetricType::kHistogram};
+  Family rtt{"netres_icmp_rtt_seconds", "Round trips of echo replies", MetricType::kHistogram};
   for (const Series* s : list) {
     if (s->probes == 0) continue;
     probes.add(s->labels, static_cast<double>(s->probes));
@@ -200,10 +237,16 @@ std::vector<Family> ProbeStore::families() const {
       failures.add(std::move(l), static_cast<double>(n));
     }
     hist.add_histogram(s->labels, duration_buckets(), s->buckets, s->sum);
+    if (s->kind == "icmp") {
+      std::vector<uint64_t> empty(rtt_buckets().size() + 1, 0);
+      rtt.add_histogram(s->labels, rtt_buckets(), s->rtt_buckets.empty() ? empty : s->rtt_buckets,
+                        s->rtt_sum);
+    }
   }
   out.push_back(std::move(failures));
   out.push_back(std::move(probes));
   out.push_back(std::move(hist));
+  out.push_back(std::move(rtt));
   Family targets{"netres_monitor_targets", "Targets in the running configuration",
                  MetricType::kGauge};
   targets.add({}, static_cast<double>(targets_));

@@ -20,6 +20,10 @@ namespace netres::monitor {
 // Upper bounds of netres_probe_duration_seconds's buckets (seconds).
 const std::vector<double>& duration_buckets();
 
+// Upper bounds of netres_icmp_rtt_seconds's buckets (seconds): finer at the low end, where
+// loopback and LAN round trips are.
+const std::vector<double>& rtt_buckets();
+
 // The help text of a probe metric ("" for an unknown name).
 std::string_view metric_help(std::string_view name);
 
@@ -56,6 +60,8 @@ class ProbeStore {
     std::vector<uint64_t> buckets;
     double sum = 0;
     uint64_t probes = 0;
+    std::vector<uint64_t> rtt_buckets;  // icmp round trips, as buckets and sum (count: summed)
+    double rtt_sum = 0;
     std::vector<float> history;
     std::string last_failure;
     double last_unix = 0;
