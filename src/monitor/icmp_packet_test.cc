@@ -6,6 +6,8 @@
 
 #include "common/error.h"
 #include "monitor/config.h"
+#include "monitor/exposition.h"
+#include "monitor/probe_store.h"
 
 namespace netres::monitor {
 namespace {
@@ -211,6 +213,42 @@ TEST(IcmpConfig, BadSettings) {
   EXPECT_EQ(error_of("checks:\n  p: {kind: icmp, count: 20, interval: 300ms}\n" + t),
             "bad.yaml:3:11: target '127.0.0.1': check 'p' sends 20 requests 300.0ms apart, longer "
             "than the timeout 5.00s: lower count or interval, or raise the timeout");
+}
+
+TEST(IcmpStore, RoundTripsAccumulateIntoAHistogram) {
+  ProbeStore store;
+  store.configure(parse_monitor_config(
+      "checks: {p: {kind: icmp}, t: {kind: tcp}}\n"
+      "targets: [{name: gw, address: 127.0.0.1, checks: [p]}, {address: '127.0.0.1:1', checks: "
+      "[t]}]\n",
+      "m.yaml"));
+  ProbeResult r;
+  r.success = true;
+  r.rtts = {0.0003, 0.0004, 0.002};
+  store.record("gw", "p", r);
+  r.rtts = {0.0003};
+  store.record("gw", "p", r);
+  ProbeResult tcp;
+  tcp.success = true;
+  store.record("127.0.0.1:1", "t", tcp);
+  std::string text = render(store.families(), ExpositionFormat::kText004);
+  EXPECT_NE(text.find("# TYPE netres_icmp_rtt_seconds histogram\n"), std::string::npos) << text;
+  EXPECT_NE(
+      text.find("netres_icmp_rtt_seconds_bucket{target=\"gw\",check=\"p\",le=\"0.00025\"} 0\n"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find("netres_icmp_rtt_seconds_bucket{target=\"gw\",check=\"p\",le=\"0.0005\"} 3\n"),
+      std::string::npos);
+  EXPECT_NE(text.find("netres_icmp_rtt_seconds_bucket{target=\"gw\",check=\"p\",le=\"+Inf\"} 4\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("netres_icmp_rtt_seconds_count{target=\"gw\",check=\"p\"} 4\n"),
+            std::string::npos);
+  // Only icmp series have one.
+  EXPECT_EQ(text.find("netres_icmp_rtt_seconds_count{target=\"127.0.0.1:1\""), std::string::npos);
+
+  // /probe: the one burst's.
+  std::string one = render(probe_families(r), ExpositionFormat::kText004);
+  EXPECT_NE(one.find("netres_icmp_rtt_seconds_count 1\n"), std::string::npos) << one;
 }
 
 }  // namespace
