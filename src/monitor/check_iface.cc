@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "monitor/checks.h"
+#include "monitor/iface_flows.h"
 #include "monitor/iface_stats.h"
 
 namespace netres::monitor {
@@ -18,6 +19,8 @@ constexpr const char* kSysClassNet = "/sys/class/net";
 // A glob such as "*" on a host with thousands of interfaces must not make thousands of series
 // per probe without bound.
 constexpr size_t kMaxDevices = 256;
+// Top flows capture on at most this many of them (one libpcap handle each).
+constexpr size_t kMaxFlowDevices = 8;
 
 // The previous sample of each (check, target address, device), for the rates. Probes of the
 // monitor run on one thread, but /probe and --once share this too, hence the lock.
@@ -44,10 +47,18 @@ void prune(Clock::time_point now) {
   }
 }
 
+// The capture, as a named function object for on_pool (see probe_util.h).
+struct FlowJob {
+  std::vector<std::string> devices;
+  Nanos duration;
+  size_t top;
+  std::vector<FlowCapture> operator()() const { return capture_top_flows(devices, duration, top); }
+};
+
 }  // namespace
 
-asio::awaitable<ProbeResult> probe_iface(ProbeContext&, const CheckSpec& c,
-                                         const std::string& address, Clock::time_point) {
+asio::awaitable<ProbeResult> probe_iface(ProbeContext& ctx, const CheckSpec& c,
+                                         const std::string& address, Clock::time_point deadline) {
   ProbeResult r;
   if (auto p = iface_pattern_problem(address); !p.empty()) {  // only through /probe
     r.fail("error", p);
@@ -64,7 +75,7 @@ asio::awaitable<ProbeResult> probe_iface(ProbeContext&, const CheckSpec& c,
   }
   const auto now = Clock::now();
   std::vector<std::string> down;
-  std::lock_guard lock(g_mu);
+  std::unique_lock lock(g_mu);
   prune(now);
   for (const IfaceSample& s : samples) {
     const Labels dev{{"device", s.device}};
@@ -100,13 +111,40 @@ asio::awaitable<ProbeResult> probe_iface(ProbeContext&, const CheckSpec& c,
     prev.sample = s;
     prev.at = now;
   }
+  lock.unlock();
+  if (c.top_flows > 0) {
+    // The capture blocks for its whole length: on the pool, leaving time to report.
+    Nanos left =
+        std::chrono::duration_cast<Nanos>(deadline - Clock::now()) - std::chrono::milliseconds(100);
+    Nanos length = std::min(c.flow_capture, left);
+    if (length < std::chrono::milliseconds(10)) {
+      r.fail("timeout", "the timeout leaves no time for flow_capture");
+      co_return r;
+    }
+    FlowJob job{{}, length, c.top_flows};
+    for (const auto& s : samples)
+      if (!s.down() && job.devices.size() < kMaxFlowDevices) job.devices.push_back(s.device);
+    auto op = on_pool<std::vector<FlowCapture>>(ctx.pool(), std::move(job));
+    auto captures = co_await std::move(op);
+    for (const FlowCapture& fc : captures) {
+      if (!fc.error.empty()) {
+        r.fail("error", fmt::format("capture on {}: {}", fc.device, fc.error));
+        continue;
+      }
+      for (const FlowShare& f : fc.flows)
+        r.set("netres_iface_flow_bytes_per_second",
+              fc.seconds > 0 ? static_cast<double>(f.bytes) / fc.seconds : 0,
+              {{"device", fc.device}, {"flow", f.flow}});
+    }
+  }
   if (!down.empty()) {
+    r.reason.clear();  // down says more than a capture error it caused
     std::string list;
     for (const auto& d : down) list += (list.empty() ? "" : ", ") + d;
     r.fail("down", fmt::format("{} of {} down: {}", down.size(), samples.size(), list));
     co_return r;
   }
-  r.success = true;
+  r.success = r.reason.empty();
   co_return r;
 }
 

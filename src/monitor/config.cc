@@ -61,8 +61,9 @@ bool valid_label_name(std::string_view s) {
 
 // Labels netres sets itself on every probe series.
 constexpr std::string_view kReservedLabels[] = {
-    "target", "check", "kind",   "reason", "phase",    "le",         "version",
-    "cipher", "group", "device", "banner", "key_type", "fingerprint"};  // the last three: ssh's
+    "target",    "check",     "kind",   "reason", "phase",    "le",          "version",
+    "cipher",    "group",     "device", "banner", "key_type", "fingerprint",  // ssh's
+    "direction", "operstate", "flow"};                                        // iface's
 
 class Loader {
  public:
@@ -162,7 +163,7 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
          "max_redirects", "fail_if_ssl", "fail_if_not_ssl", "insecure", "ca_file", "server_name"});
   } else if (k == "iface") {
     c.kind = CheckKind::kIface;
-    f = y_.fields(n, what, {"kind", "timeout", "speed"});
+    f = y_.fields(n, what, {"kind", "timeout", "speed", "top_flows", "flow_capture"});
   } else if (k == "ssh") {
     c.kind = CheckKind::kSsh;
     f = y_.fields(n, what, {"kind", "timeout", "known_hosts", "host_key_alias"});
@@ -224,6 +225,13 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
       } catch (const UsageError& e) {
         y_.fail(*v, e.what());
       }
+    }
+    if (auto* v = find(f, "top_flows")) c.top_flows = y_.integer(*v, "top_flows", 1, 50);
+    if (auto* v = find(f, "flow_capture")) {
+      c.flow_capture = y_.duration(*v, "flow_capture");
+      if (c.flow_capture < std::chrono::milliseconds(10) ||
+          c.flow_capture > std::chrono::minutes(1))
+        y_.fail(*v, "flow_capture must be between 10ms and 1m");
     }
   }
   if (c.kind == CheckKind::kSsh) {

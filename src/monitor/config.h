@@ -68,6 +68,8 @@ struct CheckSpec {
 
   // iface (the target is an interface name or glob of this machine)
   std::optional<double> speed_bytes;  // bytes/s for utilisation; unset: the kernel's speed
+  uint64_t top_flows = 0;             // > 0: capture and export the busiest flows
+  Nanos flow_capture = std::chrono::seconds(1);  // how long that capture runs per probe
 
   // ssh: the server's host key must be the one this file records for the target (never learned)
   std::string known_hosts;

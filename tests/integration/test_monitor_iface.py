@@ -34,7 +34,9 @@ CONFIG = f"""
 defaults: {{interval: 200ms, timeout: 1s}}
 checks:
   nic: {{kind: iface, speed: 10mbit}}
+  flows: {{kind: iface, top_flows: 2, flow_capture: 300ms}}
 targets:
+  - {{name: flows, address: {HOST_IF}, checks: [flows], interval: 500ms, timeout: 2s}}
   - {{name: veth, address: {HOST_IF}, checks: [nic]}}
   - {{name: ours, address: "nrmoniface*", checks: [nic]}}
   - {{name: loop, address: lo, checks: [nic]}}
@@ -186,6 +188,42 @@ class IfaceCheck(unittest.TestCase):
             self.assertLessEqual(v, after[way][field], name)
         self.assertGreater(after["rx"]["packets"], 0)  # the unreachables came back
 
+    def test_2b_top_flows_and_other(self):
+        """Three UDP flows of 20, 10 and 3 datagrams per round (dropped in the namespace, so no
+        ICMP answers): the top 2 are the first two, the third is in `other`."""
+        self.host.assert_routed_via_veth(NS_V4)
+        self.host.exec(["iptables", "-A", "INPUT", "-p", "udp", "--dport", "12:14", "-j",
+                        "DROP"])
+        name = "netres_iface_flow_bytes_per_second"
+        big, mid = f"{NS_V4}:12", f"{NS_V4}:13"
+
+        def flows():
+            return {line.split('flow="')[1].split('"')[0]: float(line.rpartition(" ")[2])
+                    for line in metrics().splitlines()
+                    if line.startswith(name + "{") and 'target="flows"' in line}
+
+        def send_round():
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for port, count, size in ((12, 20, 1000), (13, 10, 500), (14, 3, 100)):
+                    for _ in range(count):
+                        s.sendto(b"z" * size, (NS_V4, port))
+
+        def seen():
+            send_round()
+            f = flows()
+            return len(f) == 3 and any(big in k for k in f) and any(mid in k for k in f)
+        wait_until("the top flows exported", seen, 10)  # bounded: 10 s of rounds
+        f = flows()
+        self.assertEqual(len(f), 3, f)  # 2 flows + other, never more
+        self.assertIn("other", f)
+        top = max(f, key=f.get)
+        self.assertIn(big, top)
+        self.assertTrue(top.startswith("udp "), top)
+        second = [k for k in f if mid in k][0]
+        self.assertGreater(f[top], f[second])
+        self.assertGreaterEqual(f["other"], 0)
+        self.assertEqual(one(metrics(), "probe_success", target="flows"), 1)
+
     def test_2_a_glob_matches_several(self):
         text = metrics()
         self.assertEqual(one(text, "probe_success", target="ours"), 1)
@@ -217,9 +255,12 @@ class IfaceCheck(unittest.TestCase):
         harness.run("ip", "link", "del", HOST_IF)
         wait_until("reason missing", lambda: one(metrics(), "netres_probe_failure_info",
                                                  target="veth", reason="missing") == 1, 10)
+        # Every target's series of it go (the flows target is probed less often).
+        wait_until("its series gone", lambda: samples(metrics(), "node_network_up",
+                                                      device=HOST_IF) == [], 10)
         text = metrics()
         self.assertEqual(samples(text, "node_network_transmit_bytes_total", target="veth"), [])
-        self.assertEqual(samples(text, "node_network_up", device=HOST_IF), [])
+        self.assertEqual(samples(text, "netres_iface_flow_bytes_per_second", device=HOST_IF), [])
         for n in ("netres_iface_receive_bytes_per_second", "netres_iface_transmit_bytes_per_second",
                   "netres_iface_utilisation_ratio"):
             for v in samples(text, n):
@@ -231,7 +272,9 @@ class IfaceCheck(unittest.TestCase):
                 ("a/b", "{kind: iface}", "interface name or glob"),
                 ("http://x/", "{kind: iface}", "interface name or glob"),
                 ("lo", "{kind: iface, speed: fast}", "speed"),
-                ("lo", "{kind: iface, sped: 1gbit}", "unknown key 'sped'")):
+                ("lo", "{kind: iface, sped: 1gbit}", "unknown key 'sped'"),
+                ("lo", "{kind: iface, top_flows: 0}", "top_flows"),
+                ("lo", "{kind: iface, top_flows: 3, flow_capture: 2m}", "flow_capture")):
             path = os.path.join(self.tmp, "bad.yaml")
             with open(path, "w") as f:
                 f.write(f"checks:\n  nic: {check}\ntargets:\n  - {{address: '{address}', "
