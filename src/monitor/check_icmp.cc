@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/errqueue.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -103,6 +104,16 @@ class Burst {
       ::setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on);
     } else {
       ::setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &on, sizeof on);
+    }
+    // A raw ICMPv6 socket would also wake for neighbour discovery and router adverts: let the
+    // kernel pass only echo replies and the errors that can quote a request.
+    if (v6_ && !ping_) {
+      icmp6_filter filter;
+      ICMP6_FILTER_SETBLOCKALL(&filter);
+      for (int type : {ICMP6_ECHO_REPLY, ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG,
+                       ICMP6_TIME_EXCEEDED, ICMP6_PARAM_PROB})
+        ICMP6_FILTER_SETPASS(type, &filter);
+      ::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
     }
     // A ping socket hears of ICMP errors only through its error queue; a raw socket receives the
     // error messages themselves.
@@ -208,7 +219,6 @@ class Burst {
     msg.msg_controllen = sizeof control;
     ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT | (errqueue ? MSG_ERRQUEUE : 0));
     if (n < 0) return false;
-    const double now_real = realtime_now();
     const auto now_steady = Clock::now();
     double kernel_ts = 0;
     int hop = -1;
@@ -253,7 +263,6 @@ class Burst {
     // missing or the wall clock stepped.
     if (rtt < 0 || rtt > 3600)
       rtt = std::chrono::duration<double>(now_steady - steady_at_[seq]).count();
-    (void)now_real;
     mark(seq, kReplied);
     rtts_.push_back(rtt);
     hop_limit_ = hop >= 0 ? hop : m->ttl;
