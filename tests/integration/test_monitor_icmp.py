@@ -5,17 +5,26 @@ from the root namespace, whose net.ipv4.ping_group_range lets no group open ping
 uses raw sockets; inside the namespace the test allows group 0 and runs netres there against its
 own loopback, so the unprivileged ping-socket path (and its error queue) is tested too.
 
-Only --once runs (no ports). Namespace netres-monicmp-t / veth netres-monicmp0, 198.18.51.0/30.
+Mostly --once; one served monitor (a free port on 127.0.0.1 the kernel picks, its pid in
+/tmp/netres-monitor-icmp-test for leftover cleanup) shows the RTT histogram growing across bursts
+and passes promtool check metrics. Namespace netres-monicmp-t / veth netres-monicmp0, 198.18.51.0/30.
 """
-import json
 import os
+import shutil
+import socket
+import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 import harness  # noqa: E402
+from harness import wait_until  # noqa: E402
 from netns import NamespaceHost  # noqa: E402
+from processes import kill_leftover, stop_process  # noqa: E402
+
+STATE = "/tmp/netres-monitor-icmp-test"
 
 NS, HOST_IF, NS_IF = "netres-monicmp-t", "netres-monicmp0", "netres-monicmp1"
 HOST_V4, NS_V4 = "198.18.51.1", "198.18.51.2"
@@ -155,6 +164,53 @@ class IcmpCheck(unittest.TestCase):
             self.assertIn("ping socket", rows["lo4/ping"]["detail"])
         finally:
             self.host.exec(["sysctl", "-q", "-w", "net.ipv4.ping_group_range=1 0"])
+
+    @unittest.skipUnless(shutil.which("promtool"), "needs promtool")
+    def test_served_histogram_grows_and_passes_promtool(self):
+        os.makedirs(STATE, exist_ok=True)
+        pid_file = os.path.join(STATE, "monitor.pid")
+        kill_leftover(pid_file, "netres")
+        with socket.socket() as s:  # a free port, released just before netres binds it
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        config = os.path.join(STATE, "monitor.yaml")
+        with open(config, "w") as f:
+            f.write("defaults: {interval: 300ms, timeout: 250ms}\n"
+                    "checks: {ping: {kind: icmp, count: 3, interval: 10ms}}\n"
+                    f"targets: [{{name: ns, address: {NS_V4}, checks: [ping]}}]\n")
+        proc = subprocess.Popen([harness.NETRES, "monitor", "-c", config, "--listen",
+                                 f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        try:
+            with open(pid_file, "w") as f:
+                f.write(str(proc.pid))
+
+            def metrics():
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    return r.read().decode()
+
+            count = 'netres_icmp_rtt_seconds_count{target="ns",check="ping"} '
+
+            def enough():
+                text = metrics()
+                for line in text.splitlines():
+                    if line.startswith(count) and float(line.split()[-1]) >= 9:
+                        return text
+                return None
+
+            text = wait_until("three bursts in the histogram", enough, 15)
+            self.assertIn('netres_icmp_rtt_seconds_bucket{target="ns",check="ping",le="+Inf"}',
+                          text)
+            self.assertIn('probe_success{target="ns",check="ping"} 1', text)
+            self.assertIn('netres_icmp_loss_ratio{target="ns",check="ping"} 0', text)
+            r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
+                               text=True, timeout=30)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        finally:
+            stop_process(proc)
+            for path in (pid_file, config):
+                if os.path.exists(path):
+                    os.unlink(path)
 
     def test_bad_settings_exit_2(self):
         with tempfile.NamedTemporaryFile("w", suffix=".yaml") as f:
