@@ -1,21 +1,30 @@
 // The ssh check: TCP connect on the event loop, then the SSH banner and key exchange with libssh
 // on the pool, and the server's host key checked against a known_hosts file (never learned or
-// accepted: a changed key is a failure, not a prompt). No authentication.
+// accepted: a changed key is a failure, not a prompt). With `drift:`, a second, authenticated
+// connection shows the running configuration and compares it with netres ssh's last backup.
 #include "monitor/check_ssh.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <libssh/libssh.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <asio/connect.hpp>
 #include <asio/redirect_error.hpp>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "monitor/checks.h"
+#include "ssh/config_ops.h"
+#include "ssh/config_store.h"
+#include "ssh/device_shell.h"
 #include "ssh/known_hosts.h"
+#include "ssh/ssh_config.h"
 #include "ssh/ssh_handshake.h"
+#include "ssh/ssh_session.h"
 
 namespace netres::monitor {
 
@@ -77,6 +86,107 @@ struct SshJob {
     o.connected = true;
     if (!ssh::server_host_key(s, o.key)) o.error = o.key.error;
     ssh_disconnect(s);
+    return o;
+  }
+};
+
+// SHA-256 of the configuration's body lines (config_body_lines: no banners, timestamps of
+// "Building configuration...", "end"), so a device's cosmetic output does not count as drift.
+std::string body_hash(const std::string& text) {
+  std::string body;
+  for (const auto& line : ssh::config_body_lines(text)) body += line + "\n";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(body.data(), body.size(), md, &len, EVP_sha256(), nullptr);
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
+  return hex;
+}
+
+struct DriftOutcome {
+  std::string reason, error;  // reason empty: `running` holds the configuration
+  std::string running;
+};
+
+// Logs in (the host key checked again, strictly, against the same file) and shows the running
+// configuration, as `netres ssh backup` does: an exec channel for linux / a command, the
+// platform's PTY shell otherwise. Blocking libssh again, hence on the pool.
+struct DriftJob {
+  CheckSpec::SshDrift d;
+  std::string known_hosts, host;
+  int port = 22;
+  Nanos budget{};
+  DriftOutcome operator()() const {
+    DriftOutcome o;
+    try {
+      ssh::ConnectOptions opts;
+      opts.config = std::make_shared<ssh::SshConfig>(ssh::SshConfig::from_text("", "(none)"));
+      opts.known_hosts = known_hosts;
+      opts.strict_host_keys = "yes";
+      opts.connect_timeout = budget;
+      opts.connect_timeout_set = true;
+      opts.keepalive = Nanos(0);
+      opts.keepalive_set = true;
+      opts.identity_file = d.key_file;
+      if (!d.password_file.empty()) {
+        std::ifstream in(d.password_file);
+        if (!in || !std::getline(in, opts.password)) {
+          o.reason = "error";
+          o.error = "cannot read password_file " + d.password_file;
+          return o;
+        }
+      }
+      ssh::Host h;
+      h.name = host;
+      h.address = host;
+      h.port = port;
+      h.user = d.user;
+      h.key_file = d.key_file;
+      ssh::SshSession session(h, opts);
+      session.connect();
+      const bool shell = !d.platform.empty() && d.platform != "linux";
+      std::string text;
+      if (shell) {
+        ssh::DeviceShell sh(session, ssh::shell_profile_for(d.platform, ""), budget);
+        sh.open();
+        const std::string cmd = d.command.empty() ? sh.profile().show_config : d.command;
+        text = sh.send_command(cmd);
+        if (auto err = sh.error_in(text); !err.empty()) {
+          o.reason = "config_fetch";
+          o.error = fmt::format("'{}': {}", cmd, err);
+        }
+        sh.close();
+      } else {
+        const std::string& cmd = d.command;  // the loader requires it without a device preset
+        std::string err;
+        auto r = session.exec(cmd, budget, [&](ssh::Stream st, std::string_view chunk) {
+          (st == ssh::Stream::kStdout ? text : err).append(chunk);
+        });
+        if (!r.exit_code || *r.exit_code != 0) {
+          o.reason = "config_fetch";
+          o.error = fmt::format("'{}' failed: {}", cmd, err.substr(0, 200));
+        }
+      }
+      o.running = std::move(text);
+    } catch (const ssh::HostFailure& e) {
+      switch (e.status()) {
+        case ssh::HostStatus::kAuthFailed:
+          o.reason = "auth";
+          break;
+        case ssh::HostStatus::kTimeout:
+          o.reason = "timeout";
+          break;
+        case ssh::HostStatus::kHostKey:
+          o.reason = "hostkey_changed";
+          break;
+        default:
+          o.reason = "config_fetch";
+      }
+      o.error = e.what();
+    } catch (const std::exception& e) {
+      o.reason = "error";
+      o.error = e.what();
+    }
     return o;
   }
 };
@@ -165,7 +275,44 @@ asio::awaitable<ProbeResult> probe_ssh(ProbeContext& ctx, const CheckSpec& c,
   ssh::KnownHostsCheck verdict = ssh::check_known_hosts(files, name, out.key.type, out.key.base64);
   std::string_view why = hostkey_reason(verdict.kind);
   r.set("netres_ssh_hostkey_ok", why.empty() ? 1 : 0);
+  if (why.empty() && !c.drift) {
+    r.success = true;
+    co_return r;
+  }
   if (why.empty()) {
+    const auto& d = *c.drift;
+    const std::string host_dir = d.name.empty() ? hp.host : d.name;
+    DriftJob dj{d, c.known_hosts, hp.host, hp.port,
+                std::chrono::duration_cast<Nanos>(deadline_at - Clock::now())};
+    auto dop = on_pool<DriftOutcome>(ctx.pool(), std::move(dj));
+    DriftOutcome got = co_await std::move(dop);
+    if (!got.reason.empty()) {
+      r.fail(Clock::now() >= deadline_at ? "timeout" : got.reason, "drift: " + got.error);
+      co_return r;
+    }
+    ssh::ConfigStore store(d.backups, 0);
+    auto latest = store.latest_path(host_dir);
+    if (!latest) {
+      r.fail("error", fmt::format("drift: no backup of {} in {} (netres ssh backup --dir {})",
+                                  host_dir, d.backups, d.backups));
+      co_return r;
+    }
+    std::string saved;
+    try {
+      saved = ssh::ConfigStore::read(*latest);
+    } catch (const std::exception& e) {
+      r.fail("error", std::string("drift: ") + e.what());
+      co_return r;
+    }
+    std::error_code fec;
+    auto mtime = std::filesystem::last_write_time(*latest, fec);
+    if (!fec) {
+      auto sys = std::chrono::file_clock::to_sys(mtime);
+      r.set("netres_config_backup_timestamp_seconds",
+            std::chrono::duration<double>(sys.time_since_epoch()).count());
+    }
+    r.set("netres_config_drift", body_hash(got.running) == body_hash(saved) ? 0 : 1);
+    // Drift is exported, not a failed probe: the device answers; the alert rule decides.
     r.success = true;
     co_return r;
   }

@@ -42,10 +42,49 @@ TEST(SshCheck, BadConfig) {
             "bad.yaml:2:50: bad host_key_alias 'a b'");
   EXPECT_EQ(error_of("checks:\n  s: {kind: ssh, known_hosts: k, banner: x}\n" + t),
             "bad.yaml:2:34: unknown key 'banner' in check 's' (expected kind, timeout, "
-            "known_hosts, host_key_alias)");
+            "known_hosts, host_key_alias, drift)");
   EXPECT_EQ(error_of("checks:\n  s: {kind: ssh, known_hosts: k}\n"
                      "targets: [{address: '127.0.0.1:99999', checks: [s]}]\n"),
             "bad.yaml:3:21: bad address '127.0.0.1:99999' (host, host:port or [v6]:port)");
+}
+
+TEST(SshCheck, DriftConfig) {
+  MonitorConfig c = parse_monitor_config(
+      "checks:\n"
+      "  s:\n"
+      "    kind: ssh\n"
+      "    known_hosts: kh\n"
+      "    drift: {backups: /var/backups/netres, platform: cisco_ios, user: monitor,\n"
+      "            password_file: /etc/netres/pw}\n"
+      "targets: [{address: 'core1', checks: [s]}]\n",
+      "m.yaml");
+  const auto& d = c.checks.at("s").drift;
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->backups, "/var/backups/netres");
+  EXPECT_EQ(d->platform, "cisco_ios");
+  EXPECT_EQ(d->user, "monitor");
+  EXPECT_EQ(d->password_file, "/etc/netres/pw");
+  EXPECT_TRUE(d->command.empty());
+  EXPECT_FALSE(parse_monitor_config("checks: {s: {kind: ssh, known_hosts: k}}\n"
+                                    "targets: [{address: 'core1', checks: [s]}]\n",
+                                    "m.yaml")
+                   .checks.at("s")
+                   .drift.has_value());
+
+  const std::string t = "targets: [{address: '127.0.0.1:22', checks: [s]}]\n";
+  auto err = [&](const std::string& drift) {
+    return error_of("checks:\n  s: {kind: ssh, known_hosts: k, drift: " + drift + "}\n" + t);
+  };
+  EXPECT_EQ(err("{user: u, key_file: k, command: c}"),
+            "bad.yaml:2:41: drift needs backups: (netres ssh backup's --dir)");
+  EXPECT_EQ(err("{backups: b, key_file: k, command: c}"), "bad.yaml:2:41: drift needs user:");
+  EXPECT_EQ(err("{backups: b, user: u, key_file: k, platform: linux}"),
+            "bad.yaml:2:41: drift needs command: (or the platform: of a device preset)");
+  EXPECT_EQ(err("{backups: b, user: u, platform: juniper_junos}"),
+            "bad.yaml:2:41: drift needs key_file: or password_file:");
+  EXPECT_EQ(err("{backups: b, user: u, key_file: k, command: c, password: x}"),
+            "bad.yaml:2:88: unknown key 'password' in drift (expected backups, name, platform, "
+            "command, user, key_file, password_file)");
 }
 
 TEST(SshCheck, HostKeyVerdicts) {

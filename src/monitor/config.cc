@@ -166,7 +166,7 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
     f = y_.fields(n, what, {"kind", "timeout", "speed", "top_flows", "flow_capture"});
   } else if (k == "ssh") {
     c.kind = CheckKind::kSsh;
-    f = y_.fields(n, what, {"kind", "timeout", "known_hosts", "host_key_alias"});
+    f = y_.fields(n, what, {"kind", "timeout", "known_hosts", "host_key_alias", "drift"});
   } else if (k == "icmp") {
     c.kind = CheckKind::kIcmp;
     f = y_.fields(n, what,
@@ -243,6 +243,32 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
       c.host_key_alias = y_.text(*v, "host_key_alias");
       if (c.host_key_alias.empty() || c.host_key_alias.find_first_of(" \t,") != std::string::npos)
         y_.fail(*v, fmt::format("bad host_key_alias '{}'", c.host_key_alias));
+    }
+    if (auto* v = find(f, "drift")) {
+      auto df = y_.fields(
+          *v, "drift",
+          {"backups", "name", "platform", "command", "user", "key_file", "password_file"});
+      CheckSpec::SshDrift d;
+      auto text = [&](const char* key, std::string& out) {
+        if (auto* x = find(df, key)) {
+          out = y_.text(*x, key);
+          if (out.empty()) y_.fail(*x, fmt::format("{} must not be empty", key));
+        }
+      };
+      text("backups", d.backups);
+      text("name", d.name);
+      text("platform", d.platform);
+      text("command", d.command);
+      text("user", d.user);
+      text("key_file", d.key_file);
+      text("password_file", d.password_file);
+      if (d.backups.empty()) y_.fail(*v, "drift needs backups: (netres ssh backup's --dir)");
+      if (d.user.empty()) y_.fail(*v, "drift needs user:");
+      if ((d.platform.empty() || d.platform == "linux") && d.command.empty())
+        y_.fail(*v, "drift needs command: (or the platform: of a device preset)");
+      if (d.key_file.empty() && d.password_file.empty())
+        y_.fail(*v, "drift needs key_file: or password_file:");
+      c.drift = std::move(d);
     }
   }
   if (c.kind == CheckKind::kHttp) {

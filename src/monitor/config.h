@@ -74,6 +74,17 @@ struct CheckSpec {
   // ssh: the server's host key must be the one this file records for the target (never learned)
   std::string known_hosts;
   std::string host_key_alias;  // the name looked up instead of host / [host]:port
+  // ssh configuration drift: log in, show the configuration, compare with the last backup.
+  struct SshDrift {
+    std::string backups;        // netres ssh backup's --dir
+    std::string name;           // the host's directory there; default: the address's host
+    std::string platform;       // a netres ssh preset (cisco_ios, juniper_junos, linux, ...)
+    std::string command;        // instead of the preset's show-config command
+    std::string user;           // the login
+    std::string key_file;       // a private key (unencrypted)
+    std::string password_file;  // or a password, read from this file (never in the config)
+  };
+  std::optional<SshDrift> drift;
 
   // tcp and http over TLS
   bool insecure = false;    // skip certificate verification (the result is still reported)

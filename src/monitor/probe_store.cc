@@ -74,6 +74,10 @@ constexpr Help kHelp[] = {
     {"netres_icmp_rtt_min_seconds", "Shortest round trip of the last burst"},
     {"netres_icmp_rtt_median_seconds", "Median round trip of the last burst"},
     {"netres_icmp_rtt_max_seconds", "Longest round trip of the last burst"},
+    {"netres_config_drift",
+     "Whether the running configuration differs from the last backup (1) or not (0)"},
+    {"netres_config_backup_timestamp_seconds",
+     "When the last backup was written, the configuration as last recorded, in unixtime"},
     {"netres_probe_failure_info",
      "Present with value 1 while the last probe failed, labelled with the failure reason"},
     // iface: node_exporter's netdev collector's names and help texts.

@@ -25,7 +25,7 @@ from sshd_env import SshEnv  # noqa: E402
 
 STATE = "/tmp/netres-monitor-ssh-test"
 PORT_A, PORT_B, PORT_LIVE, MONITOR_PORT = 18800, 18801, 18802, 18818
-SILENT_PORT, TALK_PORT = 18803, 18804  # listeners of the test itself
+LISTEN_PORTS = (18803, 18810)  # listeners of the test itself: the first two free ones
 
 
 def closed_port():
@@ -159,10 +159,19 @@ class MonitorSsh(unittest.TestCase):
         timeout); one that speaks HTTP and hangs up fails without a host key."""
         silent, talk = socket.socket(), socket.socket()
         try:
-            for s, port in ((silent, SILENT_PORT), (talk, TALK_PORT)):
+            ports = iter(range(LISTEN_PORTS[0], LISTEN_PORTS[1]))
+            for s in (silent, talk):
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                s.bind(("127.0.0.1", port))
+                for port in ports:  # sshd fixtures may have moved onto the first ones
+                    try:
+                        s.bind(("127.0.0.1", port))
+                        break
+                    except OSError:
+                        continue
+                else:
+                    raise RuntimeError(f"no free port in {LISTEN_PORTS}")
                 s.listen(4)  # the kernel completes the TCP handshake; nobody accepts on silent
+            silent_port, talk_port = silent.getsockname()[1], talk.getsockname()[1]
 
             def serve():
                 talk.settimeout(10)
@@ -180,8 +189,8 @@ class MonitorSsh(unittest.TestCase):
                 f.write(f"defaults: {{timeout: 1s}}\n"
                         f"checks: {{s: {{kind: ssh, known_hosts: {self.env.known_hosts}}}}}\n"
                         "targets:\n"
-                        f"  - {{name: silent, address: '127.0.0.1:{SILENT_PORT}', checks: [s]}}\n"
-                        f"  - {{name: http, address: '127.0.0.1:{TALK_PORT}', checks: [s]}}\n")
+                        f"  - {{name: silent, address: '127.0.0.1:{silent_port}', checks: [s]}}\n"
+                        f"  - {{name: http, address: '127.0.0.1:{talk_port}', checks: [s]}}\n")
             r = harness.netres("monitor", "-c", path, "--once", "--json", timeout=30)
             th.join(10)
             self.assertEqual(r.returncode, 1, r.stderr)
@@ -194,6 +203,59 @@ class MonitorSsh(unittest.TestCase):
         finally:
             silent.close()
             talk.close()
+
+    def test_config_drift_against_netres_ssh_backup(self):
+        """netres ssh backup records A's configuration (here: a file cat'ed over exec); the
+        monitor logs in with a key, shows it again and compares: 0 while equal, 1 once the
+        file changed; banner-only lines ('end', '!') do not count."""
+        key = self.env.key("id_drift")
+        self.a.authorize(key + ".pub")
+        running = os.path.join(self.env.dir, "running.cfg")
+        with open(running, "w") as f:
+            f.write("hostname core1\ninterface eth0\n ip address 198.18.0.1/24\n")
+        os.chmod(running, 0o644)
+        backups = os.path.join(self.env.dir, "backups")
+        spec = f"{self.a.spec}"
+        b = self.env.netres("backup", "-H", spec, "--key", key, "--command", f"cat {running}",
+                            "--dir", backups, "--json")
+        self.assertEqual(b.returncode, 0, b.stdout + b.stderr)
+        (host_dir,) = os.listdir(backups)
+        path = os.path.join(self.env.dir, "drift.yaml")
+        with open(path, "w") as f:
+            f.write("checks:\n"
+                    f"  d: {{kind: ssh, known_hosts: {self.env.known_hosts}, drift: {{"
+                    f"backups: {backups}, name: '{host_dir}', user: {self.a.spec.split('@')[0]}, "
+                    f"key_file: {key}, command: 'cat {running}'}}}}\n"
+                    f"targets: [{{name: a, address: '127.0.0.1:{self.a.port}', checks: [d]}}]\n")
+
+        def probe():
+            r = harness.netres("monitor", "-c", path, "--once", "--json", timeout=30)
+            (o,) = harness.ndjson(r.stdout)
+            self.assertTrue(o["success"], o)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return o["metrics"]
+        m = probe()
+        self.assertEqual(m["netres_config_drift"], 0, m)
+        (cfg,) = os.listdir(os.path.join(backups, host_dir))
+        self.assertAlmostEqual(m["netres_config_backup_timestamp_seconds"],
+                               os.path.getmtime(os.path.join(backups, host_dir, cfg)), delta=1)
+        with open(running, "a") as f:
+            f.write("!\nend\n")  # not configuration: still no drift
+        self.assertEqual(probe()["netres_config_drift"], 0)
+        with open(running, "a") as f:
+            f.write("interface eth1\n")
+        self.assertEqual(probe()["netres_config_drift"], 1)
+
+        # A key the server does not accept: reason auth, and no drift figure.
+        wrong = self.env.key("id_wrong")
+        with open(path) as f:
+            text = f.read().replace(f"key_file: {key}", f"key_file: {wrong}")
+        with open(path, "w") as f:
+            f.write(text)
+        r = harness.netres("monitor", "-c", path, "--once", "--json", timeout=30)
+        (o,) = harness.ndjson(r.stdout)
+        self.assertEqual(o["reason"], "auth", o)
+        self.assertNotIn("netres_config_drift", o["metrics"])
 
     def test_live_host_key_change(self):
         live = self.env.server(PORT_LIVE).start()
