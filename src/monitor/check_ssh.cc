@@ -215,18 +215,11 @@ asio::awaitable<ProbeResult> probe_ssh(ProbeContext& ctx, const CheckSpec& c,
     std::error_code ignored;
     sock.close(ignored);
   });
-  auto resolved = co_await resolve_host(
-      ctx, hp.host, hp.port, std::chrono::duration_cast<Nanos>(deadline_at - Clock::now()));
-  r.set("probe_dns_lookup_time_seconds", resolved.seconds);
-  if (!resolved.error.empty()) {
-    r.fail(deadline.fired() ? "timeout" : "dns", "resolve " + hp.host + ": " + resolved.error);
-    co_return r;
-  }
-  r.set("probe_ip_protocol", resolved.endpoints.front().address().is_v6() ? 6 : 4);
+  auto endpoints = co_await resolve_for_probe(ctx, hp.host, hp.port, deadline_at, deadline, r);
+  if (endpoints.empty()) co_return r;
   auto connect_start = Clock::now();
   std::error_code ec;
-  co_await asio::async_connect(sock, resolved.endpoints,
-                               asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_connect(sock, endpoints, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     auto [why, text] = transport_reason(ec, deadline.fired());
     r.fail(why, "connect: " + text);

@@ -6,18 +6,10 @@
 
 #include "common/error.h"
 #include "monitor/config.h"
+#include "monitor/config_test_util.h"
 
 namespace netres::monitor {
 namespace {
-
-std::string error_of(const std::string& text) {
-  try {
-    parse_monitor_config(text, "bad.yaml");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(SshCheck, Config) {
   MonitorConfig c = parse_monitor_config(
@@ -34,17 +26,18 @@ TEST(SshCheck, Config) {
 
 TEST(SshCheck, BadConfig) {
   const std::string t = "targets: [{address: '127.0.0.1:22', checks: [s]}]\n";
-  EXPECT_EQ(error_of("checks:\n  s: {kind: ssh}\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh}\n" + t),
             "bad.yaml:2:6: ssh check 's' needs known_hosts: (a file)");
-  EXPECT_EQ(error_of("checks:\n  s: {kind: ssh, known_hosts: ''}\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: ''}\n" + t),
             "bad.yaml:2:31: known_hosts must name a file");
-  EXPECT_EQ(error_of("checks:\n  s: {kind: ssh, known_hosts: k, host_key_alias: 'a b'}\n" + t),
-            "bad.yaml:2:50: bad host_key_alias 'a b'");
-  EXPECT_EQ(error_of("checks:\n  s: {kind: ssh, known_hosts: k, banner: x}\n" + t),
+  EXPECT_EQ(
+      config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, host_key_alias: 'a b'}\n" + t),
+      "bad.yaml:2:50: bad host_key_alias 'a b'");
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, banner: x}\n" + t),
             "bad.yaml:2:34: unknown key 'banner' in check 's' (expected kind, timeout, "
             "known_hosts, host_key_alias, drift)");
-  EXPECT_EQ(error_of("checks:\n  s: {kind: ssh, known_hosts: k}\n"
-                     "targets: [{address: '127.0.0.1:99999', checks: [s]}]\n"),
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k}\n"
+                            "targets: [{address: '127.0.0.1:99999', checks: [s]}]\n"),
             "bad.yaml:3:21: bad address '127.0.0.1:99999' (host, host:port or [v6]:port)");
 }
 
@@ -73,7 +66,7 @@ TEST(SshCheck, DriftConfig) {
 
   const std::string t = "targets: [{address: '127.0.0.1:22', checks: [s]}]\n";
   auto err = [&](const std::string& drift) {
-    return error_of("checks:\n  s: {kind: ssh, known_hosts: k, drift: " + drift + "}\n" + t);
+    return config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, drift: " + drift + "}\n" + t);
   };
   EXPECT_EQ(err("{user: u, key_file: k, command: c}"),
             "bad.yaml:2:41: drift needs backups: (netres ssh backup's --dir)");

@@ -76,16 +76,10 @@ asio::awaitable<ProbeResult> probe_tcp(ProbeContext& ctx, const CheckSpec& c,
   }
   ProbeStream stream(ctx.io());
   Deadline deadline(ctx.io(), deadline_at, [&stream] { stream.close(); });
-  auto resolved = co_await resolve_host(
-      ctx, hp.host, hp.port, std::chrono::duration_cast<Nanos>(deadline_at - Clock::now()));
-  r.set("probe_dns_lookup_time_seconds", resolved.seconds);
-  if (!resolved.error.empty()) {
-    r.fail(deadline.fired() ? "timeout" : "dns", "resolve " + hp.host + ": " + resolved.error);
-    co_return r;
-  }
-  r.set("probe_ip_protocol", resolved.endpoints.front().address().is_v6() ? 6 : 4);
+  auto endpoints = co_await resolve_for_probe(ctx, hp.host, hp.port, deadline_at, deadline, r);
+  if (endpoints.empty()) co_return r;
   double connect_s = 0, tls_s = 0;
-  if (!co_await stream.connect(resolved.endpoints, deadline, r, connect_s)) co_return r;
+  if (!co_await stream.connect(endpoints, deadline, r, connect_s)) co_return r;
   r.set("netres_probe_tcp_connect_seconds", connect_s);
   if (c.tls) {
     auto& tls = ctx.tls_context(c.ca_file, c.insecure);

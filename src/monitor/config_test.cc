@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "monitor/config_test_util.h"
 
 namespace netres::monitor {
 namespace {
@@ -100,58 +101,55 @@ TEST(Config, TimeoutNeverExceedsTheInterval) {
   EXPECT_EQ(c.timeout_for(c.targets[0], c.checks.at("t")), seconds(1));
 }
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_monitor_config(text, "bad.yaml");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(Config, BadFilesNameFileLineAndColumn) {
   const std::string t = "targets: [{address: '127.0.0.1:1', checks: [t]}]\n";
-  EXPECT_EQ(error_of("checks:\n  t:\n    kind: tcp\n    banr: x\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  t:\n    kind: tcp\n    banr: x\n" + t),
             "bad.yaml:4:5: unknown key 'banr' in check 't' (expected kind, timeout, tls, banner, "
             "steps, insecure, ca_file, server_name)");
   EXPECT_EQ(
-      error_of("checks:\n  t:\n    kind: icmpx\n" + t),
+      config_error_of("checks:\n  t:\n    kind: icmpx\n" + t),
       "bad.yaml:3:11: unknown check kind 'icmpx' (expected tcp, dns, http, iface, ssh or icmp)");
-  EXPECT_EQ(error_of("checks:\n  t: {kind: tcp}\ntargets:\n  - address: 127.0.0.1:1\n"
-                     "    checks: [nope]\n"),
+  EXPECT_EQ(config_error_of("checks:\n  t: {kind: tcp}\ntargets:\n  - address: 127.0.0.1:1\n"
+                            "    checks: [nope]\n"),
             "bad.yaml:5:14: no check named 'nope' in checks:");
-  EXPECT_EQ(error_of("checks:\n  t: {kind: tcp}\ntargets:\n  - address: 127.0.0.1\n"
-                     "    checks: [t]\n"),
+  EXPECT_EQ(config_error_of("checks:\n  t: {kind: tcp}\ntargets:\n  - address: 127.0.0.1\n"
+                            "    checks: [t]\n"),
             "bad.yaml:4:14: check 't' is tcp: address needs a port (host:port), got '127.0.0.1'");
-  EXPECT_EQ(error_of("checks:\n  h: {kind: http}\ntargets:\n  - address: 127.0.0.1:80\n"
-                     "    checks: [h]\n"),
+  EXPECT_EQ(config_error_of("checks:\n  h: {kind: http}\ntargets:\n  - address: 127.0.0.1:80\n"
+                            "    checks: [h]\n"),
             "bad.yaml:4:14: check 'h' is http: address must be an http:// or https:// URL, got "
             "'127.0.0.1:80'");
-  EXPECT_EQ(error_of("defaults: {interval: 5x}\nchecks: {t: {kind: tcp}}\n" + t).substr(0, 22),
-            "bad.yaml:1:22: bad int");
-  EXPECT_EQ(error_of("checks:\n  t: {kind: tcp, banner: '(('}\n" + t).substr(0, 52),
+  EXPECT_EQ(
+      config_error_of("defaults: {interval: 5x}\nchecks: {t: {kind: tcp}}\n" + t).substr(0, 22),
+      "bad.yaml:1:22: bad int");
+  EXPECT_EQ(config_error_of("checks:\n  t: {kind: tcp, banner: '(('}\n" + t).substr(0, 52),
             "bad.yaml:2:26: banner: bad regular expression '((': ");
-  EXPECT_EQ(error_of("checks: {t: {kind: tcp}}\ntargets:\n  - {address: '127.0.0.1:1', checks: "
-                     "[t], labels: {target: x}}\n"),
-            "bad.yaml:3:52: label 'target' is set by netres itself");
-  EXPECT_EQ(error_of("checks: {t: {kind: tcp}}\ntargets:\n  - {address: '127.0.0.1:1', checks: "
-                     "[t], labels: {1x: y}}\n"),
-            "bad.yaml:3:52: bad label name '1x' (letters, digits, _; not __...)");
-  EXPECT_EQ(error_of("checks: {t: {kind: tcp}}\ntargets:\n  - {address: '127.0.0.1:1', checks: [t]}"
-                     "\n  - {address: '127.0.0.1:1', checks: [t]}\n"),
+  EXPECT_EQ(
+      config_error_of("checks: {t: {kind: tcp}}\ntargets:\n  - {address: '127.0.0.1:1', checks: "
+                      "[t], labels: {target: x}}\n"),
+      "bad.yaml:3:52: label 'target' is set by netres itself");
+  EXPECT_EQ(
+      config_error_of("checks: {t: {kind: tcp}}\ntargets:\n  - {address: '127.0.0.1:1', checks: "
+                      "[t], labels: {1x: y}}\n"),
+      "bad.yaml:3:52: bad label name '1x' (letters, digits, _; not __...)");
+  EXPECT_EQ(config_error_of(
+                "checks: {t: {kind: tcp}}\ntargets:\n  - {address: '127.0.0.1:1', checks: [t]}"
+                "\n  - {address: '127.0.0.1:1', checks: [t]}\n"),
             "bad.yaml:4:5: duplicate target name '127.0.0.1:1' (set name: to tell them apart)");
-  EXPECT_EQ(error_of("checks:\n  d: {kind: dns}\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  d: {kind: dns}\n" + t),
             "bad.yaml:2:6: dns check 'd' needs query_name:");
-  EXPECT_EQ(error_of("checks:\n  d: {kind: dns, query_name: x.test}\ntargets:\n"
-                     "  - {address: 'ns.example:53', checks: [d]}\n")
+  EXPECT_EQ(config_error_of("checks:\n  d: {kind: dns, query_name: x.test}\ntargets:\n"
+                            "  - {address: 'ns.example:53', checks: [d]}\n")
                 .substr(0, 69),
             "bad.yaml:4:15: check 'd' is dns: address must be a server IP[:port]: ");
-  EXPECT_EQ(error_of("checks: [1, 2]\n" + t),
+  EXPECT_EQ(config_error_of("checks: [1, 2]\n" + t),
             "bad.yaml:1:9: checks must be a mapping of name: settings");
-  EXPECT_EQ(error_of("checks: {t: {kind: tcp}}\n"), "bad.yaml:1:1: no targets: (what to probe)");
-  EXPECT_EQ(error_of(""), "bad.yaml:1:1: empty configuration (expected checks: and targets:)");
-  EXPECT_EQ(error_of("checks: {t: {kind: tcp}\n").substr(0, 13), "bad.yaml:2:1:");
-  EXPECT_EQ(error_of("defaults: {interval: 1s, jitter: 2s}\nchecks: {t: {kind: tcp}}\n" + t),
+  EXPECT_EQ(config_error_of("checks: {t: {kind: tcp}}\n"),
+            "bad.yaml:1:1: no targets: (what to probe)");
+  EXPECT_EQ(config_error_of(""),
+            "bad.yaml:1:1: empty configuration (expected checks: and targets:)");
+  EXPECT_EQ(config_error_of("checks: {t: {kind: tcp}\n").substr(0, 13), "bad.yaml:2:1:");
+  EXPECT_EQ(config_error_of("defaults: {interval: 1s, jitter: 2s}\nchecks: {t: {kind: tcp}}\n" + t),
             "bad.yaml:3:11: target '127.0.0.1:1': jitter must be shorter than the interval");
 }
 

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "monitor/config.h"
+#include "monitor/config_test_util.h"
 #include "monitor/exposition.h"
 #include "monitor/probe_store.h"
 
@@ -153,15 +154,6 @@ TEST(IcmpPacket, BurstStatistics) {
   EXPECT_DOUBLE_EQ(burst_stats(0, {}).loss_ratio, 0);
 }
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_monitor_config(text, "bad.yaml");
-  } catch (const UsageError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(IcmpConfig, SettingsAndDefaults) {
   MonitorConfig c = parse_monitor_config(
       "checks:\n"
@@ -193,24 +185,25 @@ TEST(IcmpConfig, SettingsAndDefaults) {
 
 TEST(IcmpConfig, BadSettings) {
   const std::string t = "targets: [{address: 127.0.0.1, checks: [p]}]\n";
-  EXPECT_EQ(error_of("checks:\n  p: {kind: icmp, count: 0}\n" + t).substr(0, 40),
+  EXPECT_EQ(config_error_of("checks:\n  p: {kind: icmp, count: 0}\n" + t).substr(0, 40),
             "bad.yaml:2:26: count must be a whole num");
-  EXPECT_EQ(error_of("checks:\n  p: {kind: icmp, max_loss: 1}\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  p: {kind: icmp, max_loss: 1}\n" + t),
             "bad.yaml:2:29: max_loss must be a ratio from 0 to below 1 (0.2: 20%)");
-  EXPECT_EQ(error_of("checks:\n  p: {kind: icmp, preferred_ip_protocol: ip5}\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  p: {kind: icmp, preferred_ip_protocol: ip5}\n" + t),
             "bad.yaml:2:42: preferred_ip_protocol must be ip4 or ip6, got 'ip5'");
-  EXPECT_EQ(error_of("checks:\n  p: {kind: icmp, interval: 0s}\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  p: {kind: icmp, interval: 0s}\n" + t),
             "bad.yaml:2:29: interval must be between 1ms and 10s");
-  EXPECT_EQ(error_of("checks:\n  p: {kind: icmp, port: 1}\n" + t).substr(0, 37),
+  EXPECT_EQ(config_error_of("checks:\n  p: {kind: icmp, port: 1}\n" + t).substr(0, 37),
             "bad.yaml:2:19: unknown key 'port' in ");
+  EXPECT_EQ(config_error_of(
+                "checks:\n  p: {kind: icmp}\ntargets: [{address: '127.0.0.1:22', checks: [p]}]"),
+            "bad.yaml:3:21: check 'p' is icmp: address is a host without a port, got "
+            "'127.0.0.1:22'");
   EXPECT_EQ(
-      error_of("checks:\n  p: {kind: icmp}\ntargets: [{address: '127.0.0.1:22', checks: [p]}]"),
-      "bad.yaml:3:21: check 'p' is icmp: address is a host without a port, got "
-      "'127.0.0.1:22'");
-  EXPECT_EQ(error_of("checks:\n  p: {kind: icmp}\ntargets: [{address: 'http://x/', checks: [p]}]"),
-            "bad.yaml:3:21: check 'p' is icmp: address is a host, got 'http://x/'");
+      config_error_of("checks:\n  p: {kind: icmp}\ntargets: [{address: 'http://x/', checks: [p]}]"),
+      "bad.yaml:3:21: check 'p' is icmp: address is a host, got 'http://x/'");
   // 20 requests 300 ms apart take 5.7 s: longer than the default 5 s timeout.
-  EXPECT_EQ(error_of("checks:\n  p: {kind: icmp, count: 20, interval: 300ms}\n" + t),
+  EXPECT_EQ(config_error_of("checks:\n  p: {kind: icmp, count: 20, interval: 300ms}\n" + t),
             "bad.yaml:3:11: target '127.0.0.1': check 'p' sends 20 requests 300.0ms apart, longer "
             "than the timeout 5.00s: lower count or interval, or raise the timeout");
 }

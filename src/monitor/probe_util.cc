@@ -112,6 +112,20 @@ asio::awaitable<ResolvedHost> resolve_host(ProbeContext& ctx, const std::string&
   co_return out;
 }
 
+asio::awaitable<std::vector<asio::ip::tcp::endpoint>> resolve_for_probe(
+    ProbeContext& ctx, const std::string& host, uint16_t port, Clock::time_point deadline_at,
+    const Deadline& deadline, ProbeResult& r) {
+  auto resolved = co_await resolve_host(
+      ctx, host, port, std::chrono::duration_cast<Nanos>(deadline_at - Clock::now()));
+  r.set("probe_dns_lookup_time_seconds", resolved.seconds);
+  if (!resolved.error.empty()) {
+    r.fail(deadline.fired() ? "timeout" : "dns", "resolve " + host + ": " + resolved.error);
+    co_return std::vector<asio::ip::tcp::endpoint>{};
+  }
+  r.set("probe_ip_protocol", resolved.endpoints.front().address().is_v6() ? 6 : 4);
+  co_return std::move(resolved.endpoints);
+}
+
 std::pair<std::string, std::string> transport_reason(const std::error_code& ec, bool timed_out) {
   if (timed_out) return {"timeout", "timeout"};
   if (ec == asio::error::connection_refused) return {"refused", "connection refused"};

@@ -95,6 +95,13 @@ struct ResolvedHost {
 asio::awaitable<ResolvedHost> resolve_host(ProbeContext& ctx, const std::string& host,
                                            uint16_t port, Nanos timeout);
 
+// resolve_host for a probe that connects: records probe_dns_lookup_time_seconds and
+// probe_ip_protocol in `r`, or fails it ("timeout" once `deadline` fired, else "dns") and returns
+// no endpoints.
+asio::awaitable<std::vector<asio::ip::tcp::endpoint>> resolve_for_probe(
+    ProbeContext& ctx, const std::string& host, uint16_t port, Clock::time_point deadline_at,
+    const Deadline& deadline, ProbeResult& r);
+
 // The reason label and text for a transport error; `timed_out` wins over the error itself.
 std::pair<std::string, std::string> transport_reason(const std::error_code& ec, bool timed_out);
 
