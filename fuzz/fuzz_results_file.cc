@@ -63,8 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   });
   guarded([&] {
-    auto results = netres::ssh::merge_fleet_results(
-        {netres::ssh::fleet_results_from_json(doc, "fuzz.json")});
+    auto results =
+        netres::ssh::merge_fleet_results({netres::ssh::fleet_results_from_json(doc, "fuzz.json")});
     netres::ssh::print_merged_run(sink(), err, results, false);
     netres::ssh::print_merged_run(sink(), err, results, true);
   });
