@@ -138,6 +138,35 @@ TEST(Store, SeriesCarryLabelsAndRemovedTargetsDisappear) {
   EXPECT_EQ(text.find("target=\"b\""), std::string::npos);
 }
 
+TEST(Store, SchedulerPunctualityIsMonitorWide) {
+  ProbeStore store;
+  store.configure(two_targets(true));
+  std::string text = render(store.families(), ExpositionFormat::kText004);
+  // Present from the start (zero), so a rate() over them never lacks a first sample.
+  EXPECT_NE(text.find("netres_monitor_probe_start_delay_seconds_count 0\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("netres_monitor_skipped_rounds_total 0\n"), std::string::npos);
+  store.record_start_delay(0.0004);
+  store.record_start_delay(0.3);
+  store.record_start_delay(-0.001);  // a timer that fired a hair early counts as on time
+  store.count_skipped_rounds(2);
+  store.count_skipped_rounds(1);
+  text = render(store.families(), ExpositionFormat::kText004);
+  EXPECT_NE(text.find("netres_monitor_probe_start_delay_seconds_bucket{le=\"0.0001\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("netres_monitor_probe_start_delay_seconds_bucket{le=\"0.0005\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("netres_monitor_probe_start_delay_seconds_bucket{le=\"0.25\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("netres_monitor_probe_start_delay_seconds_bucket{le=\"0.5\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("netres_monitor_probe_start_delay_seconds_count 3\n"), std::string::npos);
+  EXPECT_NE(text.find("netres_monitor_skipped_rounds_total 3\n"), std::string::npos);
+  // No target labels: one series whatever the number of targets.
+  EXPECT_EQ(text.find("netres_monitor_skipped_rounds_total{"), std::string::npos);
+}
+
 TEST(Store, ProbeFamiliesHaveNoTargetLabels) {
   ProbeResult r;
   r.success = true;

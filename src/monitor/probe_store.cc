@@ -18,6 +18,12 @@ const std::vector<double>& rtt_buckets() {
   return b;
 }
 
+const std::vector<double>& start_delay_buckets() {
+  static const std::vector<double> b{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                     0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
+  return b;
+}
+
 namespace {
 
 void count_into(const std::vector<double>& bounds, std::vector<uint64_t>& buckets, double v) {
@@ -218,6 +224,17 @@ void ProbeStore::set_in_flight(size_t n) {
   in_flight_ = n;
 }
 
+void ProbeStore::record_start_delay(double seconds) {
+  std::lock_guard lock(mu_);
+  count_into(start_delay_buckets(), start_delay_buckets_, std::max(seconds, 0.0));
+  start_delay_sum_ += std::max(seconds, 0.0);
+}
+
+void ProbeStore::count_skipped_rounds(uint64_t n) {
+  std::lock_guard lock(mu_);
+  skipped_rounds_ += n;
+}
+
 std::vector<Family> ProbeStore::families() const {
   std::lock_guard lock(mu_);
   std::vector<const Series*> list;
@@ -262,10 +279,22 @@ std::vector<Family> ProbeStore::families() const {
   reload_time.add({}, reload_time_);
   Family flight{"netres_monitor_probes_in_flight", "Probes running now", MetricType::kGauge};
   flight.add({}, static_cast<double>(in_flight_));
+  Family delay{"netres_monitor_probe_start_delay_seconds",
+               "How long after its scheduled slot each probe started", MetricType::kHistogram};
+  std::vector<uint64_t> no_delays(start_delay_buckets().size() + 1, 0);
+  delay.add_histogram({}, start_delay_buckets(),
+                      start_delay_buckets_.empty() ? no_delays : start_delay_buckets_,
+                      start_delay_sum_);
+  Family skipped{"netres_monitor_skipped_rounds",
+                 "Rounds not probed because the previous probe of the pair still ran",
+                 MetricType::kCounter};
+  skipped.add({}, static_cast<double>(skipped_rounds_));
   out.push_back(std::move(targets));
   out.push_back(std::move(reload));
   out.push_back(std::move(reload_time));
   out.push_back(std::move(flight));
+  out.push_back(std::move(delay));
+  out.push_back(std::move(skipped));
   return out;
 }
 

@@ -24,6 +24,10 @@ const std::vector<double>& duration_buckets();
 // loopback and LAN round trips are.
 const std::vector<double>& rtt_buckets();
 
+// Upper bounds of netres_monitor_probe_start_delay_seconds's buckets (seconds): a healthy loop
+// starts probes within a millisecond or two; 100 ms and more is a late round.
+const std::vector<double>& start_delay_buckets();
+
 // The help text of a probe metric ("" for an unknown name).
 std::string_view metric_help(std::string_view name);
 
@@ -38,6 +42,12 @@ class ProbeStore {
   std::vector<Family> families() const;
   void set_reload_status(bool ok, double unix_time);
   void set_in_flight(size_t n);
+  // The scheduler's punctuality: how long after its slot (plus jitter) a scheduled probe
+  // started (timer wake-up and concurrency-gate wait), and rounds skipped because a probe of
+  // the same target x check was still running at its next slot. Monitor-wide, not per target,
+  // so they add three dozen series whatever the target count.
+  void record_start_delay(double seconds);
+  void count_skipped_rounds(uint64_t n);
   // The last result of every configured pair, in configuration order (for --once output and
   // the status page).
   struct Row {
@@ -72,6 +82,9 @@ class ProbeStore {
   bool reload_ok_ = true;
   double reload_time_ = 0;
   size_t in_flight_ = 0;
+  std::vector<uint64_t> start_delay_buckets_;
+  double start_delay_sum_ = 0;
+  uint64_t skipped_rounds_ = 0;
 };
 
 }  // namespace netres::monitor
