@@ -11,6 +11,7 @@ build=(
   libpcap-dev libssh-dev libasio-dev libssl-dev libnl-route-3-dev
   libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libcpp-httplib-dev  # monitor's HTTP endpoint; brings the runtime library libcpp-httplib0.11
+  libnghttp2-dev  # monitor's http check speaks HTTP/2 (runtime: libnghttp2-14)
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev
 )
 test=(

@@ -1,6 +1,7 @@
 // The http check: one connection per hop (redirects followed up to max_redirects), phases timed
 // as blackbox_exporter names them (resolve, connect, tls, processing, transfer; summed over the
-// hops), then status, version, header and body checks on the final response.
+// hops), then status, version, header and body checks on the final response. Over TLS, ALPN
+// offers h2 (enable_http2) and an HTTP/2 server is spoken to by check_http2.cc.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "load/http_response_parser.h"
 #include "load/url.h"
+#include "monitor/check_http2.h"
 #include "monitor/checks.h"
 #include "monitor/probe_stream.h"
 
@@ -52,6 +54,83 @@ struct Phases {
   double resolve = 0, connect = 0, tls = 0, processing = 0, transfer = 0;
 };
 
+// HTTP/1.1 over the probe's connection: the request with Connection: close, then the response
+// read until complete (or the peer's close, for a body delimited by it).
+asio::awaitable<bool> exchange_http1(ProbeStream& stream, const CheckSpec& c, const load::Url& url,
+                                     const Deadline& deadline, ProbeResult& r, Phases& ph,
+                                     HttpResponse& out) {
+  std::string req =
+      fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\n", c.method, url.target, url.host_header());
+  bool has_ua = false, has_accept = false;
+  for (const auto& [k, v] : c.headers) {
+    req += fmt::format("{}: {}\r\n", k, v);
+    has_ua |= iequals(k, "User-Agent");
+    has_accept |= iequals(k, "Accept");
+  }
+  if (!has_ua) req += "User-Agent: netres-monitor\r\n";
+  if (!has_accept) req += "Accept: */*\r\n";
+  if (!c.body.empty() || c.method == "POST" || c.method == "PUT")
+    req += fmt::format("Content-Length: {}\r\n", c.body.size());
+  req += "Connection: close\r\n\r\n";
+  req += c.body;
+  auto sent_at = Clock::now();
+  std::error_code ec;
+  co_await stream.write(req, ec);
+  if (ec) {
+    auto [why, text] = transport_reason(ec, deadline.fired());
+    r.fail(why, "send: " + text);
+    co_return false;
+  }
+  load::HttpResponseParser parser;
+  parser.reset(c.method == "HEAD", true);
+  char buf[16384];
+  bool first = true;
+  Clock::time_point first_byte{};
+  auto status = load::HttpResponseParser::Status::kNeedMore;
+  for (int reads = 0; status == load::HttpResponseParser::Status::kNeedMore && reads < 100000;
+       ++reads) {
+    size_t n = co_await stream.read_some(buf, sizeof buf, ec);
+    if (first && !ec) {
+      first = false;
+      first_byte = Clock::now();
+      ph.processing += std::chrono::duration<double>(first_byte - sent_at).count();
+    }
+    if (ec) {
+      if (!deadline.fired() &&
+          (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)) {
+        status = parser.finish_eof();
+        if (status == load::HttpResponseParser::Status::kError)
+          r.fail("protocol", "response: " + parser.error());
+      } else {
+        auto [why, text] = transport_reason(ec, deadline.fired());
+        r.fail(why, "response: " + text);
+        status = load::HttpResponseParser::Status::kError;
+      }
+      break;
+    }
+    size_t used = 0;
+    std::string_view data(buf, n);
+    while (!data.empty() && status == load::HttpResponseParser::Status::kNeedMore) {
+      status = parser.feed(data, used);
+      data.remove_prefix(used);
+    }
+    if (status == load::HttpResponseParser::Status::kError)
+      r.fail("protocol", "malformed response: " + parser.error());
+  }
+  if (!first) ph.transfer += seconds_since(first_byte);
+  if (status != load::HttpResponseParser::Status::kComplete) {
+    if (r.reason.empty()) r.fail("protocol", "incomplete response");
+    co_return false;
+  }
+  out.status = parser.status_code();
+  out.version = parser.minor_version() == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  out.version_number = parser.minor_version() == 0 ? 1.0 : 1.1;
+  out.headers = parser.headers();
+  out.body = parser.body();
+  out.body_bytes = parser.body_bytes();
+  co_return true;
+}
+
 }  // namespace
 
 asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
@@ -60,7 +139,7 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
   load::Url url = load::parse_url(address);
   Phases ph;
   int redirects = 0;
-  load::HttpResponseParser parser;
+  HttpResponse resp;
   bool done = false;
   bool final_tls = false;
   while (!done) {
@@ -83,75 +162,20 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
     if (url.tls) {
       auto& tls = ctx.tls_context(c.ca_file, c.insecure);
       std::string name = c.server_name.empty() ? url.host : c.server_name;
-      ok = co_await stream.handshake(tls, name, c.insecure, deadline, r, tls_s);
+      ok = co_await stream.handshake(tls, name, c.insecure, deadline, r, tls_s,
+                                     c.enable_http2 ? kAlpnH2AndHttp11 : std::string_view());
       ph.tls += tls_s;
       if (!ok) break;
     }
-    std::string req =
-        fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\n", c.method, url.target, url.host_header());
-    bool has_ua = false, has_accept = false;
-    for (const auto& [k, v] : c.headers) {
-      req += fmt::format("{}: {}\r\n", k, v);
-      has_ua |= iequals(k, "User-Agent");
-      has_accept |= iequals(k, "Accept");
-    }
-    if (!has_ua) req += "User-Agent: netres-monitor\r\n";
-    if (!has_accept) req += "Accept: */*\r\n";
-    if (!c.body.empty() || c.method == "POST" || c.method == "PUT")
-      req += fmt::format("Content-Length: {}\r\n", c.body.size());
-    req += "Connection: close\r\n\r\n";
-    req += c.body;
-    auto sent_at = Clock::now();
-    std::error_code ec;
-    co_await stream.write(req, ec);
-    if (ec) {
-      auto [why, text] = transport_reason(ec, deadline.fired());
-      r.fail(why, "send: " + text);
-      break;
-    }
-    parser.reset(c.method == "HEAD", true);
-    char buf[16384];
-    bool first = true;
-    Clock::time_point first_byte{};
-    auto status = load::HttpResponseParser::Status::kNeedMore;
-    for (int reads = 0; status == load::HttpResponseParser::Status::kNeedMore && reads < 100000;
-         ++reads) {
-      size_t n = co_await stream.read_some(buf, sizeof buf, ec);
-      if (first && !ec) {
-        first = false;
-        first_byte = Clock::now();
-        ph.processing += std::chrono::duration<double>(first_byte - sent_at).count();
-      }
-      if (ec) {
-        if (!deadline.fired() &&
-            (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)) {
-          status = parser.finish_eof();
-          if (status == load::HttpResponseParser::Status::kError)
-            r.fail("protocol", "response: " + parser.error());
-        } else {
-          auto [why, text] = transport_reason(ec, deadline.fired());
-          r.fail(why, "response: " + text);
-          status = load::HttpResponseParser::Status::kError;
-        }
+    if (stream.alpn() == "h2") {
+      if (!co_await exchange_http2(stream, c, url, deadline, r, ph.processing, ph.transfer, resp))
         break;
-      }
-      size_t used = 0;
-      std::string_view data(buf, n);
-      while (!data.empty() && status == load::HttpResponseParser::Status::kNeedMore) {
-        status = parser.feed(data, used);
-        data.remove_prefix(used);
-      }
-      if (status == load::HttpResponseParser::Status::kError)
-        r.fail("protocol", "malformed response: " + parser.error());
-    }
-    if (!first) ph.transfer += seconds_since(first_byte);
-    if (status != load::HttpResponseParser::Status::kComplete) {
-      if (r.reason.empty()) r.fail("protocol", "incomplete response");
+    } else if (!co_await exchange_http1(stream, c, url, deadline, r, ph, resp)) {
       break;
     }
-    int code = parser.status_code();
+    const int code = resp.status;
     bool has_location = false;
-    std::string location = header_value(parser.headers(), "Location", has_location);
+    std::string location = header_value(resp.headers, "Location", has_location);
     if (c.follow_redirects && code >= 300 && code < 400 && has_location) {
       if (redirects >= c.max_redirects) {
         r.fail("redirects", fmt::format("more than {} redirects", c.max_redirects));
@@ -180,11 +204,11 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
     r.set("probe_http_status_code", 0);
     co_return r;
   }
-  const int code = parser.status_code();
+  const int code = resp.status;
   r.set("probe_http_status_code", code);
-  r.set("probe_http_version", parser.minor_version() == 0 ? 1.0 : 1.1);
+  r.set("probe_http_version", resp.version_number);
   bool has_length = false;
-  std::string length = header_value(parser.headers(), "Content-Length", has_length);
+  std::string length = header_value(resp.headers, "Content-Length", has_length);
   double content_length = -1;
   if (has_length) {
     try {
@@ -193,14 +217,14 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
     }
   }
   r.set("probe_http_content_length", content_length);
-  r.set("probe_http_uncompressed_body_length", static_cast<double>(parser.body_bytes()));
+  r.set("probe_http_uncompressed_body_length", static_cast<double>(resp.body_bytes));
   r.success = true;
   bool valid = c.valid_status_codes.empty()
                    ? code >= 200 && code < 300
                    : std::find(c.valid_status_codes.begin(), c.valid_status_codes.end(), code) !=
                          c.valid_status_codes.end();
   if (!valid) r.fail("status", fmt::format("status {}", code));
-  std::string version = parser.minor_version() == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  const std::string& version = resp.version;
   if (!c.valid_http_versions.empty() &&
       std::find(c.valid_http_versions.begin(), c.valid_http_versions.end(), version) ==
           c.valid_http_versions.end())
@@ -210,7 +234,7 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
   bool regex_failed = false;
   for (const auto& hp : c.fail_if_header_matches) {
     bool found = false;
-    std::string v = header_value(parser.headers(), hp.header, found);
+    std::string v = header_value(resp.headers, hp.header, found);
     if (found && std::regex_search(v, hp.pattern.re)) {
       r.fail("regex", fmt::format("header {} matches /{}/", hp.header, hp.pattern.text));
       regex_failed = true;
@@ -218,19 +242,19 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
   }
   for (const auto& hp : c.fail_if_header_not_matches) {
     bool found = false;
-    std::string v = header_value(parser.headers(), hp.header, found);
+    std::string v = header_value(resp.headers, hp.header, found);
     if ((!found && !hp.allow_missing) || (found && !std::regex_search(v, hp.pattern.re))) {
       r.fail("regex", fmt::format("header {} does not match /{}/", hp.header, hp.pattern.text));
       regex_failed = true;
     }
   }
   for (const auto& p : c.fail_if_body_matches)
-    if (std::regex_search(parser.body(), p.re)) {
+    if (std::regex_search(resp.body, p.re)) {
       r.fail("regex", fmt::format("body matches /{}/", p.text));
       regex_failed = true;
     }
   for (const auto& p : c.fail_if_body_not_matches)
-    if (!std::regex_search(parser.body(), p.re)) {
+    if (!std::regex_search(resp.body, p.re)) {
       r.fail("regex", fmt::format("body does not match /{}/", p.text));
       regex_failed = true;
     }

@@ -155,12 +155,12 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
                    "min_answers", "max_answers"});
   } else if (k == "http") {
     c.kind = CheckKind::kHttp;
-    f = y_.fields(
-        n, what,
-        {"kind", "timeout", "method", "headers", "body", "valid_status_codes",
-         "valid_http_versions", "fail_if_body_matches", "fail_if_body_not_matches",
-         "fail_if_header_matches", "fail_if_header_not_matches", "follow_redirects",
-         "max_redirects", "fail_if_ssl", "fail_if_not_ssl", "insecure", "ca_file", "server_name"});
+    f = y_.fields(n, what,
+                  {"kind", "timeout", "method", "headers", "body", "valid_status_codes",
+                   "valid_http_versions", "fail_if_body_matches", "fail_if_body_not_matches",
+                   "fail_if_header_matches", "fail_if_header_not_matches", "follow_redirects",
+                   "max_redirects", "fail_if_ssl", "fail_if_not_ssl", "insecure", "ca_file",
+                   "server_name", "enable_http2"});
   } else if (k == "iface") {
     c.kind = CheckKind::kIface;
     f = y_.fields(n, what, {"kind", "timeout", "speed", "top_flows", "flow_capture"});
@@ -300,8 +300,8 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
     if (auto* v = find(f, "valid_http_versions")) {
       c.valid_http_versions = strings(*v, "valid_http_versions");
       for (const auto& s : c.valid_http_versions)
-        if (s != "HTTP/1.0" && s != "HTTP/1.1")
-          y_.fail(*v, fmt::format("unknown HTTP version '{}' (HTTP/1.0, HTTP/1.1)", s));
+        if (s != "HTTP/1.0" && s != "HTTP/1.1" && s != "HTTP/2.0")
+          y_.fail(*v, fmt::format("unknown HTTP version '{}' (HTTP/1.0, HTTP/1.1, HTTP/2.0)", s));
     }
     if (auto* v = find(f, "fail_if_body_matches"))
       c.fail_if_body_matches = patterns(*v, "fail_if_body_matches");
@@ -317,6 +317,7 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
       c.max_redirects = static_cast<int>(y_.integer(*v, "max_redirects", 0, 50));
     if (auto* v = find(f, "fail_if_ssl")) c.fail_if_ssl = y_.boolean(*v, "fail_if_ssl");
     if (auto* v = find(f, "fail_if_not_ssl")) c.fail_if_not_ssl = y_.boolean(*v, "fail_if_not_ssl");
+    if (auto* v = find(f, "enable_http2")) c.enable_http2 = y_.boolean(*v, "enable_http2");
   }
   if (c.kind == CheckKind::kIcmp) icmp_settings(f, c);
   return c;

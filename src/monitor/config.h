@@ -59,7 +59,8 @@ struct CheckSpec {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::vector<int> valid_status_codes;           // empty: any 2xx
-  std::vector<std::string> valid_http_versions;  // "HTTP/1.1", "HTTP/1.0"; empty: any
+  std::vector<std::string> valid_http_versions;  // "HTTP/1.0", "HTTP/1.1", "HTTP/2.0"; empty: any
+  bool enable_http2 = true;  // https: offer h2 by ALPN (blackbox_exporter's default too)
   std::vector<Pattern> fail_if_body_matches, fail_if_body_not_matches;
   std::vector<HeaderPattern> fail_if_header_matches, fail_if_header_not_matches;
   bool follow_redirects = true;

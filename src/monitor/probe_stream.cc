@@ -35,7 +35,7 @@ asio::awaitable<bool> ProbeStream::connect(const std::vector<asio::ip::tcp::endp
 asio::awaitable<bool> ProbeStream::handshake(asio::ssl::context& ctx,
                                              const std::string& server_name, bool insecure,
                                              const Deadline& deadline, ProbeResult& r,
-                                             double& tls_seconds) {
+                                             double& tls_seconds, std::string_view alpn) {
   auto start = Clock::now();
   tls_.emplace(std::move(*plain_), ctx);
   plain_.reset();
@@ -44,6 +44,9 @@ asio::awaitable<bool> ProbeStream::handshake(asio::ssl::context& ctx,
   asio::ip::make_address(server_name, ec);
   const bool is_ip = !ec;
   if (!is_ip) SSL_set_tlsext_host_name(ssl, server_name.c_str());
+  if (!alpn.empty())
+    SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn.data()),
+                        static_cast<unsigned>(alpn.size()));
   // The name is checked even when insecure (verify_none): the verify result is exported.
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   if (is_ip)
@@ -83,6 +86,14 @@ asio::awaitable<void> ProbeStream::write(std::string_view bytes, std::error_code
   else
     co_await asio::async_write(*plain_, asio::buffer(bytes.data(), bytes.size()),
                                redirect_error(use_awaitable, ec));
+}
+
+std::string ProbeStream::alpn() {
+  if (!tls_) return {};
+  const unsigned char* proto = nullptr;
+  unsigned len = 0;
+  SSL_get0_alpn_selected(tls_->native_handle(), &proto, &len);
+  return proto ? std::string(reinterpret_cast<const char*>(proto), len) : std::string();
 }
 
 void ProbeStream::close() {

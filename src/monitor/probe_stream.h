@@ -24,10 +24,13 @@ class ProbeStream {
                                 const Deadline& deadline, ProbeResult& r, double& connect_seconds);
   // TLS handshake with SNI and name verification for `server_name` (an IP literal is checked
   // against the certificate's IP SANs); adds the TLS facts to r on success. tls_verify is the
-  // reason when the certificate failed verification.
+  // reason when the certificate failed verification. `alpn` (wire format, e.g. "\x02h2"):
+  // the protocols offered; what the server chose is alpn() afterwards.
   asio::awaitable<bool> handshake(asio::ssl::context& tls, const std::string& server_name,
                                   bool insecure, const Deadline& deadline, ProbeResult& r,
-                                  double& tls_seconds);
+                                  double& tls_seconds, std::string_view alpn = {});
+  // The protocol the server chose by ALPN ("h2", "http/1.1"), empty without one.
+  std::string alpn();
   asio::awaitable<size_t> read_some(char* data, size_t size, std::error_code& ec);
   asio::awaitable<void> write(std::string_view bytes, std::error_code& ec);
   void close();
