@@ -29,6 +29,7 @@
 #include "monitor/probe_util.h"
 #include "monitor/schedule.h"
 #include "monitor/status_page.h"
+#include "monitor/web_endpoint.h"
 
 namespace netres::monitor {
 
@@ -86,7 +87,11 @@ class Runtime {
     try {
       auto config =
           std::make_shared<const MonitorConfig>(load_monitor_config(options_.config_path));
+      // The web config is loaded before anything is swapped: a bad one keeps both files' running
+      // versions, as a bad monitor file does.
+      std::function<void()> install_web = prepare_web ? prepare_web() : nullptr;
       start(std::move(config));
+      if (install_web) install_web();
       store_.set_reload_status(true, unix_now());
       std::fprintf(stderr, "netres: monitor: loaded %s: %zu targets\n",
                    options_.config_path.c_str(), config_snapshot()->targets.size());
@@ -99,6 +104,9 @@ class Runtime {
       return e.what();
     }
   }
+
+  // Set when the endpoint has a web config: loads it again and returns its installer.
+  std::function<std::function<void()>()> prepare_web;
 
   std::shared_ptr<const MonitorConfig> config_snapshot() {
     std::lock_guard lock(config_mu_);
@@ -289,11 +297,14 @@ int run_monitor(const MonitorOptions& options) {
   auto port = parse_port_number(ep.port);
   if (ep.error != Endpoint::Error::kNone || ep.host.empty() || !port)
     throw UsageError(fmt::format("bad --listen '{}' (host:port or [v6]:port)", options.listen));
+  WebEndpoint web(options.web_config_path);
   Runtime rt(options);
   rt.start(std::make_shared<const MonitorConfig>(load_monitor_config(options.config_path)));
   rt.store().set_reload_status(true, unix_now());
+  if (!options.web_config_path.empty()) rt.prepare_web = [&web] { return web.prepare_reload(); };
 
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server_owner = web.make_server();
+  httplib::Server& server = *server_owner;
   server.Get("/metrics", [&rt](const httplib::Request& req, httplib::Response& res) {
     auto format = negotiate_format(req.get_header_value("Accept"));
     // A scrape of 1000 targets builds ~10 MB of families and a 2 MB text, on whichever of
@@ -356,7 +367,10 @@ int run_monitor(const MonitorOptions& options) {
   });
   // Before routing: cpp-httplib answers 400 to a POST without Content-Length (`curl -X POST`,
   // what people type) before a route handler would run.
-  server.set_pre_routing_handler([&rt](const httplib::Request& req, httplib::Response& res) {
+  server.set_pre_routing_handler([&rt, &web](const httplib::Request& req, httplib::Response& res) {
+    // Every path needs the credentials when users are configured (/-/healthy too, as
+    // exporter-toolkit).
+    if (!web.admit(req, res)) return httplib::Server::HandlerResponse::Handled;
     if (req.path != "/-/reload") return httplib::Server::HandlerResponse::Unhandled;
     if (req.method != "POST" && req.method != "PUT") {
       res.status = 405;
@@ -375,6 +389,8 @@ int run_monitor(const MonitorOptions& options) {
     }
     return httplib::Server::HandlerResponse::Handled;
   });
+  server.set_post_routing_handler(
+      [&web](const httplib::Request&, httplib::Response& res) { web.add_headers(res); });
   // cpp-httplib's default options add SO_REUSEPORT: a second monitor on the same port would then
   // share it silently (and answer half the scrapes) instead of failing to start.
   server.set_socket_options([](int sock) {
@@ -401,7 +417,8 @@ int run_monitor(const MonitorOptions& options) {
     server.stop();
     rt.io().stop();
   });
-  std::fprintf(stderr, "netres: monitor: listening on http://%s/metrics\n", options.listen.c_str());
+  std::fprintf(stderr, "netres: monitor: listening on %s://%s/metrics\n",
+               web.tls() ? "https" : "http", options.listen.c_str());
   auto guard = asio::make_work_guard(rt.io());
   rt.io().run();
   server.stop();

@@ -17,6 +17,8 @@ struct MonitorOptions {
   // The pool that blocking lookups (dns checks, hostnames) run on: each holds a thread for up
   // to its timeout, so this bounds the dns probes in flight (docs/monitor.md, "Not yet").
   unsigned resolver_threads = 8;
+  // exporter-toolkit's web config (TLS, basic auth, headers); empty: plain HTTP, no auth.
+  std::string web_config_path;
 };
 
 // Runs every (target, check) once under the configured caps and prints the results; returns
