@@ -61,6 +61,7 @@ asio::awaitable<bool> ProbeStream::handshake(asio::ssl::context& ctx,
       r.fail("timeout", "tls handshake: timeout");
     } else if (SSL_get_verify_result(ssl) != X509_V_OK && !insecure) {
       r.fail("tls_verify", load::describe_tls_failure(ssl, server_name, "tls: " + ec.message()));
+      add_cert_facts(ssl, r);
     } else {
       auto [why, text] = transport_reason(ec, false);
       r.fail(why == "error" ? "tls_handshake" : why, "tls handshake: " + text);

@@ -24,7 +24,8 @@ class ProbeStream {
                                 const Deadline& deadline, ProbeResult& r, double& connect_seconds);
   // TLS handshake with SNI and name verification for `server_name` (an IP literal is checked
   // against the certificate's IP SANs); adds the TLS facts to r on success. tls_verify is the
-  // reason when the certificate failed verification. `alpn` (wire format, e.g. "\x02h2"):
+  // reason when the certificate failed verification, with the certificate facts still added
+  // (its expiries, netres_probe_ssl_verified 0). `alpn` (wire format, e.g. "\x02h2"):
   // the protocols offered; what the server chose is alpn() afterwards.
   asio::awaitable<bool> handshake(asio::ssl::context& tls, const std::string& server_name,
                                   bool insecure, const Deadline& deadline, ProbeResult& r,

@@ -155,14 +155,27 @@ void add_tls_facts(SSL* ssl, ProbeResult& r) {
   r.set("probe_tls_version_info", 1, {{"version", version}});
   if (const char* cipher = SSL_get_cipher_name(ssl))
     r.set("probe_tls_cipher_info", 1, {{"cipher", cipher}});
+  add_cert_facts(ssl, r);
+}
+
+void add_cert_facts(SSL* ssl, ProbeResult& r) {
+  if (!ssl) return;
   double earliest = 0;
-  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+  if (chain) {
     for (int i = 0; i < sk_X509_num(chain); ++i) {
       double t = cert_not_after(sk_X509_value(chain, i));
       if (t > 0 && (earliest == 0 || t < earliest)) earliest = t;
     }
   }
-  if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
+  // A client's chain starts with the server's own certificate, which OpenSSL records as the
+  // peer only once it verified: after a failed verification the chain's first is the leaf.
+  X509* leaf = SSL_get1_peer_certificate(ssl);
+  if (!leaf && chain && sk_X509_num(chain) > 0) {
+    leaf = sk_X509_value(chain, 0);
+    X509_up_ref(leaf);
+  }
+  if (leaf) {
     double t = cert_not_after(leaf);
     r.set("netres_probe_ssl_leaf_cert_expiry", t);
     if (earliest == 0 || (t > 0 && t < earliest)) earliest = t;

@@ -111,6 +111,10 @@ std::pair<std::string, std::string> transport_reason(const std::error_code& ec, 
 // probe_ssl_last_chain_expiry_timestamp_seconds (earliest in the verified chain, when there is
 // one), netres_probe_ssl_verified.
 void add_tls_facts(SSL* ssl, ProbeResult& r);
+// The certificate part of those (expiries and netres_probe_ssl_verified), which a handshake that
+// failed verification has too: an expired or wrong-name certificate still shows its expiry and
+// netres_probe_ssl_verified 0, for the CertificateExpiresSoon and CertificateNotVerified alerts.
+void add_cert_facts(SSL* ssl, ProbeResult& r);
 
 // The notAfter of a certificate as Unix seconds.
 double cert_not_after(X509* cert);
