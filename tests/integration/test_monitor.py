@@ -7,7 +7,6 @@ Also --once (table, NDJSON, Nagios) exit codes, bad configuration files, /probe,
 Ports 18700-18799 on 127.0.0.1; namespace netres-mon-t / veth netres-mon0, 198.18.50.0/30.
 """
 import calendar
-import json
 import os
 import re
 import shutil
@@ -17,9 +16,7 @@ import sys
 import tempfile
 import time
 import unittest
-import urllib.error
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
 import harness  # noqa: E402
@@ -28,6 +25,8 @@ from dnsmasq import Dnsmasq  # noqa: E402
 from netns import NamespaceHost  # noqa: E402
 from nginx_load import NginxLoad  # noqa: E402
 from processes import kill_leftover, stop_process  # noqa: E402
+from prometheus_server import (MonitorProcess, Prometheus, http_get, metric_value,  # noqa: E402
+                               write)
 
 STATE = "/tmp/netres-monitor-test"
 MONITOR_PORT = 18700
@@ -42,64 +41,10 @@ INTERVAL = 1.0  # seconds, the monitor's probe interval in the Prometheus test
 DNS_ADDR = "198.18.50.9"  # only an answer in dnsmasq's records; nothing is sent to it
 
 
-def http_get(url, timeout=5, headers=None, method="GET"):
-    req = urllib.request.Request(url, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
-
-
-def metric_value(text, name, labels):
-    """The value of the sample `name{labels...}` in an exposition (labels a subset), or None."""
-    for line in text.splitlines():
-        if line.startswith("#") or not line.startswith(name):
-            continue
-        series, _, value = line.rpartition(" ")
-        if not (series == name or series.startswith(name + "{")):
-            continue
-        if all(f'{k}="{v}"' in series for k, v in labels.items()):
-            return float(value)
-    return None
-
-
 def cert_not_after(cert):
     out = harness.run("openssl", "x509", "-in", cert, "-noout", "-enddate").stdout.strip()
     stamp = out.split("=", 1)[1]  # "Dec  8 07:30:00 2026 GMT"
     return calendar.timegm(time.strptime(stamp, "%b %d %H:%M:%S %Y %Z"))
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-
-
-class Monitor:
-    """netres monitor as a child process, with its pid in STATE for leftover cleanup."""
-
-    def __init__(self, config, port, name):
-        self.pid_file = os.path.join(STATE, f"{name}.pid")
-        kill_leftover(self.pid_file, "netres")
-        self.log = open(os.path.join(STATE, f"{name}.log"), "w+")
-        self.proc = subprocess.Popen([harness.NETRES, "monitor", "-c", config, "--listen",
-                                      f"127.0.0.1:{port}"], stdout=self.log, stderr=self.log,
-                                     stdin=subprocess.DEVNULL)
-        write(self.pid_file, str(self.proc.pid))
-        self.base = f"http://127.0.0.1:{port}"
-        wait_until("netres monitor to listen", lambda: http_get(self.base + "/-/healthy")[0] == 200,
-                   10)
-
-    def metrics(self):
-        return http_get(self.base + "/metrics")[2]
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        self.proc = stop_process(self.proc)
-        self.log.close()
 
 
 @harness.require_root("prometheus", "promtool", "openssl", "iptables", "ip")
@@ -107,8 +52,7 @@ class PrometheusScrapesMonitor(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         os.makedirs(STATE, exist_ok=True)
-        for name in ("prometheus", "s_server"):
-            kill_leftover(os.path.join(STATE, f"{name}.pid"), name if name != "s_server" else "openssl")
+        kill_leftover(os.path.join(STATE, "s_server.pid"), "openssl")
         cls.tmp = tempfile.mkdtemp(prefix="netres-monitor-")
         cls.stack = []
         try:
@@ -181,27 +125,11 @@ targets:
   - {{name: dns, address: "{cls.dns.server}", checks: [dns_www]}}
   - {{name: nshost, address: "{NS_V4}:{NS_PORT}", checks: [ssh_banner]}}
 """)
-        cls.monitor = Monitor(cls.config, MONITOR_PORT, "monitor")
+        cls.monitor = MonitorProcess(cls.config, MONITOR_PORT, STATE, "monitor")
         cls.stack.append(cls.monitor.stop)
 
-        prom_dir = os.path.join(cls.tmp, "prometheus")
-        prom_config = os.path.join(cls.tmp, "prometheus.yml")
-        write(prom_config, f"""\
-global: {{scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}}
-scrape_configs:
-  - job_name: netres_monitor
-    static_configs: [{{targets: ["127.0.0.1:{MONITOR_PORT}"]}}]
-""")
-        cls.prom_log = open(os.path.join(STATE, "prometheus.log"), "w")
-        cls.prom = subprocess.Popen(
-            ["prometheus", f"--config.file={prom_config}", f"--storage.tsdb.path={prom_dir}",
-             f"--web.listen-address=127.0.0.1:{PROM_PORT}"],
-            stdout=cls.prom_log, stderr=cls.prom_log, stdin=subprocess.DEVNULL)
-        write(os.path.join(STATE, "prometheus.pid"), str(cls.prom.pid))
-        cls.stack.append(lambda: stop_process(cls.prom))
-        cls.prom_base = f"http://127.0.0.1:{PROM_PORT}"
-        wait_until("Prometheus to be ready",
-                   lambda: http_get(cls.prom_base + "/-/ready")[0] == 200, 30)
+        cls.prom = Prometheus(STATE, cls.tmp, PROM_PORT, [f"127.0.0.1:{MONITOR_PORT}"]).start()
+        cls.stack.append(cls.prom.stop)
 
     @classmethod
     def tearDownClass(cls):
@@ -214,24 +142,14 @@ scrape_configs:
         harness.run("rm", "-rf", cls.tmp, check=False)
 
     def query(self, promql):
-        """Prometheus's instant query: {labels-tuple: value} for a vector result."""
-        url = self.prom_base + "/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-        status, _, body = http_get(url)
-        data = json.loads(body)
-        self.assertEqual(data["status"], "success", body)
-        return [(r["metric"], float(r["value"][1])) for r in data["data"]["result"]]
+        """Prometheus's instant query: [(labels, value)] for a vector result."""
+        return self.prom.query(promql)
 
     def value(self, promql):
-        rows = self.query(promql)
-        return rows[0][1] if len(rows) == 1 else None
+        return self.prom.value(promql)
 
     def test_1_scraped_up_and_every_probe_succeeds(self):
-        def target_up():
-            _, _, body = http_get(self.prom_base + "/api/v1/targets")
-            active = json.loads(body)["data"]["activeTargets"]
-            return active and active[0]["health"] == "up" and active[0]["lastError"] == "" \
-                and active[0]
-        target = wait_until("Prometheus to scrape netres monitor", target_up, 20)
+        target = wait_until("Prometheus to scrape netres monitor", self.prom.scraped_up, 20)
         self.assertEqual(target["scrapeUrl"], f"http://127.0.0.1:{MONITOR_PORT}/metrics")
         for name in ("web", "tls", "dns", "nshost"):
             wait_until(f"probe_success{{target={name}}} == 1 in Prometheus",
@@ -500,7 +418,7 @@ targets:
   - {{name: one, address: "{self.nginx.url('/index.html')}", checks: [web]}}
   - {{name: two, address: "{self.nginx.url('/index.html')}", checks: [web]}}
 """)
-        mon = Monitor(path, RELOAD_PORT, "monitor-reload")
+        mon = MonitorProcess(path, RELOAD_PORT, STATE, "monitor-reload")
         try:
             for name in ("one", "two"):
                 wait_until(f"{name} probed", lambda: metric_value(
