@@ -287,20 +287,36 @@ targets:
         counted_before = {t: failures(t, r) for t, r in EXPECTED.items()}
 
         # Every failure at once: they are independent of each other.
-        started = time.monotonic()
-        self.nginx.stop()                                       # http: refused
-        self.stop_s_server()                                    # tls, https: tls_verify
-        self.start_s_server(self.wrong)
-        write(self.dns_hosts, "")                               # dns: NXDOMAIN, rcode
-        os.kill(self.dns.process.pid, signal.SIGHUP)
-        self.host.drop_ports(NS_PORT, NS_PORT)                  # tcp: timeout
-        self.host.exec(["iptables", "-A", "INPUT", "-p", "icmp", "--icmp-type", "echo-request",
-                        "-m", "statistic", "--mode", "nth", "--every", "2", "--packet", "0",
-                        "-j", "DROP"])                          # icmp: loss 0.5 > 0.25
-        self.sshd.stop()                                        # ssh: hostkey_changed
-        self.sshd.new_host_key()
+        def restart_s_server():
+            self.stop_s_server()
+            self.start_s_server(self.wrong)
+
+        def remove_name():
+            write(self.dns_hosts, "")
+            os.kill(self.dns.process.pid, signal.SIGHUP)
+
+        def drop_every_other_echo_request():
+            self.host.exec(["iptables", "-A", "INPUT", "-p", "icmp", "--icmp-type",
+                            "echo-request", "-m", "statistic", "--mode", "nth", "--every", "2",
+                            "--packet", "0", "-j", "DROP"])
+
         port = self.sshd.port
-        self.sshd.start()
+
+        def new_host_key():
+            self.sshd.stop()
+            self.sshd.new_host_key()
+            self.sshd.start()
+
+        changed_at = {}
+        for targets, change in ((("http",), self.nginx.stop),
+                                (("tls", "https"), restart_s_server),
+                                (("dns",), remove_name),
+                                (("tcp",), lambda: self.host.drop_ports(NS_PORT, NS_PORT)),
+                                (("icmp",), drop_every_other_echo_request),
+                                (("ssh",), new_host_key)):
+            change()
+            for t in targets:
+                changed_at[t] = time.monotonic()
         self.assertEqual(self.sshd.port, port)
 
         seen = {}
@@ -312,7 +328,7 @@ targets:
             for target, reason in EXPECTED.items():
                 if target not in seen and target in down and info.get(target) == reason and \
                         failures(target, reason) > counted_before[target]:
-                    seen[target] = round(time.monotonic() - started, 1)
+                    seen[target] = round(time.monotonic() - changed_at[target], 1)
             last[:] = [seen, info]
             return len(seen) == len(EXPECTED)
         last = []
