@@ -67,7 +67,8 @@ class Certs:
         self.ca, self.ca_key = self.path("ca.pem"), self.path("ca.key")
         self.self_signed("ca", self.ca, self.ca_key)
         self.server, self.server_key = self.signed("server", "subjectAltName=IP:127.0.0.1")
-        self.client, self.client_key = self.signed("client", "extendedKeyUsage=clientAuth")
+        self.client, self.client_key = self.signed(
+            "client", "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:prometheus.test")
         self.rogue, self.rogue_key = self.path("rogue.pem"), self.path("rogue.key")
         self.self_signed("rogue", self.rogue, self.rogue_key)
 
@@ -262,14 +263,15 @@ class ClientCertificatesVersionsAndReload(unittest.TestCase):
 
     def test_client_certificate_required_and_tls12_only(self):
         c = self.certs
-        self.start(MTLS_PORT, "mtls", f"""\
+        web_text = f"""\
 tls_server_config:
   cert_file: {c.server}
   key_file: {c.server_key}
   client_auth_type: RequireAndVerifyClientCert
   client_ca_file: {c.ca}
   max_version: TLS12
-""")
+"""
+        mon, web = self.start(MTLS_PORT, "mtls", web_text)
         url = f"https://127.0.0.1:{MTLS_PORT}/metrics"
         status, text = curl(url, "--cacert", c.ca)
         self.assertEqual(status, 0, text)
@@ -290,6 +292,13 @@ tls_server_config:
         r = s_client("-tls1_2")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("Protocol version: TLSv1.2", r.stderr)
+
+        # client_allowed_sans, set by a reload: a verified certificate without the SAN gets 403.
+        client = ("--cacert", c.ca, "--cert", c.client, "--key", c.client_key)
+        for sans, expected in (("[other.test]", 403), ("[other.test, prometheus.test]", 200)):
+            write(web, web_text + f"  client_allowed_sans: {sans}\n")
+            mon.proc.send_signal(signal.SIGHUP)
+            wait_until(f"{sans} in force", lambda: curl(url, *client)[0] == expected, 10)
 
     def test_reload_rotates_the_password(self):
         user = "ops"
