@@ -28,7 +28,7 @@ with warnings.catch_warnings():
 
 NETRES = sys.argv[2]
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
-REQUESTS = int(os.environ.get("REQUESTS", "300"))
+REQUESTS = int(os.environ.get("REQUESTS", "1000"))
 WRONG = int(os.environ.get("WRONG_PASSWORDS", "30"))
 TICK = os.sysconf("SC_CLK_TCK")
 PLAIN, TLS, AUTH = 18825, 18826, 18827
