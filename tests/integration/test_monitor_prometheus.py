@@ -21,6 +21,7 @@ Ports 18830-18849 on 127.0.0.1 (18830 netres monitor, 18831 Prometheus, 18832 s_
 sshd, 18834 the listener in the namespace); namespace netres-monprom-t / veth nrmonprom0,
 198.18.53.0/30. nginx and dnsmasq take free ports of their own.
 """
+import calendar
 import json
 import os
 import re
@@ -56,18 +57,24 @@ EXPECTED = {"tcp": "timeout", "tls": "tls_verify", "https": "tls_verify", "http"
 BOUND = 15  # seconds: two 1 s intervals plus the probe's timeout, and slack for a loaded machine
 
 
-def openssl_cert(directory, name, san, ca=None):
-    """A P-256 key and certificate valid 3 days: self-signed CA when ca is None, else a leaf
+def openssl_cert(directory, name, san, ca=None, days=30):
+    """A P-256 key and certificate valid `days`: self-signed CA when ca is None, else a leaf
     for `san` signed by ca (a (cert, key) pair). Returns (cert, key)."""
     cert, key = os.path.join(directory, name + ".pem"), os.path.join(directory, name + ".key")
     args = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-            "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3", "-subj",
+            "ec_paramgen_curve:prime256v1", "-nodes", "-days", str(days), "-subj",
             f"/CN=netres-monprom-{name}", "-keyout", key, "-out", cert]
     if ca:
         args += ["-CA", ca[0], "-CAkey", ca[1], "-addext", "basicConstraints=critical,CA:FALSE",
                  "-addext", f"subjectAltName={san}"]
     harness.run(*args)
     return cert, key
+
+
+def not_after(cert):
+    """A certificate's notAfter as Unix seconds."""
+    out = harness.run("openssl", "x509", "-in", cert, "-noout", "-enddate").stdout.strip()
+    return calendar.timegm(time.strptime(out.split("=", 1)[1], "%b %d %H:%M:%S %Y %Z"))
 
 
 def poll(what, fn, seconds, state):
@@ -130,10 +137,11 @@ class EveryKindUnderPrometheus(unittest.TestCase):
         cls.dns.start()
         cls.stack.append(cls.dns.stop)
 
-        # One CA; the server's certificate for 127.0.0.1 first, then one for another name.
+        # One CA; the server's certificate for 127.0.0.1 first (30 days: no CertificateExpiresSoon
+        # alert), then one for another name that also expires within the alert's 14 days.
         cls.ca = openssl_cert(cls.tmp, "ca", None)
         cls.good = openssl_cert(cls.tmp, "good", "IP:127.0.0.1", cls.ca)
-        cls.wrong = openssl_cert(cls.tmp, "wrong", "DNS:wrong.monprom.test", cls.ca)
+        cls.wrong = openssl_cert(cls.tmp, "wrong", "DNS:wrong.monprom.test", cls.ca, days=3)
         cls.s_server = None
         cls.start_s_server(cls.good)
         cls.stack.append(cls.stop_s_server)
@@ -236,14 +244,15 @@ targets:
         for m, v in self.prom.query("netres_probe_failure_info"):
             self.fail(f"a failure while everything is up: {m}")
 
-        # Every rule of the shipped file loaded and evaluates; none fires while all is well.
+        # Every rule of the shipped file loaded and evaluates; none holds while all is well. An
+        # evaluation after the scrapes above sees their series, and a rule whose expression holds
+        # then has an ALERTS series (pending first).
         groups = self.prom.api("/api/v1/rules")["groups"]
-        loaded = [r for g in groups for r in g["rules"]]
-        self.assertEqual(len(loaded), self.rule_count)
-        wait_until("every rule evaluated", lambda: all(
-            r["health"] == "ok" for g in self.prom.api("/api/v1/rules")["groups"]
-            for r in g["rules"]), 10)
-        self.assertEqual(self.prom.firing(), set())
+        self.assertEqual(len([r for g in groups for r in g["rules"]]), self.rule_count)
+        scraped = time.time()
+        wait_until("the rules evaluated again", lambda: self.prom.rules_evaluated_since(scraped),
+                   10)
+        self.assertEqual(self.prom.query("ALERTS"), [])
 
     def test_2_iface_counters_follow_ip_s_link(self):
         """Datagrams sent over the veth show in node_network_transmit_bytes_total in
@@ -342,7 +351,11 @@ targets:
         self.assertEqual(self.value('netres_icmp_packets_received{target="icmp"}'), 2)
         self.assertEqual(self.value('netres_probe_dns_rcode_info{target="dns",rcode="NXDOMAIN"}'),
                          1)
-        self.assertEqual(self.value('netres_probe_ssl_verified{target="https"}'), 0)
+        for target in ("https", "tls"):
+            # A certificate that failed verification still shows its expiry.
+            self.assertEqual(self.value(f'netres_probe_ssl_verified{{target="{target}"}}'), 0)
+            self.assertEqual(self.value(f'probe_ssl_earliest_cert_expiry{{target="{target}"}}'),
+                             not_after(self.wrong[0]))
         self.assertEqual(self.value('netres_ssh_hostkey_ok{target="ssh"}'), 0)
         new_fp = harness.run("ssh-keygen", "-l", "-E", "sha256", "-f",
                              self.sshd.host_key + ".pub").stdout.split()[1]
@@ -361,7 +374,8 @@ targets:
         # The shipped rules fire for them (every `for:` cut to 1s).
         want = {("SshHostKeyChanged", "ssh"), ("ProbeTargetDown", "http"),
                 ("ProbeTargetDown", "ssh"), ("CertificateNotVerified", "https"),
-                ("CertificateNotVerified", "tls"), ("PacketLoss", "icmp")}
+                ("CertificateNotVerified", "tls"), ("PacketLoss", "icmp"),
+                ("CertificateExpiresSoon", "https"), ("CertificateExpiresSoon", "tls")}
         poll("the alerts to fire", lambda: want <= self.prom.firing(), BOUND, self.prom.firing)
 
     def test_4_iface_down(self):
