@@ -167,7 +167,8 @@ asio::awaitable<ProbeResult> probe_http(ProbeContext& ctx, const CheckSpec& c,
       ph.tls += tls_s;
       if (!ok) break;
     }
-    if (stream.alpn() == "h2") {
+    // https: the server's ALPN choice; http: only when told the server speaks h2c.
+    if (url.tls ? stream.alpn() == "h2" : c.http2_prior_knowledge) {
       if (!co_await exchange_http2(stream, c, url, deadline, r, ph.processing, ph.transfer, resp))
         break;
     } else if (!co_await exchange_http1(stream, c, url, deadline, r, ph, resp)) {

@@ -155,12 +155,16 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
                    "min_answers", "max_answers"});
   } else if (k == "http") {
     c.kind = CheckKind::kHttp;
+    // blackbox_exporter's names where they exist (enable_http2), curl's for h2c. Kept packed:
+    // clang-format 14 sets a list of over 20 keys one per line.
+    // clang-format off
     f = y_.fields(n, what,
                   {"kind", "timeout", "method", "headers", "body", "valid_status_codes",
                    "valid_http_versions", "fail_if_body_matches", "fail_if_body_not_matches",
                    "fail_if_header_matches", "fail_if_header_not_matches", "follow_redirects",
                    "max_redirects", "fail_if_ssl", "fail_if_not_ssl", "insecure", "ca_file",
-                   "server_name", "enable_http2"});
+                   "server_name", "enable_http2", "http2_prior_knowledge"});
+    // clang-format on
   } else if (k == "iface") {
     c.kind = CheckKind::kIface;
     f = y_.fields(n, what, {"kind", "timeout", "speed", "top_flows", "flow_capture"});
@@ -318,6 +322,11 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
     if (auto* v = find(f, "fail_if_ssl")) c.fail_if_ssl = y_.boolean(*v, "fail_if_ssl");
     if (auto* v = find(f, "fail_if_not_ssl")) c.fail_if_not_ssl = y_.boolean(*v, "fail_if_not_ssl");
     if (auto* v = find(f, "enable_http2")) c.enable_http2 = y_.boolean(*v, "enable_http2");
+    if (auto* v = find(f, "http2_prior_knowledge")) {
+      c.http2_prior_knowledge = y_.boolean(*v, "http2_prior_knowledge");
+      if (c.http2_prior_knowledge && !c.enable_http2)
+        y_.fail(*v, "http2_prior_knowledge needs enable_http2 (it is false)");
+    }
   }
   if (c.kind == CheckKind::kIcmp) icmp_settings(f, c);
   return c;

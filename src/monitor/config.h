@@ -60,7 +60,8 @@ struct CheckSpec {
   std::string body;
   std::vector<int> valid_status_codes;           // empty: any 2xx
   std::vector<std::string> valid_http_versions;  // "HTTP/1.0", "HTTP/1.1", "HTTP/2.0"; empty: any
-  bool enable_http2 = true;  // https: offer h2 by ALPN (blackbox_exporter's default too)
+  bool enable_http2 = true;            // https: offer h2 by ALPN (blackbox_exporter's default too)
+  bool http2_prior_knowledge = false;  // http: HTTP/2 from the first byte (h2c), as curl's
   std::vector<Pattern> fail_if_body_matches, fail_if_body_not_matches;
   std::vector<HeaderPattern> fail_if_header_matches, fail_if_header_not_matches;
   bool follow_redirects = true;

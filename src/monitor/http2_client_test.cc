@@ -184,6 +184,19 @@ TEST(Http2Client, LargeBodyIsCountedAndCappedWithWindowUpdates) {
   EXPECT_EQ(client.body().size(), 100u * 1000);
 }
 
+TEST(Http2Client, HeadHasNoBodyWhateverItsLength) {
+  Server server;
+  server.on_request = [](Server& s, int32_t id) {
+    s.headers_only(id, {{":status", "200"}, {"content-length", "100"}}, true);
+  };
+  Http2Request req = get();
+  req.method = "HEAD";
+  Http2Client client(req);
+  pump(client, server);
+  ASSERT_TRUE(client.complete()) << client.reason() << ": " << client.detail();
+  EXPECT_EQ(client.body_bytes(), 0u);
+}
+
 TEST(Http2Client, TrailersAreNotHeaders) {
   Server server;
   server.on_request = [](Server& s, int32_t id) {
@@ -310,6 +323,12 @@ TEST(Http2Config, EnableHttp2AndVersion) {
   EXPECT_EQ(config_error_of(head + "valid_http_versions: [HTTP/2]" + tail),
             "bad.yaml:2:40: unknown HTTP version 'HTTP/2' (HTTP/1.0, HTTP/1.1, HTTP/2.0)");
   EXPECT_NE(config_error_of(head + "enable_http2: maybe" + tail).find("enable_http2"),
+            std::string::npos);
+  EXPECT_TRUE(parse_monitor_config(head + "http2_prior_knowledge: true" + tail, "m")
+                  .checks.at("w")
+                  .http2_prior_knowledge);
+  EXPECT_NE(config_error_of(head + "enable_http2: false, http2_prior_knowledge: true" + tail)
+                .find("http2_prior_knowledge needs enable_http2"),
             std::string::npos);
 }
 

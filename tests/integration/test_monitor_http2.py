@@ -6,7 +6,8 @@ server that sends GOAWAY fails with http2_reset / http2_goaway. blackbox_exporte
 the same h2 target and agrees on the version and status.
 
 Ports 18880-18889 on 127.0.0.1: 18880 nginx (TLS, h2), 18881 nginx (TLS, HTTP/1.1 only), 18882
-a TLS server that answers every request with GOAWAY (in this process), 18883 blackbox_exporter.
+a TLS server that answers every request with GOAWAY (in this process), 18883 blackbox_exporter,
+18884 nginx (cleartext HTTP/2 only: h2c with prior knowledge).
 """
 import calendar
 import os
@@ -28,7 +29,7 @@ from harness import wait_until  # noqa: E402
 from processes import kill_leftover, stop_process  # noqa: E402
 
 STATE = "/tmp/netres-monitor-http2-test"
-H2_PORT, H1_PORT, GOAWAY_PORT, BLACKBOX_PORT = 18880, 18881, 18882, 18883
+H2_PORT, H1_PORT, GOAWAY_PORT, BLACKBOX_PORT, H2C_PORT = 18880, 18881, 18882, 18883, 18884
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
 
@@ -57,6 +58,10 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{h1} ssl;
+        root {tmp}/www;
+    }}
+    server {{
+        listen 127.0.0.1:{h2c} http2;
         root {tmp}/www;
     }}
 }}
@@ -152,7 +157,8 @@ class MonitorHttp2(unittest.TestCase):
         cls.expiry = float(calendar.timegm(time.strptime(end.strip().split("=", 1)[1],
                                                          "%b %d %H:%M:%S %Y GMT")))
         conf = os.path.join(cls.tmp, "nginx.conf")
-        write(conf, NGINX_CONF.format(state=STATE, tmp=cls.tmp, h2=H2_PORT, h1=H1_PORT))
+        write(conf, NGINX_CONF.format(state=STATE, tmp=cls.tmp, h2=H2_PORT, h1=H1_PORT,
+                                     h2c=H2C_PORT))
         cls.nginx = subprocess.Popen([NGINX, "-p", cls.tmp, "-c", conf, "-e",
                                       os.path.join(cls.tmp, "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -161,7 +167,7 @@ class MonitorHttp2(unittest.TestCase):
         cls.stack.append(cls.goaway.stop)
 
         def listening():
-            for port in (H2_PORT, H1_PORT):
+            for port in (H2_PORT, H1_PORT, H2C_PORT):
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return True
         wait_until("nginx to listen", listening, 10)
@@ -179,6 +185,7 @@ checks:
     fail_if_header_not_matches: [{{header: Content-Type, regexp: "text/html"}}]
   any: {{kind: http, ca_file: {ca}}}
   no_h2: {{kind: http, ca_file: {ca}, enable_http2: false}}
+  h2c: {{kind: http, http2_prior_knowledge: true, valid_http_versions: [HTTP/2.0]}}
 targets:
   - {{name: h2, address: "https://127.0.0.1:{H2_PORT}/index.html", checks: [h2, no_h2]}}
   - {{name: redirect, address: "https://127.0.0.1:{H2_PORT}/redirect", checks: [h2]}}
@@ -186,6 +193,7 @@ targets:
   - {{name: reset, address: "https://127.0.0.1:{H2_PORT}/reset", checks: [any]}}
   - {{name: h1, address: "https://127.0.0.1:{H1_PORT}/index.html", checks: [h2, any]}}
   - {{name: goaway, address: "https://127.0.0.1:{GOAWAY_PORT}/", checks: [any]}}
+  - {{name: cleartext, address: "http://127.0.0.1:{H2C_PORT}/index.html", checks: [h2c]}}
 """)
         r = harness.netres("monitor", "-c", cls.config, "--once", "--json", timeout=30)
         cls.rows = {(o["target"], o["check"]): o for o in harness.ndjson(r.stdout)}
@@ -226,6 +234,13 @@ targets:
         self.assertEqual((o["success"], o["reason"]), (False, "status"), o)
         self.assertEqual(o["metrics"]["probe_http_status_code"], 404)
         self.assertEqual(o["metrics"]["probe_http_version"], 2)
+
+    def test_h2c_with_prior_knowledge(self):
+        o = self.row("cleartext", "h2c")
+        self.assertTrue(o["success"], o)
+        self.assertEqual(o["metrics"]["probe_http_version"], 2)
+        self.assertEqual(o["metrics"]["probe_http_ssl"], 0)
+        self.assertEqual(o["metrics"]["probe_http_uncompressed_body_length"], 31)
 
     def test_http2_disabled_and_h1_only_server_speak_http11(self):
         for key in (("h2", "no_h2"), ("h1", "any")):
