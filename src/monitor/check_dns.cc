@@ -1,6 +1,6 @@
 // The dns check: one query to the target server through netres's resolver (its retransmission
-// and TCP fallback included), then rcode, answer count and expected answers. The resolver runs
-// its own epoll loop, so the query runs on the pool and the probe resumes on the event loop.
+// and TCP fallback included), then rcode, answer count and expected answers. The resolver's
+// asynchronous entry runs the query on the monitor's event loop.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,57 +9,31 @@
 #include <sstream>
 
 #include "monitor/checks.h"
-#include "resolve/resolver.h"
+#include "resolve/async_resolver.h"
 
 namespace netres::monitor {
-
-namespace {
-
-struct DnsOutcome {
-  resolve::QueryOutcome outcome;
-  std::string error;
-};
-
-// The query, run on the pool: the resolver blocks on its own epoll loop.
-struct DnsJob {
-  resolve::ResolverConfig cfg;
-  resolve::Query q;
-  DnsOutcome operator()() const {
-    DnsOutcome o;
-    try {
-      resolve::Resolver resolver(cfg);
-      resolver.run({q}, [&o](size_t, resolve::QueryOutcome&& oc) { o.outcome = std::move(oc); });
-    } catch (const std::exception& e) {
-      o.error = e.what();
-    }
-    return o;
-  }
-};
-
-}  // namespace
 
 asio::awaitable<ProbeResult> probe_dns(ProbeContext& ctx, const CheckSpec& c,
                                        const std::string& address, Clock::time_point deadline_at) {
   ProbeResult r;
   auto budget = std::chrono::duration_cast<Nanos>(deadline_at - Clock::now());
   if (budget < std::chrono::milliseconds(10)) budget = std::chrono::milliseconds(10);
-  resolve::ResolverConfig cfg;
-  cfg.servers = address;
-  cfg.tries = 2;
-  cfg.timeout = budget / 2;
-  cfg.concurrency = 1;
+  resolve::AsyncQueryOptions options;
+  options.servers = address;
+  options.tries = 2;
+  options.timeout = budget / 2;
   resolve::Query q{c.query_name, c.query_type};
   // Named, not a temporary inside the co_await: GCC 12 copies such temporaries bitwise into
   // the frame (a std::string's inline buffer then points at the old place).
-  DnsJob job{cfg, q};
-  auto op = on_pool<DnsOutcome>(ctx.pool(), std::move(job));
-  DnsOutcome out = co_await std::move(op);
+  auto op = ctx.resolver().async_query(q, options, asio::use_awaitable);
+  resolve::QueryOutcome oc = co_await std::move(op);
   r.set("probe_dns_lookup_time_seconds", 0);  // the server is an address: nothing to resolve
-  if (!out.error.empty()) {
-    r.fail("error", out.error);
+  // "error" before any send: the options were refused (a bad server address). A TCP fallback
+  // that broke off ("TCP: ...") is a protocol failure below.
+  if (oc.status == "error" && oc.sends == 0) {
+    r.fail("error", oc.detail);
     co_return r;
   }
-  const auto& oc = out.outcome;
   r.set("probe_dns_duration_seconds", to_seconds(oc.duration), {{"phase", "request"}});
   if (!oc.reply) {
     if (oc.status == "timeout")
@@ -133,8 +107,8 @@ asio::awaitable<ProbeResult> run_probe(ProbeContext& ctx, const CheckSpec& check
     r = ProbeResult{};
     r.fail("error", e.what());
   }
-  // A DNS query on the pool cannot be closed by the deadline; it is bounded by the resolver's
-  // own timeout instead, so a late answer still counts as a timeout here.
+  // A DNS query is bounded by the resolver's own timeout (tries x timeout = the probe's budget),
+  // not closed by the deadline, so an answer past the deadline still counts as a timeout here.
   if (Clock::now() > deadline + std::chrono::milliseconds(50) && r.success) {
     r.fail("timeout", "took longer than the timeout");
   }

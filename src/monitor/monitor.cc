@@ -55,7 +55,7 @@ struct Generation {
 class Runtime {
  public:
   explicit Runtime(const MonitorOptions& o)
-      : options_(o), pool_(o.resolver_threads), ctx_(io_, pool_) {}
+      : options_(o), pool_(o.pool_threads), ctx_(io_, pool_) {}
   ~Runtime() { pool_.join(); }
 
   asio::io_context& io() { return io_; }

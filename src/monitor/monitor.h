@@ -14,9 +14,9 @@ struct MonitorOptions {
   std::string config_path;
   std::string listen = "127.0.0.1:9116";  // host:port or [v6]:port
   OnceFormat format = OnceFormat::kTable;
-  // The pool that blocking lookups (dns checks, hostnames) run on: each holds a thread for up
-  // to its timeout, so this bounds the dns probes in flight (docs/monitor.md, "Not yet").
-  unsigned resolver_threads = 8;
+  // The pool that blocking libraries run on (libssh's handshake, iface captures): each holds a
+  // thread for up to its timeout. DNS runs on the event loop, not here.
+  unsigned pool_threads = 8;
   // exporter-toolkit's web config (TLS, basic auth, headers); empty: plain HTTP, no auth.
   std::string web_config_path;
 };

@@ -1,4 +1,5 @@
-// Deadlines, host resolution on the pool, transport reasons and TLS facts.
+// Deadlines, host resolution (hosts file, then the resolver on the loop), transport reasons and TLS
+// facts.
 #include "monitor/probe_util.h"
 
 #include <openssl/x509.h>
@@ -10,29 +11,11 @@
 #include <ctime>
 
 #include "common/error.h"
+#include "resolve/async_resolver.h"
 #include "resolve/hosts_file.h"
 #include "resolve/lookup.h"
 
 namespace netres::monitor {
-
-namespace {
-
-struct HostJob {
-  std::string host;
-  resolve::ResolverConfig cfg;
-  resolve::HostAddresses operator()() const {
-    try {
-      return resolve::lookup_hosts({host}, cfg).at(0);
-    } catch (const std::exception& e) {
-      resolve::HostAddresses h;
-      h.name = host;
-      h.error = e.what();
-      return h;
-    }
-  }
-};
-
-}  // namespace
 
 asio::ssl::context& ProbeContext::tls_context(const std::string& ca_file, bool insecure) {
   auto key = std::make_pair(ca_file, insecure);
@@ -90,15 +73,12 @@ asio::awaitable<ResolvedHost> resolve_host(ProbeContext& ctx, const std::string&
     out.seconds = seconds_since(start);
     co_return out;
   }
-  resolve::ResolverConfig cfg;
-  cfg.timeout = std::max<Nanos>(timeout / 2, std::chrono::milliseconds(50));
-  cfg.tries = 2;
-  cfg.concurrency = 2;
-  // The resolver runs its own epoll loop and blocks: it runs on the pool, and the probe
-  // coroutine resumes on the event loop when it is done.
-  HostJob job{host, cfg};  // named: see check_dns.cc on temporaries in co_await
-  auto op = on_pool<resolve::HostAddresses>(ctx.pool(), std::move(job));
-  auto found = co_await std::move(op);
+  // Then DNS: the servers of /etc/resolv.conf, on the event loop.
+  resolve::AsyncQueryOptions options;
+  options.timeout = std::max<Nanos>(timeout / 2, std::chrono::milliseconds(50));
+  options.tries = 2;
+  auto op = ctx.resolver().async_lookup_host(host, options, asio::use_awaitable);  // named: see
+  resolve::HostAddresses found = co_await std::move(op);  // check_dns.cc on co_await temporaries
   out.seconds = seconds_since(start);
   if (!found.error.empty()) {
     out.error = found.error;

@@ -1,5 +1,6 @@
-// Pieces the check kinds share: a probe deadline that closes sockets, host resolution through
-// netres's resolver on the pool, error-code reasons, TLS facts (versions, chain expiries).
+// Pieces the check kinds share: a probe deadline that closes sockets, host resolution (hosts
+// file, then netres's resolver on the event loop), blocking work on the pool, error-code reasons,
+// TLS facts (versions, chain expiries).
 #pragma once
 
 #include <openssl/ssl.h>
@@ -49,7 +50,7 @@ class Deadline {
   asio::steady_timer timer_;
 };
 
-// Runs f() on the pool (for blocking work: netres's resolver runs its own epoll loop) and
+// Runs f() on the pool (for blocking work: libssh's handshake, a libpcap capture) and
 // resumes the calling coroutine on its own executor with the result. The loop counts the call as
 // outstanding work, so io_context::run() does not return while it is away.
 template <typename R>
@@ -91,7 +92,8 @@ struct ResolvedHost {
   double seconds = 0;
 };
 
-// An IP literal at once; a name through resolve::lookup_hosts on the pool (system resolv.conf).
+// An IP literal at once; a name in /etc/hosts (read once), else through the context's
+// AsyncResolver (A and AAAA from the servers of /etc/resolv.conf), on the event loop.
 asio::awaitable<ResolvedHost> resolve_host(ProbeContext& ctx, const std::string& host,
                                            uint16_t port, Nanos timeout);
 

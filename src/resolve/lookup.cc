@@ -3,11 +3,27 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "resolve/dns_message.h"
 #include "resolve/dns_name.h"
 #include "resolve/resolver.h"
 
 namespace netres::resolve {
+
+void add_host_answers(HostAddresses& host, const std::string& name, const QueryOutcome& a,
+                      const QueryOutcome& aaaa) {
+  for (const auto& [o, type] : {std::pair{&a, kTypeA}, std::pair{&aaaa, kTypeAaaa}}) {
+    if (!o->reply) continue;
+    for (const DnsRecord& rec : summarize_answers(*o->reply, name, type).records)
+      if (std::find(host.addresses.begin(), host.addresses.end(), rec.data) == host.addresses.end())
+        host.addresses.push_back(rec.data);
+  }
+  if (host.addresses.empty())
+    host.error = a.status != "NOERROR"      ? a.status
+                 : aaaa.status != "NOERROR" ? aaaa.status
+                                            : "NODATA";
+}
 
 std::vector<HostAddresses> lookup_hosts(const std::vector<std::string>& names,
                                         const ResolverConfig& config) {
@@ -44,25 +60,8 @@ std::vector<HostAddresses> lookup_hosts(const std::vector<std::string>& names,
   resolver.run(queries, [&](size_t index, QueryOutcome&& o) { outcomes[index] = std::move(o); });
 
   // Queries come in (A, AAAA) pairs per name, so the A outcome is always first.
-  for (size_t q = 0; q < queries.size(); q += 2) {
-    HostAddresses& host = results[owner[q]];
-    for (size_t k = q; k < q + 2; ++k) {
-      const QueryOutcome& o = outcomes[k];
-      if (!o.reply) continue;
-      for (const DnsRecord& rec :
-           summarize_answers(*o.reply, queries[k].name, queries[k].type).records)
-        if (std::find(host.addresses.begin(), host.addresses.end(), rec.data) ==
-            host.addresses.end())
-          host.addresses.push_back(rec.data);
-    }
-    if (host.addresses.empty()) {
-      const QueryOutcome& a = outcomes[q];
-      const QueryOutcome& aaaa = outcomes[q + 1];
-      host.error = a.status != "NOERROR"      ? a.status
-                   : aaaa.status != "NOERROR" ? aaaa.status
-                                              : "NODATA";
-    }
-  }
+  for (size_t q = 0; q < queries.size(); q += 2)
+    add_host_answers(results[owner[q]], queries[q].name, outcomes[q], outcomes[q + 1]);
   return results;
 }
 

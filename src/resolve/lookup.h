@@ -30,4 +30,11 @@ struct HostAddresses {
 std::vector<HostAddresses> lookup_hosts(const std::vector<std::string>& names,
                                         const ResolverConfig& config);
 
+struct QueryOutcome;
+// A name's addresses from the outcomes of its A and AAAA queries (the CNAME chain followed,
+// each address once, IPv4 first) into `host`; with none, `error` says why (the A query's
+// status, else the AAAA's, else "NODATA"). Shared by lookup_hosts and AsyncResolver.
+void add_host_answers(HostAddresses& host, const std::string& name, const QueryOutcome& a,
+                      const QueryOutcome& aaaa);
+
 }  // namespace netres::resolve

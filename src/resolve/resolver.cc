@@ -29,6 +29,24 @@ constexpr size_t kMaxServers = 64;  // one bit each in a query's "refused" mask
 
 }  // namespace
 
+bool reply_answers(const DnsMessage& m, const Query& q) {
+  return m.response && (m.questions.empty() ||
+                        (m.questions[0].type == q.type && same_name(m.questions[0].name, q.name)));
+}
+
+QueryOutcome outcome_of_reply(std::optional<DnsMessage> m, std::string detail) {
+  QueryOutcome o;
+  if (m) {
+    o.rcode = m->rcode;
+    o.status = rcode_name(o.rcode);
+    o.reply = std::move(m);
+  } else {
+    o.status = "badreply";
+    o.detail = std::move(detail);
+  }
+  return o;
+}
+
 Resolver::Impl::~Impl() {
   close_tcp_all();
   for (Server& s : servers)
@@ -72,15 +90,9 @@ void Resolver::Impl::finish_status(uint32_t index, std::string status, std::stri
 }
 
 void Resolver::Impl::finish_reply(uint32_t index, std::span<const uint8_t> bytes) {
-  QueryOutcome o;
-  o.reply = parse_dns_message(bytes, &o.detail);
-  if (o.reply) {
-    o.rcode = o.reply->rcode;
-    o.status = rcode_name(o.rcode);
-  } else {
-    o.status = "badreply";
-  }
-  finish(index, std::move(o));
+  std::string detail;
+  std::optional<DnsMessage> m = parse_dns_message(bytes, &detail);
+  finish(index, outcome_of_reply(std::move(m), std::move(detail)));
 }
 
 bool Resolver::Impl::send_udp(uint32_t index) {
@@ -228,9 +240,7 @@ void Resolver::Impl::handle_udp_reply(size_t si, std::span<const uint8_t> bytes)
   // earlier query can carry the id of a new one.
   std::string detail;
   std::optional<DnsMessage> m = parse_dns_message(bytes, &detail);
-  if (m && (!m->response || (!m->questions.empty() &&
-                             (m->questions[0].type != (*queries)[index].type ||
-                              !same_name(m->questions[0].name, (*queries)[index].name))))) {
+  if (m && !reply_answers(*m, (*queries)[index])) {
     ++stats.mismatched;
     return;
   }
@@ -254,16 +264,7 @@ void Resolver::Impl::handle_udp_reply(size_t si, std::span<const uint8_t> bytes)
     start_tcp(index, si);
     return;
   }
-  QueryOutcome o;
-  if (m) {
-    o.rcode = m->rcode;
-    o.status = rcode_name(o.rcode);
-    o.reply = std::move(m);
-  } else {
-    o.status = "badreply";
-    o.detail = std::move(detail);
-  }
-  finish(index, std::move(o));
+  finish(index, outcome_of_reply(std::move(m), std::move(detail)));
 }
 
 void Resolver::Impl::maybe_tick() {

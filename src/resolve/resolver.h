@@ -54,6 +54,14 @@ struct ResolverStats {
   Nanos rto{0};              // its retransmission timeout at the end
 };
 
+// What both engines (Resolver here, AsyncResolver in async_resolver.h) do with a reply.
+// Whether a parsed message answers `q`: a response whose question, when it has one, is q's.
+// Ids are reused once a query is done, so a late reply to an earlier query can carry the id of
+// a new one.
+bool reply_answers(const DnsMessage& m, const Query& q);
+// The outcome of a reply: its rcode, or "badreply" with the parser's `detail`.
+QueryOutcome outcome_of_reply(std::optional<DnsMessage> m, std::string detail);
+
 class Resolver {
  public:
   // Throws UsageError for a bad config (servers, timeout, tries, concurrency) and RuntimeError

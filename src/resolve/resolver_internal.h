@@ -112,14 +112,9 @@ struct Resolver::Impl {
 
   Nanos rto(const Server& s) const { return s.rtt.rto(cap); }
 
-  // This send's wait: the server's RTO, doubled for each earlier round over the servers. With
-  // --retries 0 there is no resend to make early, so the one send waits the whole --timeout.
+  // This send's wait (rtt_window.h's attempt_timeout).
   Nanos attempt_timeout(const Pending& p) const {
-    if (tries == 1) return cap;
-    Nanos t = rto(servers[p.server]);
-    int rounds = (p.sends - 1) / static_cast<int>(servers.size());
-    for (int i = 0; i < rounds && t < cap; ++i) t *= 2;
-    return std::min(t, cap);
+    return resolve::attempt_timeout(servers[p.server].rtt, cap, tries, p.sends, servers.size());
   }
 
   // The first RTT sample replaces the 1 s initial RTO with milliseconds: the queries already in

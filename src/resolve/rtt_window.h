@@ -77,6 +77,18 @@ struct RttEstimate {
   }
 };
 
+// One send's wait: the server's RTO, doubled for each earlier round over the `servers`, at most
+// `cap`. With one try there is no resend to make early, so the one send waits the whole `cap`.
+// `sends` counts this send (1 for the first).
+inline Nanos attempt_timeout(const RttEstimate& rtt, Nanos cap, int tries, int sends,
+                             size_t servers) {
+  if (tries == 1) return cap;
+  Nanos t = rtt.rto(cap);
+  int rounds = (sends - 1) / static_cast<int>(std::max<size_t>(servers, 1));
+  for (int i = 0; i < rounds && t < cap; ++i) t *= 2;
+  return std::min(t, cap);
+}
+
 // Congestion control, shared by all servers (in practice one server takes the load): slow start
 // from initial_window() doubling per round trip up to the threshold, then one more per window of
 // answers; on a loss event both halve. A loss only counts as congestion while the server still
