@@ -29,18 +29,24 @@ using namespace std::chrono_literals;
 class TestDnsServer {
  public:
   explicit TestDnsServer(bool silent = false) {
-    udp_ = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(udp_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    socklen_t len = sizeof a;
-    getsockname(udp_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    tcp_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(tcp_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    tcp_ok_ = bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(tcp_, 8) == 0;
+    // UDP and TCP on one port: a kernel-chosen TCP port, then UDP on the same number, again
+    // with another port when that UDP port is taken (bounded).
+    for (int attempt = 0; attempt < 50 && !tcp_ok_; ++attempt) {
+      if (tcp_ >= 0) close(tcp_);
+      if (udp_ >= 0) close(udp_);
+      tcp_ = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (bind(tcp_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(tcp_, 8) != 0)
+        continue;
+      socklen_t len = sizeof a;
+      getsockname(tcp_, reinterpret_cast<sockaddr*>(&a), &len);
+      port_ = ntohs(a.sin_port);
+      udp_ = socket(AF_INET, SOCK_DGRAM, 0);
+      tcp_ok_ = bind(udp_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    }
+    EXPECT_TRUE(tcp_ok_);
     if (!silent) thread_ = std::thread([this] { serve(); });
   }
   ~TestDnsServer() {
