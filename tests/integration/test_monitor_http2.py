@@ -7,7 +7,8 @@ the same h2 target and agrees on the version and status.
 
 Ports 18880-18889 on 127.0.0.1: 18880 nginx (TLS, h2), 18881 nginx (TLS, HTTP/1.1 only), 18882
 a TLS server that answers every request with GOAWAY (in this process), 18883 blackbox_exporter,
-18884 nginx (cleartext HTTP/2 only: h2c with prior knowledge).
+18884 nginx (cleartext HTTP/2 only: h2c with prior knowledge), 18889 a TLS server that chooses h2
+and then never answers (in this process). 18885-18888 are bench/monitor_http2.sh's.
 """
 import calendar
 import os
@@ -30,6 +31,7 @@ from processes import kill_leftover, stop_process  # noqa: E402
 
 STATE = "/tmp/netres-monitor-http2-test"
 H2_PORT, H1_PORT, GOAWAY_PORT, BLACKBOX_PORT, H2C_PORT = 18880, 18881, 18882, 18883, 18884
+SILENT_PORT = 18889
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 BLACKBOX = "/usr/bin/prometheus-blackbox-exporter"
 
@@ -77,12 +79,14 @@ def frame(kind, flags, stream, payload=b""):
     return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
 
 
-class GoawayServer:
+class RawH2Server:
     """TLS with ALPN h2 that reads the client's preface and request, then sends its SETTINGS
-    and GOAWAY (last stream 0, ENHANCE_YOUR_CALM): the request was refused unprocessed. Raw
-    frames, so the server's behaviour is exactly this and nothing else."""
+    and GOAWAY (last stream 0, ENHANCE_YOUR_CALM): the request was refused unprocessed; or, when
+    `silent`, nothing at all until the client gives up. Raw frames, so the server's behaviour is
+    exactly this and nothing else."""
 
-    def __init__(self, port, cert, key):
+    def __init__(self, port, cert, key, silent=False):
+        self.silent = silent
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         ctx.set_alpn_protocols(["h2"])
@@ -116,6 +120,9 @@ class GoawayServer:
                             pos += 9 + length
                         if seen or len(data) > 65536:
                             break
+                    if self.silent:
+                        tls.recv(4096)  # until the client closes (or 3 s)
+                        continue
                     tls.sendall(frame(4, 0, 0) +  # SETTINGS
                                 frame(7, 0, 0, (0).to_bytes(4, "big") + (0xb).to_bytes(4, "big")))
                     time.sleep(0.05)
@@ -163,8 +170,10 @@ class MonitorHttp2(unittest.TestCase):
                                       os.path.join(cls.tmp, "error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cls.stack.append(lambda: stop_process(cls.nginx))
-        cls.goaway = GoawayServer(GOAWAY_PORT, cls.cert, key)
+        cls.goaway = RawH2Server(GOAWAY_PORT, cls.cert, key)
         cls.stack.append(cls.goaway.stop)
+        cls.silent = RawH2Server(SILENT_PORT, cls.cert, key, silent=True)
+        cls.stack.append(cls.silent.stop)
 
         def listening():
             for port in (H2_PORT, H1_PORT, H2C_PORT):
@@ -186,6 +195,7 @@ checks:
   any: {{kind: http, ca_file: {ca}}}
   no_h2: {{kind: http, ca_file: {ca}, enable_http2: false}}
   h2c: {{kind: http, http2_prior_knowledge: true, valid_http_versions: [HTTP/2.0]}}
+  quick: {{kind: http, ca_file: {ca}, timeout: 1s}}
 targets:
   - {{name: h2, address: "https://127.0.0.1:{H2_PORT}/index.html", checks: [h2, no_h2]}}
   - {{name: redirect, address: "https://127.0.0.1:{H2_PORT}/redirect", checks: [h2]}}
@@ -194,6 +204,7 @@ targets:
   - {{name: h1, address: "https://127.0.0.1:{H1_PORT}/index.html", checks: [h2, any]}}
   - {{name: goaway, address: "https://127.0.0.1:{GOAWAY_PORT}/", checks: [any]}}
   - {{name: cleartext, address: "http://127.0.0.1:{H2C_PORT}/index.html", checks: [h2c]}}
+  - {{name: silent, address: "https://127.0.0.1:{SILENT_PORT}/", checks: [quick]}}
 """)
         r = harness.netres("monitor", "-c", cls.config, "--once", "--json", timeout=30)
         cls.rows = {(o["target"], o["check"]): o for o in harness.ndjson(r.stdout)}
@@ -263,6 +274,12 @@ targets:
         o = self.row("goaway", "any")
         self.assertEqual((o["success"], o["reason"]), (False, "http2_goaway"), o)
         self.assertIn("ENHANCE_YOUR_CALM", o["detail"])
+
+    def test_silent_h2_server_is_timeout(self):
+        o = self.row("silent", "quick")
+        self.assertEqual((o["success"], o["reason"]), (False, "timeout"), o)
+        self.assertGreaterEqual(o["duration_s"], 0.9)
+        self.assertLess(o["duration_s"], 3)  # the probe's deadline, not the server's 3 s
 
     def test_blackbox_exporter_agrees(self):
         """blackbox_exporter 0.23 (HTTP/2 on by default, as here) on the same targets: the same
