@@ -5,6 +5,7 @@
 #include "load/url.h"
 #include "monitor/checks.h"
 #include "monitor/probe_stream.h"
+#include "monitor/starttls.h"
 
 namespace netres::monitor {
 
@@ -64,6 +65,85 @@ asio::awaitable<bool> expect_line(ProbeStream& s, std::string& buffer, const Pat
   co_return false;
 }
 
+// SMTP's EHLO argument: the client's own address as a literal (RFC 5321 4.1.3), which any server
+// that checks the syntax accepts, where a made-up name may be refused.
+std::string ehlo_literal(const asio::ip::tcp::endpoint& ep) {
+  asio::ip::address a = ep.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  return a.is_v4() ? "[" + a.to_string() + "]" : "[IPv6:" + a.to_string() + "]";
+}
+
+// The protocol's plaintext dialogue up to the server's go-ahead (starttls: PROTOCOL); the banner
+// regex meets the greeting on the way.
+asio::awaitable<bool> starttls_dialogue(ProbeStream& s, const CheckSpec& c, const std::string& name,
+                                        const Deadline& deadline, ProbeResult& r) {
+  const std::string_view proto = starttls_protocol_name(*c.starttls);
+  const auto start = Clock::now();
+  StarttlsDialogue d(*c.starttls, name, ehlo_literal(s.local_endpoint()));
+  StarttlsDialogue::Action a = d.start();
+  bool banner_pending = c.banner.has_value();
+  char chunk[4096];
+  // Bounded twice: each read brings a byte at least, and the dialogue fails past 64 KiB.
+  for (int rounds = 0; rounds < 100000; ++rounds) {
+    if (banner_pending && d.greeting_done()) {
+      banner_pending = false;
+      bool matched = false;
+      for (const auto& line : d.greeting())
+        matched = matched || std::regex_search(line, c.banner->re);
+      if (!matched) {
+        std::string text;
+        for (const auto& line : d.greeting()) text += (text.empty() ? "" : " | ") + line;
+        r.fail("regex", fmt::format("banner: the {} greeting '{}' does not match /{}/", proto,
+                                    printable(text), c.banner->text));
+        co_return false;
+      }
+    }
+    if (a.state == StarttlsDialogue::State::kFail) {
+      r.fail(d.reason(), fmt::format("starttls {}: {}", proto, d.detail()));
+      co_return false;
+    }
+    if (!a.send.empty()) {
+      std::error_code ec;
+      co_await s.write(a.send, ec);
+      if (ec) {
+        auto [why, text] = transport_reason(ec, deadline.fired());
+        r.fail(why, fmt::format("starttls {}: send: {}", proto, text));
+        co_return false;
+      }
+      if (a.state == StarttlsDialogue::State::kRead) {
+        a = d.feed({});  // a reply already buffered comes first
+        continue;
+      }
+    }
+    if (a.state == StarttlsDialogue::State::kTls) {
+      r.set("netres_probe_starttls_seconds", seconds_since(start));
+      co_return true;
+    }
+    std::error_code ec;
+    size_t n = co_await s.read_some(chunk, sizeof chunk, ec);
+    if (ec) {
+      auto [why, text] = transport_reason(ec, deadline.fired());
+      r.fail(why, fmt::format("starttls {}: {}", proto,
+                              why == "eof" ? "the server closed the connection before TLS" : text));
+      co_return false;
+    }
+    a = d.feed(std::string_view(chunk, n));
+  }
+  r.fail("protocol", fmt::format("starttls {}: no end to the dialogue", proto));
+  co_return false;
+}
+
+asio::awaitable<bool> start_tls(ProbeContext& ctx, ProbeStream& stream, const CheckSpec& c,
+                                const std::string& host, const Deadline& deadline, ProbeResult& r) {
+  double tls_s = 0;
+  auto& tls = ctx.tls_context(c.ca_file, c.insecure);
+  std::string name = c.server_name.empty() ? host : c.server_name;
+  if (!co_await stream.handshake(tls, name, c.insecure, deadline, r, tls_s)) co_return false;
+  r.set("netres_probe_tls_handshake_seconds", tls_s);
+  co_return true;
+}
+
 }  // namespace
 
 asio::awaitable<ProbeResult> probe_tcp(ProbeContext& ctx, const CheckSpec& c,
@@ -78,20 +158,31 @@ asio::awaitable<ProbeResult> probe_tcp(ProbeContext& ctx, const CheckSpec& c,
   Deadline deadline(ctx.io(), deadline_at, [&stream] { stream.close(); });
   auto endpoints = co_await resolve_for_probe(ctx, hp.host, hp.port, deadline_at, deadline, r);
   if (endpoints.empty()) co_return r;
-  double connect_s = 0, tls_s = 0;
+  double connect_s = 0;
   if (!co_await stream.connect(endpoints, deadline, r, connect_s)) co_return r;
   r.set("netres_probe_tcp_connect_seconds", connect_s);
-  if (c.tls) {
-    auto& tls = ctx.tls_context(c.ca_file, c.insecure);
-    std::string name = c.server_name.empty() ? hp.host : c.server_name;
-    if (!co_await stream.handshake(tls, name, c.insecure, deadline, r, tls_s)) co_return r;
-    r.set("netres_probe_tls_handshake_seconds", tls_s);
+  if (c.tls && !co_await start_tls(ctx, stream, c, hp.host, deadline, r)) co_return r;
+  if (c.starttls) {
+    const std::string& name = c.server_name.empty() ? hp.host : c.server_name;
+    if (!co_await starttls_dialogue(stream, c, name, deadline, r)) co_return r;
+    if (!co_await start_tls(ctx, stream, c, hp.host, deadline, r)) co_return r;
   }
   std::string buffer;
-  if (c.banner && !co_await expect_line(stream, buffer, *c.banner, deadline, r, "banner"))
+  if (c.banner && !c.starttls &&
+      !co_await expect_line(stream, buffer, *c.banner, deadline, r, "banner"))
     co_return r;
   for (size_t i = 0; i < c.steps.size(); ++i) {
     const TcpStep& step = c.steps[i];
+    if (step.starttls) {
+      // What the server sent beyond the last expect would be read as if it came over TLS.
+      if (!buffer.empty()) {
+        r.fail("protocol", fmt::format("step {}: {} bytes after the last expect and before TLS",
+                                       i + 1, buffer.size()));
+        co_return r;
+      }
+      if (!co_await start_tls(ctx, stream, c, hp.host, deadline, r)) co_return r;
+      continue;
+    }
     if (step.send) {
       std::error_code ec;
       co_await stream.write(*step.send, ec);

@@ -145,9 +145,9 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   Fields f;
   if (k == "tcp") {
     c.kind = CheckKind::kTcp;
-    f = y_.fields(
-        n, what,
-        {"kind", "timeout", "tls", "banner", "steps", "insecure", "ca_file", "server_name"});
+    f = y_.fields(n, what,
+                  {"kind", "timeout", "tls", "starttls", "banner", "steps", "insecure", "ca_file",
+                   "server_name"});
   } else if (k == "dns") {
     c.kind = CheckKind::kDns;
     f = y_.fields(n, what,
@@ -189,13 +189,44 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   if (auto* v = find(f, "steps")) {
     if (!v->IsSequence()) y_.fail(*v, "steps must be a list of send: / expect: steps");
     for (const auto& s : *v) {
-      auto sf = y_.fields(s, "step", {"send", "expect"});
+      auto sf = y_.fields(s, "step", {"send", "expect", "starttls"});
       TcpStep step;
       if (auto* x = find(sf, "send")) step.send = y_.text(*x, "send");
       if (auto* x = find(sf, "expect")) step.expect = pattern(*x, "expect");
-      if (!step.send && !step.expect) y_.fail(s, "a step needs send: or expect:");
+      if (auto* x = find(sf, "starttls")) {
+        // blackbox_exporter's query_response starttls: the steps before it are the dialogue.
+        if (!y_.boolean(*x, "starttls") || step.send || step.expect)
+          y_.fail(*x, "a starttls step is {starttls: true} alone");
+        for (const auto& earlier : c.steps)
+          if (earlier.starttls) y_.fail(*x, "only one starttls step");
+        step.starttls = true;
+      }
+      if (!step.send && !step.expect && !step.starttls)
+        y_.fail(s, "a step needs send:, expect: or starttls: true");
       c.steps.push_back(std::move(step));
     }
+  }
+  if (auto* v = find(f, "starttls")) {
+    std::string name = y_.text(*v, "starttls");
+    c.starttls = parse_starttls_protocol(name);
+    if (!c.starttls)
+      y_.fail(*v, fmt::format("unknown starttls protocol '{}' (expected {})", name,
+                              starttls_protocol_names()));
+    // The greeting is part of the dialogue: only a line-based one can meet a banner regex.
+    if (c.banner && !starttls_has_greeting(*c.starttls))
+      y_.fail(*find(f, "banner"),
+              fmt::format("banner: {} has no greeting line (starttls: {})", name, name));
+  }
+  {
+    const bool step_tls =
+        std::any_of(c.steps.begin(), c.steps.end(), [](const TcpStep& s) { return s.starttls; });
+    const YAML::Node* at = find(f, "starttls") ? find(f, "starttls") : find(f, "steps");
+    if (c.tls && (c.starttls || step_tls))
+      y_.fail(*at,
+              "tls: true and starttls exclude each other (starttls upgrades a plain "
+              "connection to TLS)");
+    if (c.starttls && step_tls)
+      y_.fail(*at, "starttls: PROTOCOL and a starttls step exclude each other");
   }
   if (auto* v = find(f, "insecure")) c.insecure = y_.boolean(*v, "insecure");
   if (auto* v = find(f, "ca_file")) c.ca_file = y_.text(*v, "ca_file");

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "monitor/starttls.h"
 
 namespace netres::monitor {
 
@@ -29,6 +30,7 @@ struct Pattern {
 struct TcpStep {
   std::optional<std::string> send;  // bytes to write (YAML escapes: "\r\n")
   std::optional<Pattern> expect;    // a line (or the data read so far) must match
+  bool starttls = false;            // blackbox_exporter's query_response step: TLS starts here
 };
 
 struct HeaderPattern {
@@ -46,6 +48,7 @@ struct CheckSpec {
   bool tls = false;  // also http: set by the URL's scheme
   std::optional<Pattern> banner;
   std::vector<TcpStep> steps;
+  std::optional<StarttlsProtocol> starttls;  // the protocol's dialogue, then TLS
 
   // dns (the target is the server)
   std::string query_name;
