@@ -146,8 +146,8 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
   if (k == "tcp") {
     c.kind = CheckKind::kTcp;
     f = y_.fields(n, what,
-                  {"kind", "timeout", "tls", "starttls", "banner", "steps", "insecure", "ca_file",
-                   "server_name"});
+                  {"kind", "timeout", "tls", "banner", "steps", "insecure", "ca_file",
+                   "server_name", "starttls"});
   } else if (k == "dns") {
     c.kind = CheckKind::kDns;
     f = y_.fields(n, what,

@@ -105,7 +105,7 @@ TEST(Config, BadFilesNameFileLineAndColumn) {
   const std::string t = "targets: [{address: '127.0.0.1:1', checks: [t]}]\n";
   EXPECT_EQ(config_error_of("checks:\n  t:\n    kind: tcp\n    banr: x\n" + t),
             "bad.yaml:4:5: unknown key 'banr' in check 't' (expected kind, timeout, tls, banner, "
-            "steps, insecure, ca_file, server_name)");
+            "steps, insecure, ca_file, server_name, starttls)");
   EXPECT_EQ(
       config_error_of("checks:\n  t:\n    kind: icmpx\n" + t),
       "bad.yaml:3:11: unknown check kind 'icmpx' (expected tcp, dns, http, iface, ssh or icmp)");
