@@ -21,6 +21,9 @@ test=(
   prometheus  # test_monitor.py: a real Prometheus scrapes netres monitor; promtool checks metrics
   prometheus-blackbox-exporter  # test_monitor.py: the peer, same targets, same metric values
   python3-locust python3-msgpack python3-zmq
+  # test_monitor_starttls.py runs its own instances (own config, loopback, ports 18860-18879);
+  # the system services these packages bring are stopped and disabled below
+  exim4-daemon-light dovecot-imapd dovecot-pop3d vsftpd postgresql
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust
@@ -51,3 +54,20 @@ sudo=""
 echo "deps: installing ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# Servers the tests run themselves: Debian enables and starts their system services on install,
+# and dovecot and vsftpd listen on every address by default. Only the ones just installed are
+# touched (a machine's own mail or database service is left alone); without systemd (a container
+# with policy-rc.d) they were never started.
+services=()
+for p in "${missing[@]}"; do
+  case "$p" in
+    exim4-daemon-light) services+=(exim4) ;;
+    dovecot-imapd | dovecot-pop3d) services+=(dovecot) ;;
+    vsftpd) services+=(vsftpd) ;;
+    postgresql) services+=(postgresql) ;;
+  esac
+done
+if ((${#services[@]} > 0)) && [[ -d /run/systemd/system ]]; then
+  $sudo systemctl disable --now "${services[@]}" || true
+fi

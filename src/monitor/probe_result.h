@@ -22,8 +22,8 @@ struct ProbeMetric {
 struct ProbeResult {
   bool success = false;
   // Empty on success; otherwise one of the documented reasons (docs/monitor.md): dns, refused,
-  // unreachable, reset, timeout, tls_handshake, tls_verify, status, http_version, regex, ssl,
-  // redirects, protocol, rcode, answers, eof, http2_reset, http2_goaway, error.
+  // unreachable, reset, timeout, tls_handshake, tls_verify, starttls, status, http_version, regex,
+  // ssl, redirects, protocol, rcode, answers, eof, http2_reset, http2_goaway, error.
   std::string reason;
   std::string detail;   // for people: "connection refused", "status 503", ...
   double duration = 0;  // seconds, the whole probe

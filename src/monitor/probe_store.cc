@@ -67,6 +67,8 @@ constexpr Help kHelp[] = {
      "Whether the certificate chain verified against the trusted CAs and the name (1) or not (0)"},
     {"netres_probe_tcp_connect_seconds", "Time to establish the TCP connection"},
     {"netres_probe_tls_handshake_seconds", "Time of the TLS handshake"},
+    {"netres_probe_starttls_seconds",
+     "Time of the STARTTLS dialogue, from the connection to the server's go-ahead"},
     {"netres_ssh_handshake_seconds",
      "Time of the TCP connect, SSH banner exchange and key exchange together"},
     {"netres_ssh_hostkey_ok",
