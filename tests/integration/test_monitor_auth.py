@@ -2,7 +2,7 @@
 Prometheus (2.42) scrapes it over https with basic_auth password_file and tls_config ca_file (up),
 and with a wrong password (down, 401); curl with and without credentials; client certificates
 required (none, an unknown CA's, the right one); a TLS 1.2-only endpoint refuses a TLS 1.3-only
-client; bad web configs exit 2 with one line; a second monitor on the port exits 3; a reload
+client; client_allowed_sans and cipher_suites in force after a reload; bad web configs exit 2 with one line; a second monitor on the port exits 3; a reload
 rotates the password (the old one refused, the new one taken; a bad new file keeps the old).
 
 Certificates are made by the test with openssl. Ports 18820-18829 on 127.0.0.1, no namespace.
@@ -261,7 +261,7 @@ class ClientCertificatesVersionsAndReload(unittest.TestCase):
         self.addCleanup(mon.stop)
         return mon, web
 
-    def test_client_certificate_required_and_tls12_only(self):
+    def test_client_certificates_tls12_only_sans_and_ciphers(self):
         c = self.certs
         web_text = f"""\
 tls_server_config:
@@ -299,6 +299,16 @@ tls_server_config:
             write(web, web_text + f"  client_allowed_sans: {sans}\n")
             mon.proc.send_signal(signal.SIGHUP)
             wait_until(f"{sans} in force", lambda: curl(url, *client)[0] == expected, 10)
+
+        # cipher_suites (IANA names) for TLS 1.2: only the listed suite is negotiated.
+        write(web, web_text + "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]\n")
+        mon.proc.send_signal(signal.SIGHUP)
+        wait_until("cipher_suites in force",
+                   lambda: s_client("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
+                   .returncode != 0, 10)
+        r = s_client("-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Ciphersuite: ECDHE-ECDSA-AES256-GCM-SHA384", r.stderr)
 
     def test_reload_rotates_the_password(self):
         user = "ops"
