@@ -23,7 +23,7 @@ test=(
   python3-locust python3-msgpack python3-zmq
   # test_monitor_starttls.py runs its own instances (own config, loopback, ports 18860-18879);
   # the system services these packages bring are stopped and disabled below
-  exim4-daemon-light dovecot-imapd dovecot-pop3d vsftpd postgresql
+  exim4-daemon-light dovecot-imapd dovecot-pop3d vsftpd postgresql slapd prosody
 )
 bench=(
   dnsperf hyperfine python3-dnspython wrk hey nghttp2-client python3-locust
@@ -56,7 +56,7 @@ $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
 # Servers the tests run themselves: Debian enables and starts their system services on install,
-# and dovecot and vsftpd listen on every address by default. Only the ones just installed are
+# and dovecot, vsftpd, slapd and prosody listen on every address by default. Only the ones just installed are
 # touched (a machine's own mail or database service is left alone); without systemd (a container
 # with policy-rc.d) they were never started.
 services=()
@@ -66,6 +66,8 @@ for p in "${missing[@]}"; do
     dovecot-imapd | dovecot-pop3d) services+=(dovecot) ;;
     vsftpd) services+=(vsftpd) ;;
     postgresql) services+=(postgresql) ;;
+    slapd) services+=(slapd) ;;
+    prosody) services+=(prosody) ;;
   esac
 done
 if ((${#services[@]} > 0)) && [[ -d /run/systemd/system ]]; then

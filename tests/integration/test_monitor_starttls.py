@@ -1,7 +1,8 @@
 """netres monitor's tcp check with STARTTLS against real Debian servers, each run by the test with
 its own configuration under STATE, bound to 127.0.0.1 on the ports below, stopped at the end:
-exim (SMTP), dovecot (IMAP and POP3), vsftpd (FTP AUTH TLS) and PostgreSQL (SSLRequest). One
-instance of each offers TLS with a certificate of the test's own CA, another does not.
+exim (SMTP), dovecot (IMAP and POP3), vsftpd (FTP AUTH TLS), PostgreSQL (SSLRequest), slapd
+(LDAP's StartTLS extended operation) and prosody (XMPP). One instance of each offers TLS with a
+certificate of the test's own CA, another does not (PostgreSQL: the same one after a reload).
 
 Each protocol: the dialogue and handshake succeed with the certificate's facts
 (probe_ssl_earliest_cert_expiry is the certificate's notAfter, verified 1); a server without
@@ -33,13 +34,16 @@ SMTP, SMTP_PLAIN = 18860, 18861
 IMAP, POP3, IMAP_PLAIN, POP3_PLAIN = 18862, 18863, 18864, 18865
 FTP, FTP_PLAIN = 18866, 18867
 POSTGRES = 18868
+LDAP, LDAP_PLAIN = 18870, 18871
+XMPP, XMPP_PLAIN = 18872, 18873
 MONITOR = 18879
 PG_BIN = "/usr/lib/postgresql/15/bin"
 # Each server's pid file (the test writes those the server does not): an interrupted run's
 # servers are stopped by them.
 PID_FILES = {"exim": "exim4", "exim-plain": "exim4", "dovecot": "dovecot",
              "dovecot-plain": "dovecot", "vsftpd": "vsftpd", "vsftpd-plain": "vsftpd",
-             "postgres": "postgres", "monitor": "netres"}
+             "postgres": "postgres", "slapd": "slapd", "slapd-plain": "slapd",
+             "prosody": "prosody", "prosody-plain": "prosody", "monitor": "netres"}
 
 
 def path(*parts):
@@ -164,6 +168,40 @@ rsa_private_key_file={path('server.key')}
 """)
 
 
+def slapd_config(name, tls):
+    """No database: the root DSE and the StartTLS extended operation are all the check needs."""
+    text = (f"include /etc/ldap/schema/core.schema\npidfile {path(name + '.slapd.pid')}\n"
+            f"argsfile {path(name + '.args')}\n")
+    if tls:
+        text += (f"TLSCertificateFile {path('server.pem')}\n"
+                 f"TLSCertificateKeyFile {path('server.key')}\n")
+    return write(f"{name}.conf", text)
+
+
+def prosody_config(name, port, tls):
+    """c2s only, on loopback; prosody refuses root, so its directory is its own."""
+    os.makedirs(path(name, "data"))
+    conf = write(f"{name}/prosody.cfg.lua", f"""pidfile = "{path(name, 'prosody.pid')}"
+data_path = "{path(name, 'data')}"
+certificates = "{path(name)}"
+log = {{ info = "{path(name, 'prosody.log')}" }}
+daemonize = false
+interfaces = {{ "127.0.0.1" }}
+c2s_ports = {{ {port} }}
+c2s_direct_tls_ports = {{ }}
+legacy_ssl_ports = {{ }}
+s2s_ports = {{ }}
+modules_enabled = {{ "saslauth"; "disco"; {'"tls"' if tls else ''} }}
+modules_disabled = {{ "s2s"; {'' if tls else '"tls"'} }}
+authentication = "internal_hashed"
+{'' if tls else 'c2s_require_encryption = false  -- else: no features at all, a stream error'}
+VirtualHost "localhost"
+  ssl = {{ certificate = "{path('server.pem')}"; key = "{path('server.key')}" }}
+""")
+    harness.run("chown", "-R", "prosody", path(name))
+    return ["runuser", "-u", "prosody", "--", "prosody", "-F", "--config", conf]
+
+
 def postgres_setup():
     """An empty cluster owned by postgres (initdb refuses root), SSL on with the test's key."""
     pg = path("pg")
@@ -192,7 +230,8 @@ def metric_value(text, name, labels):
     return None
 
 
-@harness.require_root("exim4", "dovecot", "vsftpd", "openssl", "runuser", PG_BIN + "/initdb")
+@harness.require_root("exim4", "dovecot", "vsftpd", "slapd", "prosody", "openssl", "runuser",
+                       PG_BIN + "/initdb")
 class MonitorStarttls(unittest.TestCase):
     procs = {}
 
@@ -214,12 +253,19 @@ class MonitorStarttls(unittest.TestCase):
                                   dovecot_config("dovecot-plain", IMAP_PLAIN, POP3_PLAIN, False)],
                 "vsftpd": ["vsftpd", vsftpd_config("vsftpd", FTP, True)],
                 "vsftpd-plain": ["vsftpd", vsftpd_config("vsftpd-plain", FTP_PLAIN, False)],
+                # -d 0: in the foreground, logging nothing
+                "slapd": ["slapd", "-d", "0", "-h", f"ldap://127.0.0.1:{LDAP}/", "-f",
+                          slapd_config("slapd", True)],
+                "slapd-plain": ["slapd", "-d", "0", "-h", f"ldap://127.0.0.1:{LDAP_PLAIN}/",
+                                "-f", slapd_config("slapd-plain", False)],
+                "prosody": prosody_config("prosody", XMPP, True),
+                "prosody-plain": prosody_config("prosody-plain", XMPP_PLAIN, False),
             }
             for name, cmd in commands.items():
                 cls.start(name, cmd)
             cls.start("postgres", postgres_setup())  # initdb: the slow one, the others start
             for port in (SMTP, SMTP_PLAIN, IMAP, POP3, IMAP_PLAIN, POP3_PLAIN, FTP, FTP_PLAIN,
-                         POSTGRES):
+                         POSTGRES, LDAP, LDAP_PLAIN, XMPP, XMPP_PLAIN):
                 wait_until(f"a server on port {port}", lambda p=port: listening(p), 15)
         except BaseException:
             cls.tearDownClass()
@@ -259,12 +305,16 @@ class MonitorStarttls(unittest.TestCase):
         "pop3": "{kind: tcp, starttls: pop3, ca_file: CA}",
         "ftp": "{kind: tcp, starttls: ftp, ca_file: CA}",
         "postgres": "{kind: tcp, starttls: postgres, ca_file: CA}",
+        "ldap": "{kind: tcp, starttls: ldap, ca_file: CA}",
+        "xmpp": "{kind: tcp, starttls: xmpp, ca_file: CA, server_name: localhost}",
         # The system's CAs only: the test's certificate is not trusted.
         "smtp_noca": "{kind: tcp, starttls: smtp}",
         "imap_noca": "{kind: tcp, starttls: imap}",
         "pop3_noca": "{kind: tcp, starttls: pop3}",
         "ftp_noca": "{kind: tcp, starttls: ftp}",
         "postgres_noca": "{kind: tcp, starttls: postgres}",
+        "ldap_noca": "{kind: tcp, starttls: ldap}",
+        "xmpp_noca": "{kind: tcp, starttls: xmpp, server_name: localhost}",
         "smtp_wrongname": "{kind: tcp, starttls: smtp, ca_file: CA, server_name: wrong.example}",
         "imap_banner": "{kind: tcp, starttls: imap, ca_file: CA, banner: '^\\* OK Exchange'}",
         # blackbox_exporter's query_response with starttls, then SMTP again over TLS.
@@ -285,6 +335,10 @@ class MonitorStarttls(unittest.TestCase):
             ("ftp", FTP, "ftp, ftp_noca"),
             ("ftp-plain", FTP_PLAIN, "ftp"),
             ("postgres", POSTGRES, "postgres, postgres_noca"),
+            ("ldap", LDAP, "ldap, ldap_noca"),
+            ("ldap-plain", LDAP_PLAIN, "ldap"),
+            ("xmpp", XMPP, "xmpp, xmpp_noca"),
+            ("xmpp-plain", XMPP_PLAIN, "xmpp"),
         ])
         r = harness.netres("monitor", "-c", cfg, "--once", "--json", timeout=60)
         self.assertEqual(r.returncode, 1, r.stderr)
@@ -301,10 +355,15 @@ class MonitorStarttls(unittest.TestCase):
             ("ftp", "ftp"): "", ("ftp", "ftp_noca"): "tls_verify",
             ("ftp-plain", "ftp"): "starttls",
             ("postgres", "postgres"): "", ("postgres", "postgres_noca"): "tls_verify",
+            ("ldap", "ldap"): "", ("ldap", "ldap_noca"): "tls_verify",
+            ("ldap-plain", "ldap"): "starttls",
+            ("xmpp", "xmpp"): "", ("xmpp", "xmpp_noca"): "tls_verify",
+            ("xmpp-plain", "xmpp"): "starttls",
         }, r.stdout)
 
         for target, check in (("smtp", "smtp"), ("smtp", "smtp_steps"), ("imap", "imap"),
-                              ("pop3", "pop3"), ("ftp", "ftp"), ("postgres", "postgres")):
+                              ("pop3", "pop3"), ("ftp", "ftp"), ("postgres", "postgres"),
+                              ("ldap", "ldap"), ("xmpp", "xmpp")):
             m = got[(target, check)]["metrics"]
             with self.subTest(check=check):
                 self.assertEqual(m["probe_ssl_earliest_cert_expiry"], self.not_after)
@@ -323,6 +382,10 @@ class MonitorStarttls(unittest.TestCase):
         self.assertIn("starttls pop3: the server does not offer STLS (CAPA: ",
                       detail[("pop3-plain", "pop3")])
         self.assertIn("starttls ftp: AUTH TLS refused: 530 ", detail[("ftp-plain", "ftp")])
+        self.assertEqual("starttls ldap: StartTLS refused: resultCode 2 (protocolError): "
+                         "unsupported extended operation", detail[("ldap-plain", "ldap")])
+        self.assertIn("starttls xmpp: the server does not offer STARTTLS (<stream:features",
+                      detail[("xmpp-plain", "xmpp")])
         self.assertIn("issuer not trusted", detail[("smtp", "smtp_noca")])
         self.assertIn("wrong.example", detail[("smtp", "smtp_wrongname")])
         self.assertIn("banner: the imap greeting '* OK ", detail[("imap", "imap_banner")])
