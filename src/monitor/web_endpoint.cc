@@ -217,28 +217,6 @@ std::shared_ptr<const TlsMaterial> load_tls(const TlsServerSettings& t, const st
   return m;
 }
 
-int accept_any_certificate(int, X509_STORE_CTX*) { return 1; }
-
-// The current config's TLS settings onto one new connection (before the server picks the
-// version, the cipher and its certificate).
-int apply_tls(SSL* ssl, const TlsMaterial& m) {
-  if (SSL_use_certificate(ssl, m.cert) != 1 || SSL_use_PrivateKey(ssl, m.key) != 1) return 0;
-  if (m.chain && SSL_set1_chain(ssl, m.chain) != 1) return 0;
-  SSL_set_verify(ssl, m.verify_mode, m.verify_chain ? nullptr : accept_any_certificate);
-  if (m.client_store && SSL_set1_verify_cert_store(ssl, m.client_store) != 1) return 0;
-  if (m.client_names) SSL_set_client_CA_list(ssl, SSL_dup_CA_list(m.client_names));
-  if (SSL_set_min_proto_version(ssl, m.min_version) != 1 ||
-      SSL_set_max_proto_version(ssl, m.max_version) != 1)
-    return 0;
-  if (!m.cipher_list.empty() && SSL_set_cipher_list(ssl, m.cipher_list.c_str()) != 1) return 0;
-  if (!m.groups.empty() && SSL_set1_groups_list(ssl, m.groups.c_str()) != 1) return 0;
-  if (m.prefer_server)
-    SSL_set_options(ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
-  else
-    SSL_clear_options(ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
-  return 1;
-}
-
 // Go's check of client_allowed_sans: a DNS name, IP address, e-mail or URI of the client's
 // certificate equal to one of the list.
 bool san_allowed(X509* cert, const std::vector<std::string>& allowed) {
@@ -264,6 +242,63 @@ bool san_allowed(X509* cert, const std::vector<std::string>& allowed) {
   }
   GENERAL_NAMES_free(names);
   return ok;
+}
+
+// The config a connection was set up with, kept on its SSL (a shared_ptr on the heap, freed with
+// the SSL) for the verify callback below: a reload during a handshake does not change it.
+void free_material(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<std::shared_ptr<const TlsMaterial>*>(ptr);
+}
+int material_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, free_material);
+  return index;
+}
+
+// Client certificates: the chain verified when client_auth_type says so (else any certificate
+// is taken, as Go's RequestClientCert / RequireAnyClientCert), then the leaf's SANs against
+// client_allowed_sans, so that a certificate without one ends the handshake, as in Go.
+int verify_client(int preverify_ok, X509_STORE_CTX* store) {
+  auto* ssl =
+      static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+  auto* m =
+      ssl ? static_cast<std::shared_ptr<const TlsMaterial>*>(SSL_get_ex_data(ssl, material_index()))
+          : nullptr;
+  if (!m) return 0;
+  if ((*m)->verify_chain && !preverify_ok) return 0;
+  if (X509_STORE_CTX_get_error_depth(store) != 0 || (*m)->allowed_sans.empty()) return 1;
+  if (san_allowed(X509_STORE_CTX_get_current_cert(store), (*m)->allowed_sans)) return 1;
+  X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+  return 0;
+}
+
+// The current config's TLS settings onto one new connection (before the server picks the
+// version, the cipher and its certificate).
+int apply_tls(SSL* ssl, const std::shared_ptr<const TlsMaterial>& material) {
+  const TlsMaterial& m = *material;
+  if (SSL_use_certificate(ssl, m.cert) != 1 || SSL_use_PrivateKey(ssl, m.key) != 1) return 0;
+  if (m.chain && SSL_set1_chain(ssl, m.chain) != 1) return 0;
+  // The callback may run twice on one SSL (after a HelloRetryRequest): replace, do not leak.
+  auto* old =
+      static_cast<std::shared_ptr<const TlsMaterial>*>(SSL_get_ex_data(ssl, material_index()));
+  auto* fresh = new std::shared_ptr<const TlsMaterial>(material);
+  if (SSL_set_ex_data(ssl, material_index(), fresh) != 1) {
+    delete fresh;
+    return 0;
+  }
+  delete old;
+  SSL_set_verify(ssl, m.verify_mode, verify_client);
+  if (m.client_store && SSL_set1_verify_cert_store(ssl, m.client_store) != 1) return 0;
+  if (m.client_names) SSL_set_client_CA_list(ssl, SSL_dup_CA_list(m.client_names));
+  if (SSL_set_min_proto_version(ssl, m.min_version) != 1 ||
+      SSL_set_max_proto_version(ssl, m.max_version) != 1)
+    return 0;
+  if (!m.cipher_list.empty() && SSL_set_cipher_list(ssl, m.cipher_list.c_str()) != 1) return 0;
+  if (!m.groups.empty() && SSL_set1_groups_list(ssl, m.groups.c_str()) != 1) return 0;
+  if (m.prefer_server)
+    SSL_set_options(ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  else
+    SSL_clear_options(ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  return 1;
 }
 
 }  // namespace
@@ -312,7 +347,7 @@ std::unique_ptr<httplib::Server> WebEndpoint::make_server() {
         &ctx,
         [](SSL* ssl, int* alert, void* arg) -> int {
           auto state = static_cast<WebEndpoint*>(arg)->current();
-          if (state->tls && apply_tls(ssl, *state->tls)) return SSL_CLIENT_HELLO_SUCCESS;
+          if (state->tls && apply_tls(ssl, state->tls)) return SSL_CLIENT_HELLO_SUCCESS;
           *alert = SSL_AD_INTERNAL_ERROR;
           return SSL_CLIENT_HELLO_ERROR;
         },

@@ -39,7 +39,8 @@ class WebEndpoint {
   std::function<void()> prepare_reload();
 
   // For the server's pre-routing handler: true when the request may go on; otherwise `res` is
-  // the 401 (with WWW-Authenticate) or 403 (client_allowed_sans) to send.
+  // the 401 (with WWW-Authenticate) or 403 (client_allowed_sans, for a connection kept
+  // alive from before the reload that set them) to send.
   bool admit(const httplib::Request& req, httplib::Response& res) const;
   // The configured headers, on every response.
   void add_headers(httplib::Response& res) const;
