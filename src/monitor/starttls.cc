@@ -181,6 +181,24 @@ size_t xml_element_end(std::string_view s, size_t start, std::string_view name) 
 
 constexpr std::string_view kXmppTlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
 
+// "<stream:error><host-unknown .../><text ...>why</text></stream:error>" -> "host-unknown (why)":
+// the condition (the first child element, RFC 6120 4.9.3) and the optional text.
+std::string xmpp_error_text(std::string_view e) {
+  size_t open = e.find('>');
+  size_t child = open == std::string_view::npos ? open : e.find('<', open);
+  if (child == std::string_view::npos || child + 1 >= e.size() || e[child + 1] == '/')
+    return printable(e);
+  size_t name_end = e.find_first_of(" />", child + 1);
+  std::string out = printable(e.substr(child + 1, name_end - child - 1));
+  size_t text = e.find("<text");
+  size_t text_start = text == std::string_view::npos ? text : e.find('>', text);
+  size_t text_end = e.find("</text>");
+  if (text_start != std::string_view::npos && text_end != std::string_view::npos &&
+      text_end > text_start)
+    out += " (" + printable(e.substr(text_start + 1, text_end - text_start - 1)) + ")";
+  return out;
+}
+
 }  // namespace
 
 std::optional<StarttlsProtocol> parse_starttls_protocol(std::string_view name) {
@@ -559,7 +577,7 @@ StarttlsDialogue::Action StarttlsDialogue::step_xmpp() {
     if (err != std::string_view::npos) {
       size_t end = xml_element_end(b, err, "stream:error");
       if (end == std::string_view::npos) return {State::kRead, {}};
-      return fail("starttls", "stream error: " + printable(b.substr(err, end - err)));
+      return fail("starttls", "stream error: " + xmpp_error_text(b.substr(err, end - err)));
     }
     size_t header = b.find("<stream:stream");
     size_t feat = b.find("<stream:features");

@@ -244,6 +244,17 @@ TEST(Starttls, Xmpp) {
           {header + "<stream:error><host-unknown "
                     "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"});
   EXPECT_EQ(o.reason, "starttls");
+  EXPECT_EQ(o.detail, "stream error: host-unknown");
+  o = run(
+      StarttlsProtocol::kXmpp,
+      {header + "<stream:error><undefined-condition xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>No stream features to "
+                "proceed with</text></stream:error>"});
+  EXPECT_EQ(o.detail, "stream error: undefined-condition (No stream features to proceed with)");
+  o = run(StarttlsProtocol::kXmpp, {header + "<stream:error></stream:error>"});
+  EXPECT_EQ(o.detail, "stream error: <stream:error></stream:error>");
+  o = run(StarttlsProtocol::kXmpp, {header + "<stream:error/>"});
+  EXPECT_EQ(o.detail, "stream error: <stream:error/>");
   o = run(StarttlsProtocol::kXmpp, {"HTTP/1.1 400 Bad Request\r\n\r\n<html>"});
   EXPECT_EQ(o.reason, "protocol");
 }
