@@ -128,8 +128,8 @@ void verify_host_key(ssh_session s, const Endpoint& ep, const std::string& prefi
   std::vector<std::string> files = ep.user_known_hosts;
   files.insert(files.end(), ep.global_known_hosts.begin(), ep.global_known_hosts.end());
   auto changed = [&](const KnownHostsCheck& r) {
-    return HostFailure(
-        HostStatus::kHostKey,
+    return HostKeyFailure(
+        r.kind,
         fmt::format("{}HOST KEY CHANGED: the server now offers {} key {}, which does not match "
                     "the entry for {} at {}:{}{}; someone may be intercepting the connection. "
                     "Refused. If the change is expected, remove the old entry (ssh-keygen -R "
@@ -143,9 +143,9 @@ void verify_host_key(ssh_session s, const Endpoint& ep, const std::string& prefi
     case KnownHostsCheck::kOk:
       return;
     case KnownHostsCheck::kRevoked:
-      throw HostFailure(HostStatus::kHostKey,
-                        fmt::format("{}host key {} {} is marked @revoked at {}:{}. Refused", prefix,
-                                    type, fp, r.file, r.line));
+      throw HostKeyFailure(
+          r.kind, fmt::format("{}host key {} {} is marked @revoked at {}:{}. Refused", prefix, type,
+                              fp, r.file, r.line));
     case KnownHostsCheck::kChanged:
     case KnownHostsCheck::kOtherType:
       throw changed(r);
@@ -158,10 +158,11 @@ void verify_host_key(ssh_session s, const Endpoint& ep, const std::string& prefi
     if (ep.strict != "yes" && ep.user_known_hosts.empty() && ep.strict == "no") return;
     std::string list;
     for (const auto& f : files) list += (list.empty() ? "" : ", ") + f;
-    throw HostFailure(HostStatus::kHostKey,
-                      fmt::format("{}unknown host key {} {} for {}; not in {}{}. Verify it, then "
-                                  "accept it with --accept-new",
-                                  prefix, type, fp, ep.known_hosts_name, list, ep.strict_note));
+    throw HostKeyFailure(
+        KnownHostsCheck::kUnknown,
+        fmt::format("{}unknown host key {} {} for {}; not in {}{}. Verify it, then "
+                    "accept it with --accept-new",
+                    prefix, type, fp, ep.known_hosts_name, list, ep.strict_note));
   }
   // accept-new (or an explicit "no"): record it, re-checking under the file's lock.
   KnownHostsCheck again;

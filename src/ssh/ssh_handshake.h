@@ -5,9 +5,13 @@
 
 #include <libssh/libssh.h>
 
+#include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "ssh/known_hosts.h"
 #include "ssh/ssh_endpoint.h"
 #include "ssh/ssh_session.h"
 
@@ -21,6 +25,42 @@ std::string session_error(ssh_session s);
 // HostFailure (unreachable, hostkey, auth-failed).
 void establish(ssh_session s, const Endpoint& ep, const ConnectOptions& o, int fd,
                const std::string& prefix, int log_level);
+
+// ProxyJump hops to one endpoint, first one connected directly: each hop's session is
+// established (host key checked, authenticated) and carries the next over a direct-tcpip
+// channel bridged to a socketpair by its own thread. Used by SshSession and by netres monitor's
+// ssh check (which only needs a transport to the target). Torn down last hop first.
+class JumpChain {
+ public:
+  JumpChain();
+  ~JumpChain();
+  JumpChain(const JumpChain&) = delete;
+  JumpChain& operator=(const JumpChain&) = delete;
+  // Establishes `hops` in order and opens a channel from the last one to host:port; returns
+  // the socket the target's session runs over (the caller's to hand to libssh or close), -1
+  // when `hops` is empty. With `deadline`, each hop's timeout is cut to what is left of it.
+  // Throws HostFailure, its message starting "jump host LABEL: " (a host key failure is a
+  // HostKeyFailure).
+  int open(const std::vector<Endpoint>& hops, const std::string& host, int port,
+           const ConnectOptions& options,
+           std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
+
+ private:
+  struct Hop;
+  std::vector<std::unique_ptr<Hop>> hops_;
+};
+
+// A host key that failed known_hosts (changed, another type, revoked, unknown): which of these,
+// for callers that report them apart (netres monitor's reasons).
+class HostKeyFailure : public HostFailure {
+ public:
+  HostKeyFailure(KnownHostsCheck::Kind kind, const std::string& message)
+      : HostFailure(HostStatus::kHostKey, message), kind_(kind) {}
+  KnownHostsCheck::Kind kind() const { return kind_; }
+
+ private:
+  KnownHostsCheck::Kind kind_;
+};
 
 // The host key a connected session's server presented: its type ("ssh-ed25519"), the blob in
 // base64 and the SHA256 fingerprint as ssh-keygen -l prints it ("SHA256:..."). False, with

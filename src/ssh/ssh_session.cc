@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -74,7 +75,7 @@ void set_libssh_verbosity(int verbosity) {
 
 // One jump host: its session, the direct-tcpip channel to the next hop, and the thread that
 // copies bytes between that channel and the socketpair the next session runs over.
-struct SshSession::Hop {
+struct JumpChain::Hop {
   ssh_session session = nullptr;
   ssh_channel channel = nullptr;
   int fd = -1;  // the bridge's end of the socketpair
@@ -154,6 +155,57 @@ struct SshSession::Hop {
   }
 };
 
+JumpChain::JumpChain() = default;
+
+JumpChain::~JumpChain() {
+  while (!hops_.empty()) hops_.pop_back();  // last hop first: it rides on the one before
+}
+
+int JumpChain::open(const std::vector<Endpoint>& hops, const std::string& host, int port,
+                    const ConnectOptions& options,
+                    std::optional<std::chrono::steady_clock::time_point> deadline) {
+  int fd = -1;
+  for (size_t i = 0; i < hops.size(); ++i) {
+    Endpoint hop = hops[i];
+    const std::string& next_host = i + 1 < hops.size() ? hops[i + 1].hostname : host;
+    const int next_port = i + 1 < hops.size() ? hops[i + 1].port : port;
+    std::string prefix = fmt::format("jump host {}: ", hop.label);
+    if (deadline) {
+      // libssh's timeout bounds each blocking step; what is left of the caller's budget bounds
+      // each hop, so a chain of hops cannot take several budgets.
+      auto left = std::chrono::duration_cast<Nanos>(*deadline - Clock::now());
+      if (left <= Nanos(0))
+        throw HostFailure(HostStatus::kTimeout, prefix + "no time left to connect");
+      if (hop.connect_timeout <= Nanos(0) || left < hop.connect_timeout)
+        hop.connect_timeout = std::max(left, Nanos(std::chrono::milliseconds(1)));
+    }
+    auto h = std::make_unique<Hop>();
+    h->label = hop.label;
+    h->keepalive = hop.keepalive;
+    h->session = ssh_new();
+    if (!h->session) {
+      if (fd >= 0) ::close(fd);
+      throw RuntimeError("libssh: cannot allocate a session");
+    }
+    establish(h->session, hop, options, fd, prefix, libssh_level());
+    fd = -1;
+    h->channel = ssh_channel_new(h->session);
+    if (!h->channel || ssh_channel_open_forward(h->channel, next_host.c_str(), next_port,
+                                                "127.0.0.1", 22) != SSH_OK)
+      throw HostFailure(HostStatus::kUnreachable,
+                        fmt::format("{}cannot open a channel to {}:{}: {}", prefix, next_host,
+                                    next_port, session_error(h->session)));
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
+      throw RuntimeError(fmt::format("socketpair: {}", std::strerror(errno)));
+    h->fd = sp[0];
+    fd = sp[1];
+    h->thread = std::thread([raw = h.get()] { raw->bridge(); });
+    hops_.push_back(std::move(h));
+  }
+  return fd;
+}
+
 Channel& Channel::operator=(Channel&& o) noexcept {
   if (this != &o) {
     this->~Channel();
@@ -180,7 +232,7 @@ SshSession::SshSession(const Host& host, const ConnectOptions& options)
 SshSession::~SshSession() {
   if (ssh_is_connected(s_)) ssh_disconnect(s_);
   ssh_free(s_);
-  while (!hops_.empty()) hops_.pop_back();  // last hop first: it rides on the one before
+  jumps_.reset();  // after s_: the session rides on the last hop
 }
 
 std::string SshSession::error() const { return ssh_get_error(s_); }
@@ -207,30 +259,9 @@ void SshSession::connect() {
   std::vector<Endpoint> hops;
   if (!ep.proxy_jump.empty()) collect_hops(*cfg, options_, ep.proxy_jump, host_.key_file, hops, 0);
   int fd = -1;
-  for (size_t i = 0; i < hops.size(); ++i) {
-    const Endpoint& hop = hops[i];
-    const Endpoint& next = i + 1 < hops.size() ? hops[i + 1] : ep;
-    std::string prefix = fmt::format("jump host {}: ", hop.label);
-    auto h = std::make_unique<Hop>();
-    h->label = hop.label;
-    h->keepalive = hop.keepalive;
-    h->session = ssh_new();
-    if (!h->session) throw RuntimeError("libssh: cannot allocate a session");
-    establish(h->session, hop, options_, fd, prefix, libssh_level());
-    fd = -1;
-    h->channel = ssh_channel_new(h->session);
-    if (!h->channel || ssh_channel_open_forward(h->channel, next.hostname.c_str(), next.port,
-                                                "127.0.0.1", 22) != SSH_OK)
-      throw HostFailure(HostStatus::kUnreachable,
-                        fmt::format("{}cannot open a channel to {}:{}: {}", prefix, next.hostname,
-                                    next.port, session_error(h->session)));
-    int sp[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0)
-      throw RuntimeError(fmt::format("socketpair: {}", std::strerror(errno)));
-    h->fd = sp[0];
-    fd = sp[1];
-    h->thread = std::thread([raw = h.get()] { raw->bridge(); });
-    hops_.push_back(std::move(h));
+  if (!hops.empty()) {
+    jumps_ = std::make_unique<JumpChain>();
+    fd = jumps_->open(hops, ep.hostname, ep.port, options_);
   }
   establish(s_, ep, options_, fd, "", libssh_level());
   last_keepalive_ = Clock::now();

@@ -77,6 +77,8 @@ class Channel {
   ssh_channel c_;
 };
 
+class JumpChain;  // ssh_handshake.h
+
 class SshSession {
  public:
   SshSession(const Host& host, const ConnectOptions& options);
@@ -99,16 +101,13 @@ class SshSession {
   std::string error() const;
 
  private:
-  struct Hop;
-
   Host host_;
   const ConnectOptions& options_;
   ssh_session s_;
   Nanos keepalive_ = Nanos(0);
   std::chrono::steady_clock::time_point last_keepalive_;
-  // ProxyJump hops, first one connected directly; each carries the next over a direct-tcpip
-  // channel bridged to a socketpair by its own thread. Torn down after s_, last hop first.
-  std::vector<std::unique_ptr<Hop>> hops_;
+  // ProxyJump hops (null: direct). Torn down after s_.
+  std::unique_ptr<JumpChain> jumps_;
 };
 
 // Default ~/.ssh/known_hosts, from $HOME.
