@@ -35,10 +35,43 @@ TEST(SshCheck, BadConfig) {
       "bad.yaml:2:50: bad host_key_alias 'a b'");
   EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, banner: x}\n" + t),
             "bad.yaml:2:34: unknown key 'banner' in check 's' (expected kind, timeout, "
-            "known_hosts, host_key_alias, drift)");
+            "known_hosts, host_key_alias, drift, jump, jump_key_file, ssh_config)");
   EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k}\n"
                             "targets: [{address: '127.0.0.1:99999', checks: [s]}]\n"),
             "bad.yaml:3:21: bad address '127.0.0.1:99999' (host, host:port or [v6]:port)");
+}
+
+TEST(SshCheck, JumpConfig) {
+  MonitorConfig c = parse_monitor_config(
+      "checks:\n"
+      "  list: {kind: ssh, known_hosts: kh, jump: [admin@bastion:2222, '[fe80::1]:22'],\n"
+      "         jump_key_file: /etc/netres/jump_key}\n"
+      "  text: {kind: ssh, known_hosts: kh, jump: 'a,b@c', ssh_config: /etc/netres/ssh_config}\n"
+      "  d: {kind: ssh, known_hosts: kh, drift: {backups: b, user: u, key_file: k, command: c,\n"
+      "      state_dir: /var/lib/netres}}\n"
+      "targets: [{address: 'core1', checks: [list, text, d]}]\n",
+      "m.yaml");
+  EXPECT_EQ(c.checks.at("list").jump,
+            (std::vector<std::string>{"admin@bastion:2222", "[fe80::1]:22"}));
+  EXPECT_EQ(c.checks.at("list").jump_key_file, "/etc/netres/jump_key");
+  EXPECT_EQ(c.checks.at("text").jump, (std::vector<std::string>{"a", "b@c"}));
+  EXPECT_EQ(c.checks.at("text").ssh_config, "/etc/netres/ssh_config");
+  EXPECT_EQ(c.checks.at("d").drift->state_dir, "/var/lib/netres");
+  EXPECT_TRUE(c.checks.at("d").jump.empty());
+
+  const std::string t = "targets: [{address: 'core1', checks: [s]}]\n";
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, jump: 'a,,b'}\n" + t),
+            "bad.yaml:2:40: bad jump host '' ([user@]host[:port])");
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, jump: ['a b']}\n" + t),
+            "bad.yaml:2:40: bad jump host 'a b' ([user@]host[:port])");
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, jump: []}\n" + t),
+            "bad.yaml:2:40: jump needs 1 to 8 hosts");
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, jump: [a,b,c,d,e,f,g,h,i]}"
+                            "\n" +
+                            t),
+            "bad.yaml:2:40: jump needs 1 to 8 hosts");
+  EXPECT_EQ(config_error_of("checks:\n  s: {kind: ssh, known_hosts: k, ssh_config: ''}\n" + t),
+            "bad.yaml:2:46: ssh_config must name a file");
 }
 
 TEST(SshCheck, DriftConfig) {
@@ -77,7 +110,7 @@ TEST(SshCheck, DriftConfig) {
             "bad.yaml:2:41: drift needs key_file: or password_file:");
   EXPECT_EQ(err("{backups: b, user: u, key_file: k, command: c, password: x}"),
             "bad.yaml:2:88: unknown key 'password' in drift (expected backups, name, platform, "
-            "command, user, key_file, password_file)");
+            "command, user, key_file, password_file, state_dir)");
 }
 
 TEST(SshCheck, HostKeyVerdicts) {

@@ -170,7 +170,9 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
     f = y_.fields(n, what, {"kind", "timeout", "speed", "top_flows", "flow_capture"});
   } else if (k == "ssh") {
     c.kind = CheckKind::kSsh;
-    f = y_.fields(n, what, {"kind", "timeout", "known_hosts", "host_key_alias", "drift"});
+    f = y_.fields(n, what,
+                  {"kind", "timeout", "known_hosts", "host_key_alias", "drift", "jump",
+                   "jump_key_file", "ssh_config"});
   } else if (k == "icmp") {
     c.kind = CheckKind::kIcmp;
     f = y_.fields(n, what,
@@ -279,10 +281,37 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
       if (c.host_key_alias.empty() || c.host_key_alias.find_first_of(" \t,") != std::string::npos)
         y_.fail(*v, fmt::format("bad host_key_alias '{}'", c.host_key_alias));
     }
+    if (auto* v = find(f, "jump")) {
+      // A list of hops, or OpenSSH's comma-separated form.
+      std::vector<std::string> hops;
+      if (v->IsSequence()) {
+        hops = strings(*v, "jump");
+      } else {
+        std::string list = y_.text(*v, "jump");
+        for (size_t at = 0; at <= list.size();) {
+          size_t comma = std::min(list.find(',', at), list.size());
+          hops.push_back(list.substr(at, comma - at));
+          at = comma + 1;
+        }
+      }
+      if (hops.empty() || hops.size() > 8) y_.fail(*v, "jump needs 1 to 8 hosts");
+      for (const auto& h : hops)
+        if (h.empty() || h.find_first_of(" \t,") != std::string::npos)
+          y_.fail(*v, fmt::format("bad jump host '{}' ([user@]host[:port])", h));
+      c.jump = std::move(hops);
+    }
+    if (auto* v = find(f, "jump_key_file")) {
+      c.jump_key_file = y_.text(*v, "jump_key_file");
+      if (c.jump_key_file.empty()) y_.fail(*v, "jump_key_file must name a file");
+    }
+    if (auto* v = find(f, "ssh_config")) {
+      c.ssh_config = y_.text(*v, "ssh_config");
+      if (c.ssh_config.empty()) y_.fail(*v, "ssh_config must name a file");
+    }
     if (auto* v = find(f, "drift")) {
-      auto df = y_.fields(
-          *v, "drift",
-          {"backups", "name", "platform", "command", "user", "key_file", "password_file"});
+      auto df = y_.fields(*v, "drift",
+                          {"backups", "name", "platform", "command", "user", "key_file",
+                           "password_file", "state_dir"});
       CheckSpec::SshDrift d;
       auto text = [&](const char* key, std::string& out) {
         if (auto* x = find(df, key)) {
@@ -297,6 +326,7 @@ CheckSpec Loader::check(const std::string& name, const YAML::Node& n) const {
       text("user", d.user);
       text("key_file", d.key_file);
       text("password_file", d.password_file);
+      text("state_dir", d.state_dir);
       if (d.backups.empty()) y_.fail(*v, "drift needs backups: (netres ssh backup's --dir)");
       if (d.user.empty()) y_.fail(*v, "drift needs user:");
       if ((d.platform.empty() || d.platform == "linux") && d.command.empty())

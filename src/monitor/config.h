@@ -79,6 +79,10 @@ struct CheckSpec {
   // ssh: the server's host key must be the one this file records for the target (never learned)
   std::string known_hosts;
   std::string host_key_alias;  // the name looked up instead of host / [host]:port
+  // ProxyJump: [user@]host[:port] hops, first connected first (replaces ssh_config's ProxyJump).
+  std::vector<std::string> jump;
+  std::string jump_key_file;  // the hops' login key (before ssh_config's IdentityFile)
+  std::string ssh_config;     // an OpenSSH client config: the hops' settings, a target's ProxyJump
   // ssh configuration drift: log in, show the configuration, compare with the last backup.
   struct SshDrift {
     std::string backups;        // netres ssh backup's --dir
@@ -88,6 +92,7 @@ struct CheckSpec {
     std::string user;           // the login
     std::string key_file;       // a private key (unencrypted)
     std::string password_file;  // or a password, read from this file (never in the config)
+    std::string state_dir;      // where the configuration hashes seen are kept across restarts
   };
   std::optional<SshDrift> drift;
 
