@@ -57,7 +57,7 @@ ConfigSightings parse_config_sightings(std::string_view text) {
         continue;
       s.since = v;
     }
-    out[std::string(key)] = std::move(s);
+    out[clean_key(std::string(key))] = std::move(s);
   }
   return out;
 }
