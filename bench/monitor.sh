@@ -79,10 +79,24 @@ def wait(url, seconds=30):
     raise RuntimeError("no answer from " + url)
 
 
+class Cpu:
+    """A process's user and system CPU seconds; differences give both."""
+    def __init__(self, pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        self.user, self.sys = int(fields[11]) / TICK, int(fields[12]) / TICK  # utime, stime
+
+    def __sub__(self, other):
+        return (self.user - other.user, self.sys - other.sys)
+
+
 def proc_stat(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+    return Cpu(pid)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
 
 
 def memory_mib(pid):
@@ -180,14 +194,16 @@ class Reference(threading.Thread):
     def run(self):
         i = 0
         while not self.stop.wait(1.0):
-            batch = [self.urls[(i + k) % len(self.urls)] for k in range(4)]
+            # A first transfer of the batch, not counted: a new curl process's first one pays
+            # for its start-up (the loopback and namespace URLs then alternate fairly).
+            batch = [self.urls[(i + k) % len(self.urls)] for k in range(5)]
             i += 4
             args = ["curl", "-s", "--max-time", "5", "-H", "Connection: close",
                     "-w", "%{url_effective} %{http_code} %{time_connect} %{time_total}\\n"]
             for u in batch:
                 args += ["-o", "/dev/null", u]
             out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout
-            for line in out.splitlines():
+            for line in out.splitlines()[1:]:
                 url, code, connect, total = line.split()
                 if code == "200":
                     where = "ns" if NS_V4 in url else "lo"
@@ -242,10 +258,10 @@ def run_netres(work, http_urls, tcp_addrs, ref):
         prom = start_prometheus(work, f"  - job_name: netres\n    static_configs: "
                                       f"[{{targets: ['127.0.0.1:{NETRES_PORT}']}}]\n")
         time.sleep(INTERVAL + 2)  # the first round: every slot once
-        cpu0, (p0, f0, d0, s0) = proc_stat(mon.pid), netres_metrics()
+        cpu0, (p0, f0, d0, s0), load0 = proc_stat(mon.pid), netres_metrics(), loadavg()
         ref.start()
         time.sleep(SECONDS)
-        cpu1, (p1, f1, d1, s1) = proc_stat(mon.pid), netres_metrics()
+        cpu1, (p1, f1, d1, s1), load1 = proc_stat(mon.pid), netres_metrics(), loadavg()
         ref.stop.set()
         mem = memory_mib(mon.pid)
         delta = {le: d1[le] - d0.get(le, 0) for le in d1}
@@ -258,7 +274,8 @@ def run_netres(work, http_urls, tcp_addrs, ref):
                             lambda m: "http " + m["target"][1:3])
         conn.update(prom_samples(f'netres_probe_tcp_connect_seconds{{job="netres"}}[{w}]',
                                  lambda m: "tcp " + m["target"][1:3]))
-        return dict(cpu=cpu1 - cpu0, probes=p1 - p0, failed=f1 - f0, mem=mem, late=late,
+        return dict(cpu=cpu1 - cpu0, load=(load0, load1), probes=p1 - p0, failed=f1 - f0,
+                    mem=mem, late=late,
                     missed=s1 - s0, p50=bucket_quantile(delta, 0.5),
                     p99=bucket_quantile(delta, 0.99), lat=lat, conn=conn)
     finally:
@@ -293,11 +310,11 @@ def run_blackbox(work, http_urls, tcp_addrs, ref):
                   f"    static_configs: [{tcp_static}]\n{relabel}")
         prom = start_prometheus(work, scrape)
         time.sleep(INTERVAL + 2)
-        cpu0 = proc_stat(bb.pid)
+        cpu0, load0 = proc_stat(bb.pid), loadavg()
         ref.start()
         t0 = time.time()
         time.sleep(SECONDS)
-        cpu1 = proc_stat(bb.pid)
+        cpu1, load1 = proc_stat(bb.pid), loadavg()
         ref.stop.set()
         mem = memory_mib(bb.pid)
         window = f"{int(time.time() - t0)}s"
@@ -313,7 +330,7 @@ def run_blackbox(work, http_urls, tcp_addrs, ref):
         lat = prom_samples(f'probe_duration_seconds{{job=~"bb_.*"}}[{window}]', kind)
         conn = prom_samples(f'probe_http_duration_seconds{{job="bb_http",phase="connect"}}'
                             f'[{window}]', kind)
-        return dict(cpu=cpu1 - cpu0, probes=probes, failed=failed, mem=mem,
+        return dict(cpu=cpu1 - cpu0, load=(load0, load1), probes=probes, failed=failed, mem=mem,
                     p50=q("0.5") - INTERVAL, p99=q("0.99") - INTERVAL, lat=lat, conn=conn)
     finally:
         ref.stop.set()
@@ -347,7 +364,9 @@ try:
                     reference[k][w] += getattr(ref, k)[w]
             results[name].append(res)
             m = res["mem"]
-            print(f"round {r + 1}: {name}: {res['cpu']:.2f} s CPU, {res['probes']:.0f} probes "
+            print(f"round {r + 1}: {name}: {sum(res['cpu']):.2f} s CPU ({res['cpu'][0]:.2f} user"
+                  f" + {res['cpu'][1]:.2f} sys), load average {res['load'][0]:.1f}-"
+                  f"{res['load'][1]:.1f}, {res['probes']:.0f} probes "
                   f"({res['failed']:.0f} failed), RSS {m['VmRSS']:.1f} MiB (anon "
                   f"{m['RssAnon']:.1f} + file {m['RssFile']:.1f}, peak {m['VmHWM']:.1f})",
                   flush=True)
@@ -372,10 +391,13 @@ print(f"\n{TARGETS} targets ({TARGETS // 2} HTTP, {TARGETS - TARGETS // 2} TCP; 
       f"{ROUNDS} runs in turns; {expected:.0f} probes expected per run. Median (min-max) of the runs.")
 medians = {}
 for name, rows in results.items():
-    per = [1000 * r["cpu"] / r["probes"] for r in rows if r["probes"]]
+    per = [1000 * sum(r["cpu"]) / r["probes"] for r in rows if r["probes"]]
     medians[name] = statistics.median(per)
     print(f"\n{name}")
-    print(f"  CPU s / 1000 probes   {mmm(per)}")
+    print(f"  CPU s / 1000 probes   {mmm(per)}: user "
+          f"{mmm([1000 * r['cpu'][0] / r['probes'] for r in rows if r['probes']])} + sys "
+          f"{mmm([1000 * r['cpu'][1] / r['probes'] for r in rows if r['probes']])}")
+    print(f"  load average          {mmm([x for r in rows for x in r['load']], '{:.1f}')}")
     print(f"  probes / run          {mmm([r['probes'] for r in rows], '{:.0f}')}, failed "
           f"{mmm([r['failed'] for r in rows], '{:.0f}')}")
     if name == "netres monitor":

@@ -10,20 +10,34 @@
 namespace netres::monitor {
 
 void Family::add(Labels labels, double value) {
-  samples.push_back(Sample{type == MetricType::kCounter ? "_total" : "", std::move(labels), value});
+  samples.push_back(
+      Sample{type == MetricType::kCounter ? "_total" : "", std::move(labels), value, nullptr});
+}
+
+void Family::add(std::shared_ptr<const Labels> base, Labels extra, double value) {
+  samples.push_back(Sample{type == MetricType::kCounter ? "_total" : "", std::move(extra), value,
+                           std::move(base)});
 }
 
 void Family::add_histogram(const Labels& labels, const std::vector<double>& bounds,
                            const std::vector<uint64_t>& counts, double sum) {
+  add_histogram_shared(labels.empty() ? nullptr : std::make_shared<const Labels>(labels), bounds,
+                       counts, sum);
+}
+
+void Family::add_histogram_shared(std::shared_ptr<const Labels> base,
+                                  const std::vector<double>& bounds,
+                                  const std::vector<uint64_t>& counts, double sum) {
   uint64_t cumulative = 0;
   for (size_t i = 0; i < counts.size(); ++i) {
     cumulative += counts[i];
-    Labels l = labels;
-    l.emplace_back("le", i < bounds.size() ? format_value(bounds[i]) : "+Inf");
-    samples.push_back(Sample{"_bucket", std::move(l), static_cast<double>(cumulative)});
+    samples.push_back(Sample{"_bucket",
+                             {{"le", i < bounds.size() ? format_value(bounds[i]) : "+Inf"}},
+                             static_cast<double>(cumulative),
+                             base});
   }
-  samples.push_back(Sample{"_sum", labels, sum});
-  samples.push_back(Sample{"_count", labels, static_cast<double>(cumulative)});
+  samples.push_back(Sample{"_sum", {}, sum, base});
+  samples.push_back(Sample{"_count", {}, static_cast<double>(cumulative), std::move(base)});
 }
 
 ExpositionFormat negotiate_format(std::string_view accept) {
@@ -54,9 +68,9 @@ std::string_view content_type(ExpositionFormat f) {
              : "text/plain; version=0.0.4; charset=utf-8";
 }
 
-std::string escape_label_value(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
+namespace {
+
+void append_escaped_label_value(std::string& out, std::string_view v) {
   for (char c : v) {
     if (c == '\\')
       out += "\\\\";
@@ -67,6 +81,14 @@ std::string escape_label_value(std::string_view v) {
     else
       out += c;
   }
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  append_escaped_label_value(out, v);
   return out;
 }
 
@@ -119,16 +141,19 @@ std::string render(const std::vector<Family>& families, ExpositionFormat f) {
     for (const auto& s : fam.samples) {
       out += fam.name;
       out += s.suffix;
-      if (!s.labels.empty()) {
+      if (!s.labels.empty() || (s.base && !s.base->empty())) {
         out += '{';
         bool first = true;
-        for (const auto& [k, v] : s.labels) {
-          if (!first) out += ',';
-          first = false;
-          out += k;
-          out += "=\"";
-          out += escape_label_value(v);
-          out += '"';
+        for (const Labels* part : {s.base.get(), &s.labels}) {
+          if (!part) continue;
+          for (const auto& [k, v] : *part) {
+            if (!first) out += ',';
+            first = false;
+            out += k;
+            out += "=\"";
+            append_escaped_label_value(out, v);
+            out += '"';
+          }
         }
         out += '}';
       }

@@ -3,6 +3,7 @@
 // which has no OpenMetrics output (docs/monitor.md says more).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,6 +19,10 @@ struct Sample {
   std::string suffix;  // "" for gauges, "_total" for counters, "_bucket"/"_sum"/"_count"
   Labels labels;
   double value = 0;
+  // Labels written before `labels`, shared by all samples of one series: a scrape of 1000
+  // targets has ~30,000 samples, and a copy of the series' labels in each was most of a
+  // scrape's memory and time (docs/benchmarks.md, monitor).
+  std::shared_ptr<const Labels> base;
 };
 
 struct Family {
@@ -27,10 +32,14 @@ struct Family {
   std::vector<Sample> samples;
 
   void add(Labels labels, double value);
+  // A sample labelled `*base` (may be null) and then `extra`.
+  void add(std::shared_ptr<const Labels> base, Labels extra, double value);
   // A histogram's samples from per-bucket (not cumulative) counts; `bounds` are the upper bounds
   // of all but the last (+Inf) bucket, so counts.size() == bounds.size() + 1.
   void add_histogram(const Labels& labels, const std::vector<double>& bounds,
                      const std::vector<uint64_t>& counts, double sum);
+  void add_histogram_shared(std::shared_ptr<const Labels> base, const std::vector<double>& bounds,
+                            const std::vector<uint64_t>& counts, double sum);
 };
 
 enum class ExpositionFormat { kText004, kOpenMetrics };

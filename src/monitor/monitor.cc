@@ -161,7 +161,7 @@ class Runtime {
                                    const TargetSpec& t, const CheckSpec& c) {
     if (!co_await acquire(gen, index)) co_return;
     ProbeResult r = co_await run_probe(ctx_, c, t.address, gen->config->timeout_for(t, c));
-    store_.record(t.name, c.name, r);
+    store_.record(t.name, c.name, std::move(r));
     release(gen, index);
   }
 
@@ -185,7 +185,7 @@ class Runtime {
       store_.record_start_delay(
           to_seconds(duration_cast<Nanos>(Clock::now().time_since_epoch()) - due));
       ProbeResult r = co_await run_probe(ctx_, c, t.address, gen->config->timeout_for(t, c));
-      if (gen->alive) store_.record(t.name, c.name, r);
+      if (gen->alive) store_.record(t.name, c.name, std::move(r));
       release(gen, index);
       // The next slot strictly after this one; rounds a slow probe overran are skipped.
       Nanos now = duration_cast<Nanos>(Clock::now().time_since_epoch());
@@ -298,6 +298,10 @@ int run_monitor(const MonitorOptions& options) {
   if (ep.error != Endpoint::Error::kNone || ep.host.empty() || !port)
     throw UsageError(fmt::format("bad --listen '{}' (host:port or [v6]:port)", options.listen));
   WebEndpoint web(options.web_config_path);
+  // A scrape's text (2 MB for 1000 targets) always in its own mapping, given back when freed:
+  // with glibc's default, the threshold rises to the size of the first such block freed, and
+  // later ones stay in the serving thread's arena, whose top malloc_trim does not shrink.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   Runtime rt(options);
   rt.start(std::make_shared<const MonitorConfig>(load_monitor_config(options.config_path)));
   rt.store().set_reload_status(true, unix_now());
@@ -307,7 +311,7 @@ int run_monitor(const MonitorOptions& options) {
   httplib::Server& server = *server_owner;
   server.Get("/metrics", [&rt](const httplib::Request& req, httplib::Response& res) {
     auto format = negotiate_format(req.get_header_value("Accept"));
-    // A scrape of 1000 targets builds ~10 MB of families and a 2 MB text, on whichever of
+    // A scrape of 1000 targets builds several MB of families and a 2 MB text, on whichever of
     // cpp-httplib's 8 threads took the request; glibc keeps freed memory in that thread's own
     // arena, so every thread came to hold a scrape's worth (25 of the 45 MiB resident with 1000
     // targets, docs/benchmarks.md). Giving the freed pages back after each scrape costs well

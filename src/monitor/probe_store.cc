@@ -130,19 +130,15 @@ std::vector<Family> ordered(std::map<std::string, Family>& m) {
   return out;
 }
 
-void add_result(std::map<std::string, Family>& m, const Labels& base, const ProbeResult& r) {
-  family_for(m, "probe_success", MetricType::kGauge).add(base, r.success ? 1 : 0);
-  family_for(m, "probe_duration_seconds", MetricType::kGauge).add(base, r.duration);
-  for (const auto& pm : r.metrics) {
-    Labels l = base;
-    l.insert(l.end(), pm.labels.begin(), pm.labels.end());
-    family_for(m, pm.name, pm.type).add(std::move(l), pm.value);
-  }
-  if (!r.success) {
-    Labels l = base;
-    l.emplace_back("reason", r.reason);
-    family_for(m, "netres_probe_failure_info", MetricType::kGauge).add(std::move(l), 1);
-  }
+// `base`: the series' labels (null for /probe's), shared by its samples rather than copied.
+void add_result(std::map<std::string, Family>& m, const std::shared_ptr<const Labels>& base,
+                const ProbeResult& r) {
+  family_for(m, "probe_success", MetricType::kGauge).add(base, {}, r.success ? 1 : 0);
+  family_for(m, "probe_duration_seconds", MetricType::kGauge).add(base, {}, r.duration);
+  for (const auto& pm : r.metrics) family_for(m, pm.name, pm.type).add(base, pm.labels, pm.value);
+  if (!r.success)
+    family_for(m, "netres_probe_failure_info", MetricType::kGauge)
+        .add(base, {{"reason", r.reason}}, 1);
 }
 
 }  // namespace
@@ -155,7 +151,7 @@ std::string_view metric_help(std::string_view name) {
 
 std::vector<Family> probe_families(const ProbeResult& r) {
   std::map<std::string, Family> m;
-  add_result(m, {}, r);
+  add_result(m, nullptr, r);
   std::vector<Family> out = ordered(m);
   if (!r.rtts.empty()) {  // this burst alone, as /probe has no history
     std::vector<uint64_t> buckets;
@@ -192,12 +188,11 @@ void ProbeStore::configure(const MonitorConfig& config) {
   targets_ = config.targets.size();
 }
 
-void ProbeStore::record(const std::string& target, const std::string& check, const ProbeResult& r) {
+void ProbeStore::record(const std::string& target, const std::string& check, ProbeResult r) {
   std::lock_guard lock(mu_);
   auto it = series_.find({target, check});
   if (it == series_.end()) return;  // removed by a reload while the probe ran
   Series& s = it->second;
-  s.last = r;
   ++s.probes;
   if (!r.success) ++s.failures[r.reason];
   const auto& b = duration_buckets();
@@ -213,6 +208,7 @@ void ProbeStore::record(const std::string& target, const std::string& check, con
   if (!r.success) s.last_failure = r.reason + ": " + r.detail;
   s.last_unix =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  s.last = std::move(r);  // moved, not copied: a probe's dozen metrics are a dozen allocations
 }
 
 void ProbeStore::set_reload_status(bool ok, double unix_time) {
@@ -243,27 +239,29 @@ std::vector<Family> ProbeStore::families() const {
   for (const auto& [k, s] : series_) list.push_back(&s);
   std::sort(list.begin(), list.end(),
             [](const Series* a, const Series* b) { return a->order < b->order; });
+  // Each series' labels once, shared by all of its samples.
+  std::vector<std::shared_ptr<const Labels>> base;
+  base.reserve(list.size());
+  for (const Series* s : list) base.push_back(std::make_shared<const Labels>(s->labels));
   std::map<std::string, Family> m;
-  for (const Series* s : list)
-    if (s->last) add_result(m, s->labels, *s->last);
+  for (size_t i = 0; i < list.size(); ++i)
+    if (list[i]->last) add_result(m, base[i], *list[i]->last);
   std::vector<Family> out = ordered(m);
   Family failures{"netres_probe_failures", "Probes that failed, by reason", MetricType::kCounter};
   Family probes{"netres_probes", "Probes run", MetricType::kCounter};
   Family hist{"netres_probe_duration_seconds", "Probe durations", MetricType::kHistogram};
   Family rtt{"netres_icmp_rtt_seconds", "Round trips of echo replies", MetricType::kHistogram};
-  for (const Series* s : list) {
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Series* s = list[i];
     if (s->probes == 0) continue;
-    probes.add(s->labels, static_cast<double>(s->probes));
-    for (const auto& [reason, n] : s->failures) {
-      Labels l = s->labels;
-      l.emplace_back("reason", reason);
-      failures.add(std::move(l), static_cast<double>(n));
-    }
-    hist.add_histogram(s->labels, duration_buckets(), s->buckets, s->sum);
+    probes.add(base[i], {}, static_cast<double>(s->probes));
+    for (const auto& [reason, n] : s->failures)
+      failures.add(base[i], {{"reason", reason}}, static_cast<double>(n));
+    hist.add_histogram_shared(base[i], duration_buckets(), s->buckets, s->sum);
     if (s->kind == "icmp") {
       std::vector<uint64_t> empty(rtt_buckets().size() + 1, 0);
-      rtt.add_histogram(s->labels, rtt_buckets(), s->rtt_buckets.empty() ? empty : s->rtt_buckets,
-                        s->rtt_sum);
+      rtt.add_histogram_shared(base[i], rtt_buckets(),
+                               s->rtt_buckets.empty() ? empty : s->rtt_buckets, s->rtt_sum);
     }
   }
   out.push_back(std::move(failures));

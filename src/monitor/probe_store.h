@@ -37,7 +37,7 @@ std::vector<Family> probe_families(const ProbeResult& r);
 class ProbeStore {
  public:
   void configure(const MonitorConfig& config);
-  void record(const std::string& target, const std::string& check, const ProbeResult& r);
+  void record(const std::string& target, const std::string& check, ProbeResult r);
   // Every series as families, plus the monitor's own (targets, reload state, in flight).
   std::vector<Family> families() const;
   void set_reload_status(bool ok, double unix_time);
