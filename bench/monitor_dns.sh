@@ -86,7 +86,7 @@ def run(netres, work, server, count, timeout):
 silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 silent.bind(("127.0.0.1", SILENT_PORT))  # bound, never read: every query times out
 results = {}
-with Dnsmasq(["--host-record=www.bench.test,198.18.54.10"], tag="netres-bench-mondns") as dns:
+with Dnsmasq(["--host-record=www.bench.test,192.0.2.55"], tag="netres-bench-mondns") as dns:
     workloads = (("answered", dns.server, TARGETS, "1s"),
                  ("dead", f"127.0.0.1:{SILENT_PORT}", DEAD, "1s"))
     for r in range(ROUNDS):

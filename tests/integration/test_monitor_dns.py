@@ -31,7 +31,7 @@ from prometheus_server import MonitorProcess, write  # noqa: E402
 STATE = "/tmp/netres-monitor-dns-test"
 MONITOR_PORT, SILENT_PORT, CLOSED_PORT = 18850, 18851, 18852
 TARGETS = 500
-NAME, ADDR = "www.mondns.test", "198.18.54.9"  # only an answer in dnsmasq's records
+NAME, ADDR = "www.mondns.test", "192.0.2.54"  # only data in an answer: nothing is sent to it
 BIG = "big.mondns.test"
 # Three 200-byte strings: the answer is over 600 bytes, beyond plain DNS's 512 over UDP.
 BIG_STRINGS = [c * 200 for c in "abc"]
