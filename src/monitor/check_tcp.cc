@@ -65,14 +65,12 @@ asio::awaitable<bool> expect_line(ProbeStream& s, std::string& buffer, const Pat
   co_return false;
 }
 
-// SMTP's EHLO argument: the client's own address as a literal (RFC 5321 4.1.3), which any server
-// that checks the syntax accepts, where a made-up name may be refused.
-std::string ehlo_literal(const asio::ip::tcp::endpoint& ep) {
-  asio::ip::address a = ep.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped())
-    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  return a.is_v4() ? "[" + a.to_string() + "]" : "[IPv6:" + a.to_string() + "]";
-}
+// SMTP's EHLO argument: a fixed name in the reserved .invalid domain, as sslyze and testssl.sh
+// send theirs. Not the client's address literal: exim (helo_lookup_domains = @ : @[]) verifies a
+// HELO naming one of its own addresses by a reverse lookup, so probing a local server waited on
+// DNS (the probe timed out where DNS does not answer). Not this machine's hostname, for the same
+// reason when the server runs here.
+constexpr std::string_view kEhloName = "netres-monitor.invalid";
 
 // The protocol's plaintext dialogue up to the server's go-ahead (starttls: PROTOCOL); the banner
 // regex meets the greeting on the way.
@@ -80,7 +78,7 @@ asio::awaitable<bool> starttls_dialogue(ProbeStream& s, const CheckSpec& c, cons
                                         const Deadline& deadline, ProbeResult& r) {
   const std::string_view proto = starttls_protocol_name(*c.starttls);
   const auto start = Clock::now();
-  StarttlsDialogue d(*c.starttls, name, ehlo_literal(s.local_endpoint()));
+  StarttlsDialogue d(*c.starttls, name, std::string(kEhloName));
   StarttlsDialogue::Action a = d.start();
   bool banner_pending = c.banner.has_value();
   char chunk[4096];

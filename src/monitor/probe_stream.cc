@@ -97,14 +97,6 @@ std::string ProbeStream::alpn() {
   return proto ? std::string(reinterpret_cast<const char*>(proto), len) : std::string();
 }
 
-asio::ip::tcp::endpoint ProbeStream::local_endpoint() const {
-  std::error_code ec;
-  auto ep = tls_     ? tls_->next_layer().local_endpoint(ec)
-            : plain_ ? plain_->local_endpoint(ec)
-                     : asio::ip::tcp::endpoint{};
-  return ec ? asio::ip::tcp::endpoint{} : ep;
-}
-
 void ProbeStream::close() {
   std::error_code ignored;
   if (tls_) tls_->next_layer().close(ignored);

@@ -44,8 +44,6 @@ class ProbeStream {
   asio::awaitable<void> write(std::string_view bytes, std::error_code& ec);
   void close();
   bool is_tls() const { return tls_.has_value(); }
-  // This end's address while connected (SMTP's EHLO names the client by it).
-  asio::ip::tcp::endpoint local_endpoint() const;
 
  private:
   asio::io_context& io_;

@@ -45,7 +45,7 @@ class StarttlsDialogue {
   };
 
   // `host`: the name the client asks for (XMPP's stream `to`); `client_name`: SMTP's EHLO
-  // argument (a domain or an address literal such as "[127.0.0.1]").
+  // argument (a domain, or an address literal such as "[192.0.2.1]").
   StarttlsDialogue(StarttlsProtocol p, std::string host, std::string client_name);
 
   // The first action: what the client sends before the server says anything (PostgreSQL, LDAP
