@@ -3,11 +3,13 @@
 #include "monitor/web_endpoint.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "common/error.h"
 
@@ -40,6 +42,26 @@ pOLcPCSxDisePVaZOwfJt8ZUOW434Pk6nNtfFmD6mI4RdYw2KWTVnkKK
 -----END PRIVATE KEY-----
 )";
 
+// A client certificate (self-signed, 100 years) with the SAN DNS:client.test.
+const char kClientCert[] = R"(-----BEGIN CERTIFICATE-----
+MIIBqTCCAU+gAwIBAgIUQNtXM+/KpaakrOsLMCEORTN8Vr4wCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSbmV0cmVzLXVuaXQtY2xpZW50MCAXDTI2MTIwNjExMTA1OFoY
+DzIxMjYxMTEyMTExMDU4WjAdMRswGQYDVQQDDBJuZXRyZXMtdW5pdC1jbGllbnQw
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQKy0lFisJgYAjDFku0bDLZInN5f+M4
+bhAvz7xd0j5RNAE9eJZJY7b2X96JPXtxuOUo4eCs4tUEmLZ7e2FulnqXo2swaTAd
+BgNVHQ4EFgQUbEoB91TFHgIMRwW7XkUJlcV+XYswHwYDVR0jBBgwFoAUbEoB91TF
+HgIMRwW7XkUJlcV+XYswDwYDVR0TAQH/BAUwAwEB/zAWBgNVHREEDzANggtjbGll
+bnQudGVzdDAKBggqhkjOPQQDAgNIADBFAiA2vIf8nS9TnN1sGO/Mcm+1LoGiQEwl
+KU4denMPjyjNggIhAMCXRuDWTyeiwKujpfqQ6umiiMLzCmgnK/p/E8bGRu8n
+-----END CERTIFICATE-----
+)";
+const char kClientKey[] = R"(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgZDvsQ/p/PfbMHNV2
+DbZx2Lq5J85Sl8b1YBczs1bwJh+hRANCAAQKy0lFisJgYAjDFku0bDLZInN5f+M4
+bhAvz7xd0j5RNAE9eJZJY7b2X96JPXtxuOUo4eCs4tUEmLZ7e2FulnqX
+-----END PRIVATE KEY-----
+)";
+
 class WebEndpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -49,6 +71,8 @@ class WebEndpointTest : public ::testing::Test {
     write("cert.pem", kCert);
     write("key.pem", kKey);
     write("other.key", kOtherKey);
+    write("client.pem", kClientCert);
+    write("client.key", kClientKey);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -124,6 +148,49 @@ TEST_F(WebEndpointTest, ReloadKeepsTheRunningConfigWhenBad) {
   auto install = e.prepare_reload();
   install();
   EXPECT_TRUE(e.tls());
+}
+
+// The handshake for real, in process, on a kernel-chosen loopback port: client certificates and
+// client_allowed_sans go through the verify callback and the config kept on each SSL, and a
+// reload changes what the next connection gets.
+TEST_F(WebEndpointTest, HandshakesFollowTheRunningConfig) {
+  std::string head =
+      "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n"
+      "  client_auth_type: RequireAnyClientCert\n";
+  std::string path = write("web.yml", head + "  client_allowed_sans: [client.test]\n");
+  WebEndpoint e(path);
+  auto server = e.make_server();
+  server->Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  server->set_pre_routing_handler([&e](const httplib::Request& req, httplib::Response& res) {
+    return e.admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                             : httplib::Server::HandlerResponse::Handled;
+  });
+  int port = server->bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { server->listen_after_bind(); });
+  auto get = [&](bool with_cert) {
+    std::unique_ptr<httplib::SSLClient> c =
+        with_cert
+            ? std::make_unique<httplib::SSLClient>(
+                  "127.0.0.1", port, (dir_ / "client.pem").string(), (dir_ / "client.key").string())
+            : std::make_unique<httplib::SSLClient>("127.0.0.1", port);
+    c->enable_server_certificate_verification(false);
+    c->set_connection_timeout(5);
+    auto r = c->Get("/");
+    return r ? r->status : 0;
+  };
+  EXPECT_EQ(get(true), 200);
+  EXPECT_EQ(get(false), 0);  // a certificate is required
+  write("web.yml", head + "  client_allowed_sans: [other.test]\n");
+  e.prepare_reload()();
+  EXPECT_EQ(get(true), 0);  // the SAN is no longer allowed: the handshake ends
+  write("web.yml", "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n");
+  e.prepare_reload()();
+  EXPECT_EQ(get(false), 200);
+  server->stop();
+  t.join();
 }
 
 }  // namespace
