@@ -63,6 +63,8 @@ class HttpClient {
   bool end();
 
   const HttpResponseParser& parser() const { return parser_; }
+  // Whether any byte of the response read last (read_response / start_response) arrived.
+  bool response_started() const { return parser_.started(); }
 
  private:
   enum class Phase { kIdle, kConnecting, kInFlight };

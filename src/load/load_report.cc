@@ -205,6 +205,11 @@ void print_tables(std::FILE* out, const LoadResult& result, bool open_model) {
                "{} requests were still in flight when the drain after the deadline ended "
                "(cancelled at deadline, not counted above).\n",
                result.stats.cancelled);
+  if (result.stats.retried > 0)
+    fmt::print(out,
+               "{} requests were sent again on a new connection: the server closed a kept-alive "
+               "one before answering (idempotent methods only, each counted once above).\n",
+               result.stats.retried);
   if (!result.stats.failures.empty()) {
     fmt::print(out, "\nFailures\n");
     Table f({{"# occurrences", true}, {"Method"}, {"Name"}, {"Reason"}});
@@ -290,6 +295,7 @@ nlohmann::json to_json(const RunDescription& run, const LoadResult& result,
       total.requests ? static_cast<double>(total.failures) / total.requests : 0.0;
   j["totals"]["cancelled_at_deadline"] = result.stats.cancelled;
   j["totals"]["connections_opened"] = result.stats.connects;
+  j["totals"]["retried_on_new_connection"] = result.stats.retried;
   j["stats"] = nlohmann::json::array();
   for (const auto& s : result.stats.requests) j["stats"].push_back(stats_json(s));
   j["failures"] = nlohmann::json::array();

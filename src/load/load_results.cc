@@ -100,6 +100,8 @@ LoadResult read_result(const Reader& r, const json& data) {
   out.interrupted = r.flag(data, "interrupted");
   out.stats.cancelled = r.count(data, "cancelled");
   out.stats.connects = r.count(data, "connects");
+  out.stats.retried =
+      data.contains("retried") ? r.count(data, "retried") : 0;  // files of older netres
   for (const json& s : r.list(data, "stats")) {
     RequestStats row;
     row.method = r.text(s, "method");
@@ -256,6 +258,7 @@ nlohmann::json results_data(const RunDescription& whole, const LoadResult& resul
           {"interrupted", result.interrupted},
           {"cancelled", result.stats.cancelled},
           {"connects", result.stats.connects},
+          {"retried", result.stats.retried},
           {"stats", stats},
           {"failures", failures},
           {"history", history}};

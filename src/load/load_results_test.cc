@@ -168,6 +168,7 @@ LoadResult run_of(const std::vector<Sample>& samples, size_t seconds, int64_t st
   r.started_at = std::chrono::system_clock::time_point(std::chrono::seconds(started_s));
   r.elapsed = std::chrono::seconds(seconds);
   r.stats.connects = users;
+  r.stats.retried = 2 * users;
   return r;
 }
 
@@ -242,6 +243,7 @@ TEST(LoadResults, MergedShardsEqualOneRunOfAllRequests) {
     EXPECT_EQ(a->second, b->second);
   }
   EXPECT_EQ(merged.result.stats.connects, 9u);
+  EXPECT_EQ(merged.result.stats.retried, 18u);
   ASSERT_EQ(merged.result.history.size(), seconds);
   for (size_t k = 0; k < seconds; ++k) {
     expect_same_history(merged.result.history[k], whole.history[k]);

@@ -24,6 +24,7 @@ void LoadStats::merge(const LoadStats& other) {
   for (const auto& [key, n] : other.failures) failures[key] += n;
   cancelled += other.cancelled;
   connects += other.connects;
+  retried += other.retried;
 }
 
 RequestStats LoadStats::total() const {

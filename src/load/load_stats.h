@@ -66,6 +66,9 @@ struct LoadStats {
   std::map<FailureKey, uint64_t> failures;
   uint64_t cancelled = 0;  // in flight when the drain bound after the deadline ran out
   uint64_t connects = 0;   // TCP (and TLS) connections established
+  // Idempotent requests sent again on a new connection because the kept-alive one closed before
+  // any byte of the response (scenario_user.cc); each is counted once in `requests`.
+  uint64_t retried = 0;
 
   void merge(const LoadStats& other);
   RequestStats total() const;  // all names together ("Aggregated")

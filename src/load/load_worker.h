@@ -97,6 +97,10 @@ class ScenarioUser {
   // False when a request of the sequence failed (the rest is skipped).
   awaitable<bool> run_sequence(const std::vector<size_t>& requests);
   awaitable<bool> execute(const ScenarioRequest& r);
+  // Writes the request and reads its response on the open connection; `answered` says whether
+  // any byte of a response arrived (a request that got none may be sent again).
+  awaitable<bool> exchange(const ScenarioRequest& r, const std::string& wire,
+                           Clock::time_point deadline, std::string& reason, bool& answered);
 
   Worker& w_;
   unsigned index_;

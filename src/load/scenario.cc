@@ -263,6 +263,8 @@ size_t Loader::request(const YAML::Node& n, double* weight) {
   r.target = templ(path_node, path, TextTemplate::Escape::kPath);
   r.name = path;
   r.head = r.method == "HEAD";
+  r.idempotent = r.head || r.method == "GET" || r.method == "PUT" || r.method == "DELETE" ||
+                 r.method == "OPTIONS" || r.method == "TRACE";
 
   auto headers = default_headers_;
   if (auto* h = find(f, "name")) r.name = text(*h, "name");

@@ -70,6 +70,9 @@ struct ScenarioRequest {
   std::optional<std::string> expect_contains;
   std::vector<Extract> extracts;
   bool head = false;
+  // GET, HEAD, PUT, DELETE, OPTIONS, TRACE (RFC 9110 9.2.2): sent again once when a kept-alive
+  // connection closes before any byte of the response (scenario_user.cc).
+  bool idempotent = false;
   bool capture = false;   // keep the response's headers and body (checks or extracts need them)
   bool constant = false;  // no variables anywhere: `wire` is the request, built once
   std::string wire;

@@ -40,6 +40,22 @@ awaitable<void> ScenarioUser::sleep_for(Nanos d) {
   co_await pause_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
+awaitable<bool> ScenarioUser::exchange(const ScenarioRequest& r, const std::string& wire,
+                                       Clock::time_point deadline, std::string& reason,
+                                       bool& answered) {
+  client_.begin(deadline);
+  std::error_code ec;
+  co_await client_.write(wire, ec);
+  if (ec) {
+    reason = reason_of(ec);
+    answered = false;
+    co_return false;
+  }
+  const bool ok = co_await client_.read_response(r.head, r.capture, reason);
+  answered = client_.response_started();
+  co_return ok;
+}
+
 awaitable<bool> ScenarioUser::execute(const ScenarioRequest& r) {
   const std::string* wire = &r.wire;
   if (!r.constant) {
@@ -51,7 +67,8 @@ awaitable<bool> ScenarioUser::execute(const ScenarioRequest& r) {
     }
     wire = &wire_;
   }
-  if (!client_.is_open()) {
+  const bool reused = client_.is_open();
+  if (!reused) {
     if (backoff_.count() > 0) {
       co_await sleep_for(backoff_);
       if (!w_.issuing || stopping_) co_return false;
@@ -68,17 +85,25 @@ awaitable<bool> ScenarioUser::execute(const ScenarioRequest& r) {
   }
   did_io_ = true;
   Clock::time_point sent = Clock::now();
-  client_.begin(
-      sent + std::chrono::duration_cast<Clock::duration>(r.timeout.value_or(w_.options.timeout)));
-  std::error_code ec;
-  co_await client_.write(*wire, ec);
+  const Clock::time_point deadline =
+      sent + std::chrono::duration_cast<Clock::duration>(r.timeout.value_or(w_.options.timeout));
   std::string reason;
-  bool ok = !ec;
-  if (ec)
-    reason = reason_of(ec);
-  else
-    ok = co_await client_.read_response(r.head, r.capture, reason);
+  bool answered = false;
+  bool ok = co_await exchange(r, *wire, deadline, reason, answered);
   bool timed_out = client_.end();
+  // A server may close a kept-alive connection just as a request goes out on it (its keep-alive
+  // timeout or request limit, a load balancer's idle timeout): an idempotent request that got no
+  // byte of response is sent again, once, on a new connection (RFC 9110 9.2.2), as browsers and
+  // locust's HTTP clients do. The latency still counts from the first send.
+  if (!ok && reused && !answered && !timed_out && r.idempotent && w_.issuing && !stopping_) {
+    client_.close();
+    ++w_.stats.retried;
+    reason = co_await client_.open();
+    if (reason.empty()) {
+      ok = co_await exchange(r, *wire, deadline, reason, answered);
+      timed_out = client_.end();
+    }
+  }
   if (!ok) {
     if (w_.draining_over) {
       ++w_.stats.cancelled;

@@ -224,6 +224,37 @@ class AgainstBadServer(unittest.TestCase):
             self.assertEqual(list(reasons), [reason], path)
             self.assertEqual(reasons[reason], j["totals"]["failures"], path)
 
+    def test_kept_alive_connection_closed_unanswered(self):
+        # /first-only answers a connection's first request only and closes it on the next one
+        # without a byte. An idempotent request is then sent again once on a new connection
+        # (RFC 9110 9.2.2) and succeeds; a POST is not sent again: it fails.
+        tmp = tempfile.mkdtemp(prefix="netres-load-retry-")
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        for method in ("GET", "POST"):
+            path = os.path.join(tmp, method + ".yaml")
+            with open(path, "w") as f:
+                f.write("users: 2\nspawn_rate: 100\nrun_time: 1s\nwait_time: {constant: 0.05}\n"
+                        "tasks:\n  - {method: %s, path: /first-only}\n" % method)
+            r, j = load_json(path, "--host", self.server.url(""))
+            t = j["totals"]
+            self.assertGreater(t["requests"], 10, (method, j))
+            if method == "GET":
+                self.assertEqual(r.returncode, 0, (method, j))
+                self.assertEqual(t["failures"], 0, j)
+                # Every request but each user's first met a closed connection and was retried.
+                self.assertEqual(t["retried_on_new_connection"], t["requests"] - 2, j)
+                self.assertEqual(t["connections_opened"], t["requests"], j)
+                self.assertIn("sent again on a new connection",
+                              run_load(path, "--host", self.server.url("")).stdout)
+            else:
+                self.assertEqual(r.returncode, 1, (method, j))
+                self.assertEqual(t["retried_on_new_connection"], 0, j)
+                self.assertEqual({f["reason"] for f in j["failures"]},
+                                 {"connection closed before response"}, j)
+                # Each failure closes the connection: the next request opens a new one, is
+                # answered, and the one after fails again.
+                self.assertLessEqual(abs(t["failures"] - (t["requests"] - t["failures"])), 2, j)
+
     def test_timeout_after_fast_exchanges_on_one_connection(self):
         # The watchdog stays armed across a keep-alive connection's exchanges (one timer
         # operation per timeout, not per request): a stall after a fast answer on the same
