@@ -94,14 +94,18 @@ awaitable<bool> ScenarioUser::execute(const ScenarioRequest& r) {
   // A server may close a kept-alive connection just as a request goes out on it (its keep-alive
   // timeout or request limit, a load balancer's idle timeout): an idempotent request that got no
   // byte of response is sent again, once, on a new connection (RFC 9110 9.2.2), as browsers and
-  // locust's HTTP clients do. The latency still counts from the first send.
-  if (!ok && reused && !answered && !timed_out && r.idempotent && w_.issuing && !stopping_) {
+  // locust's HTTP clients do. The latency still counts from the first send. A request sent before
+  // the deadline is still in flight during the drain after it, so it may be sent again then.
+  if (!ok && reused && !answered && !timed_out && r.idempotent && !w_.draining_over) {
     client_.close();
     ++w_.stats.retried;
     reason = co_await client_.open();
     if (reason.empty()) {
       ok = co_await exchange(r, *wire, deadline, reason, answered);
       timed_out = client_.end();
+    } else if (!w_.issuing) {
+      ++w_.stats.cancelled;  // the deadline abandoned the new connection: nothing was resent
+      co_return false;
     }
   }
   if (!ok) {
