@@ -88,7 +88,22 @@ asio::awaitable<ProbeResult> probe_iface(ProbeContext& ctx, const CheckSpec& c,
     r.set_counter("node_network_transmit_errs", static_cast<double>(k.tx_errors), dev);
     r.set_counter("node_network_receive_drop", static_cast<double>(k.rx_dropped), dev);
     r.set_counter("node_network_transmit_drop", static_cast<double>(k.tx_dropped), dev);
+    // The other /proc/net/dev columns, as node_exporter's netdev collector names them.
+    const std::pair<const char*, const std::optional<uint64_t>&> optional_counters[] = {
+        {"node_network_receive_fifo", k.rx_fifo_errors},
+        {"node_network_receive_frame", k.rx_frame_errors},
+        {"node_network_receive_compressed", k.rx_compressed},
+        {"node_network_receive_multicast", k.multicast},
+        {"node_network_transmit_fifo", k.tx_fifo_errors},
+        {"node_network_transmit_colls", k.collisions},
+        {"node_network_transmit_carrier", k.tx_carrier_errors},
+        {"node_network_transmit_compressed", k.tx_compressed},
+    };
+    for (const auto& [metric, v] : optional_counters)
+      if (v) r.set_counter(metric, static_cast<double>(*v), dev);
     r.set("node_network_up", s.oper_up() ? 1 : 0, dev);
+    if (s.carrier) r.set("node_network_carrier", static_cast<double>(*s.carrier), dev);
+    if (s.mtu) r.set("node_network_mtu_bytes", static_cast<double>(*s.mtu), dev);
     r.set("node_network_info", 1, {{"device", s.device}, {"operstate", s.operstate}});
     if (s.speed_bytes) r.set("node_network_speed_bytes", *s.speed_bytes, dev);
     if (s.down()) down.push_back(s.device);

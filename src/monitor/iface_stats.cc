@@ -9,6 +9,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 
 namespace netres::monitor {
@@ -89,6 +90,33 @@ std::optional<IfaceSample> read_interface(const std::string& root, const std::st
     if (!v) return std::nullopt;  // no statistics: gone (or not an interface)
     s.counters.*f.member = *v;
   }
+  // Optional: a missing or unreadable file leaves the value absent, the sample still stands.
+  // Summed as /proc/net/dev sums them (node_exporter reads that file): its "frame" column is
+  // four kinds of receive error, its "carrier" column four kinds of transmit error.
+  struct OptField {
+    std::initializer_list<const char*> files;
+    std::optional<uint64_t> IfaceCounters::*member;
+  };
+  static const OptField kOptFields[] = {
+      {{"rx_fifo_errors"}, &IfaceCounters::rx_fifo_errors},
+      {{"rx_length_errors", "rx_over_errors", "rx_crc_errors", "rx_frame_errors"},
+       &IfaceCounters::rx_frame_errors},
+      {{"rx_compressed"}, &IfaceCounters::rx_compressed},
+      {{"multicast"}, &IfaceCounters::multicast},
+      {{"tx_fifo_errors"}, &IfaceCounters::tx_fifo_errors},
+      {{"collisions"}, &IfaceCounters::collisions},
+      {{"tx_carrier_errors", "tx_aborted_errors", "tx_window_errors", "tx_heartbeat_errors"},
+       &IfaceCounters::tx_carrier_errors},
+      {{"tx_compressed"}, &IfaceCounters::tx_compressed},
+  };
+  for (const auto& f : kOptFields) {
+    std::optional<uint64_t> sum;
+    for (const char* file : f.files)
+      if (auto v = read_counter(st / file)) sum = sum.value_or(0) + *v;
+    s.counters.*f.member = sum;
+  }
+  s.carrier = read_int(dir / "carrier");
+  s.mtu = read_int(dir / "mtu");
   s.ifindex = read_int(dir / "ifindex").value_or(0);
   s.operstate = read_line(dir / "operstate").value_or("unknown");
   s.admin_up = (read_int(dir / "flags").value_or(0) & 0x1) != 0;  // IFF_UP

@@ -15,6 +15,10 @@ namespace netres::monitor {
 struct IfaceCounters {
   uint64_t rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
   uint64_t rx_errors = 0, tx_errors = 0, rx_dropped = 0, tx_dropped = 0;
+  // The rest of /proc/net/dev's columns, absent when a kernel or driver has no such file.
+  // rx_frame_errors and tx_carrier_errors hold /proc/net/dev's sums (see read_interface).
+  std::optional<uint64_t> rx_fifo_errors, rx_frame_errors, rx_compressed, multicast;
+  std::optional<uint64_t> tx_fifo_errors, collisions, tx_carrier_errors, tx_compressed;
 };
 
 struct IfaceSample {
@@ -23,6 +27,8 @@ struct IfaceSample {
   std::string operstate;              // "up", "down", "lowerlayerdown", "unknown", ... (RFC 2863)
   bool admin_up = false;              // IFF_UP in flags: `ip link set X up`
   std::optional<double> speed_bytes;  // bytes/s; absent when the driver does not know (veth: -1)
+  std::optional<int64_t> carrier;     // 1/0; absent while admin down (the kernel answers EINVAL)
+  std::optional<int64_t> mtu;         // bytes
   IfaceCounters counters;
 
   // node_exporter's node_network_up: the operational state is "up".

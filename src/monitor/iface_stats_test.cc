@@ -62,6 +62,42 @@ TEST_F(FakeSys, ReadsCountersStateAndSpeed) {
   EXPECT_FALSE(s->down());
   ASSERT_TRUE(s->speed_bytes);
   EXPECT_DOUBLE_EQ(*s->speed_bytes, 125e6);  // 1000 Mbit/s
+  // Without the optional files, the other columns, carrier and mtu are absent, not zero.
+  EXPECT_FALSE(s->counters.multicast);
+  EXPECT_FALSE(s->counters.tx_compressed);
+  EXPECT_FALSE(s->carrier);
+  EXPECT_FALSE(s->mtu);
+}
+
+TEST_F(FakeSys, ReadsTheOtherColumnsCarrierAndMtu) {
+  add("eth0", 0);
+  const char* files[] = {"rx_fifo_errors", "rx_frame_errors",   "rx_compressed", "multicast",
+                         "tx_fifo_errors", "tx_carrier_errors", "tx_compressed"};
+  uint64_t v = 200;
+  for (const char* f : files) put(std::string("eth0/statistics/") + f, std::to_string(v++) + "\n");
+  put("eth0/statistics/collisions", "garbage\n");  // unreadable: absent, the sample stands
+  put("eth0/carrier", "1\n");
+  put("eth0/mtu", "1400\n");
+  // /proc/net/dev's frame and carrier columns are sums of four kinds each.
+  put("eth0/statistics/rx_crc_errors", "1000\n");
+  put("eth0/statistics/tx_aborted_errors", "2000\n");
+  auto s = read_interface(root(), "eth0");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->counters.rx_fifo_errors, 200u);
+  EXPECT_EQ(s->counters.rx_frame_errors, 1201u);
+  EXPECT_EQ(s->counters.rx_compressed, 202u);
+  EXPECT_EQ(s->counters.multicast, 203u);
+  EXPECT_EQ(s->counters.tx_fifo_errors, 204u);
+  EXPECT_EQ(s->counters.tx_carrier_errors, 2205u);
+  EXPECT_EQ(s->counters.tx_compressed, 206u);
+  EXPECT_FALSE(s->counters.collisions);
+  EXPECT_EQ(s->carrier, 1);
+  EXPECT_EQ(s->mtu, 1400);
+  // carrier while admin down: the kernel answers EINVAL, an empty read here.
+  put("eth0/carrier", "");
+  s = read_interface(root(), "eth0");
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->carrier);
 }
 
 TEST_F(FakeSys, UnknownSpeedIsAbsent) {

@@ -188,6 +188,27 @@ class IfaceCheck(unittest.TestCase):
             self.assertLessEqual(v, after[way][field], name)
         self.assertGreater(after["rx"]["packets"], 0)  # the unreachables came back
 
+    def test_1c_other_netdev_names_carrier_and_mtu(self):
+        """node_exporter's other netdev columns are there; carrier is 1 on an up veth; the mtu
+        follows `ip link set mtu`."""
+        harness.run("ip", "link", "set", DUMMY, "mtu", "1400")
+        mtu = json.loads(harness.run("ip", "-j", "link", "show", "dev", DUMMY).stdout)[0]["mtu"]
+        self.assertEqual(mtu, 1400)
+        wait_until("the new mtu probed", lambda: one(metrics(), "node_network_mtu_bytes",
+                                                     target="ours", device=DUMMY) == mtu, 10)
+        text = metrics()
+        self.assertEqual(one(text, "node_network_carrier", target="ours", device=DUMMY), 1)
+        self.assertEqual(one(text, "node_network_carrier", target="veth", device=HOST_IF), 1)
+        self.assertEqual(one(text, "node_network_mtu_bytes", target="veth", device=HOST_IF),
+                         json.loads(harness.run("ip", "-j", "link", "show", "dev",
+                                                HOST_IF).stdout)[0]["mtu"])
+        for n in ("receive_fifo", "receive_frame", "receive_compressed", "receive_multicast",
+                  "transmit_fifo", "transmit_colls", "transmit_carrier", "transmit_compressed"):
+            v = one(text, f"node_network_{n}_total", target="veth", device=HOST_IF)
+            self.assertIsNotNone(v, n)
+            self.assertGreaterEqual(v, 0, n)
+            self.assertIn(f"# TYPE node_network_{n}_total counter", text)
+
     def test_2b_top_flows_and_other(self):
         """Three UDP flows of 20, 10 and 3 datagrams per round (dropped in the namespace, so no
         ICMP answers): the top 2 are the first two, the third is in `other`."""
