@@ -53,12 +53,21 @@ sudo=""
 [[ $(id -u) -eq 0 ]] || sudo="sudo"
 echo "deps: installing ${missing[*]}"
 $sudo apt-get update -qq
+# No system service of a package installed here starts (the tests run their own instances, on
+# loopback, on their own ports): a policy-rc.d that refuses every start, for the length of the
+# install, unless the machine has its own (a container image usually does).
+policy=/usr/sbin/policy-rc.d
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-# Servers the tests run themselves: Debian enables and starts their system services on install,
-# and dovecot, vsftpd, slapd and prosody listen on every address by default. Only the ones just installed are
-# touched (a machine's own mail or database service is left alone); without systemd (a container
-# with policy-rc.d) they were never started.
+# Servers the tests run themselves: Debian enables their system services on install (policy-rc.d
+# above kept them from starting), and dovecot, vsftpd, slapd and prosody listen on every address by
+# default: disabled so that a reboot does not start them either. Only the ones just installed are
+# touched (a machine's own mail or database service is left alone).
 services=()
 for p in "${missing[@]}"; do
   case "$p" in
