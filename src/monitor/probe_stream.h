@@ -1,11 +1,5 @@
 // A probe's connection: plain TCP or TLS over it, connected to the first endpoint that answers,
 // with the phases timed separately (connect, TLS) and a close() the deadline calls.
-//
-// <openssl/ssl.h> comes before asio on purpose: it pulls in libstdc++'s configuration, which
-// asio's config.hpp reads to choose aligned_alloc/free over operator new/delete for its
-// recycled handler memory. A file that included asio first chose the other pair, and memory one
-// file allocated was freed by the other's inline copy (AddressSanitizer: alloc-dealloc-mismatch,
-// probe_stream_test.cc against probe_util.cc's Deadline).
 #pragma once
 
 #include <openssl/ssl.h>

@@ -9,13 +9,6 @@
 // Not thread-safe: use it from the thread that runs its io_context.
 #pragma once
 
-// A standard header before Asio's: Asio picks its allocator (aligned_alloc + free, or operator
-// new + delete) from libstdc++'s macros when its config is first read, and memory it recycles
-// crosses files, so every file must pick alike (ASan reports the mismatch; the fuzz target did).
-// clang-format off
-#include <cstddef>
-// clang-format on
-
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/dispatch.hpp>
