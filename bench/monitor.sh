@@ -38,8 +38,10 @@ exec /usr/bin/python3 - "$here/../tests/fixtures" "$netres" <<'PY'
 import ctypes, json, os, shutil, signal, statistics, subprocess, sys, tempfile, threading, time
 import urllib.parse, urllib.request
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(sys.argv[1], "..", "..", "bench"))
 from netns import NamespaceHost
 from processes import stop_process
+from monitor_lib import get, wait
 
 NETRES = sys.argv[2]
 TARGETS = int(os.environ.get("TARGETS", "1000"))
@@ -61,22 +63,6 @@ def die_with_parent():
 def start(args, **kw):
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=die_with_parent, **kw)
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def wait(url, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            get(url, 2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("no answer from " + url)
 
 
 class Cpu:

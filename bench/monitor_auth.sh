@@ -21,7 +21,9 @@ done
 /usr/bin/python3 - "$here/../tests/fixtures" "$netres" <<'PY'
 import os, statistics, subprocess, sys, tempfile, time, warnings
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(sys.argv[1], "..", "..", "bench"))
 from processes import stop_process
+from monitor_lib import cpu_seconds
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import crypt
@@ -30,7 +32,6 @@ NETRES = sys.argv[2]
 ROUNDS = int(os.environ.get("ROUNDS", "5"))
 REQUESTS = int(os.environ.get("REQUESTS", "1000"))
 WRONG = int(os.environ.get("WRONG_PASSWORDS", "30"))
-TICK = os.sysconf("SC_CLK_TCK")
 PLAIN, TLS, AUTH = 18825, 18826, 18827
 
 tmp = tempfile.mkdtemp(prefix="netres-bench-monitor-auth-")
@@ -38,12 +39,6 @@ tmp = tempfile.mkdtemp(prefix="netres-bench-monitor-auth-")
 
 def sh(*cmd):
     subprocess.run(cmd, check=True, capture_output=True)
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def write(name, text):

@@ -18,10 +18,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v dnsmasq >/dev/null || { echo "needs dnsmasq (scripts/deps.sh)" >&2; exit 2; }
 
 /usr/bin/python3 - "$here/../tests/fixtures" "$@" <<'PY'
-import os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import os, shutil, socket, statistics, subprocess, sys, tempfile, time
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(sys.argv[1], "..", "..", "bench"))
 from dnsmasq import Dnsmasq
 from processes import stop_process
+from monitor_lib import get, cpu_seconds
 
 BINARIES = sys.argv[2:]
 TARGETS = int(os.environ.get("TARGETS", "1000"))
@@ -30,18 +32,6 @@ SECONDS = int(os.environ.get("SECONDS_PER_RUN", "20"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 INTERVAL = 2
 MONITOR_PORT, SILENT_PORT = 18855, 18857
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
 def counters():

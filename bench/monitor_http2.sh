@@ -23,7 +23,9 @@ done
 /usr/bin/python3 - "$here/../tests/fixtures" "$netres" <<'PY'
 import json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(sys.argv[1], "..", "..", "bench"))
 from processes import stop_process
+from monitor_lib import get, wait, cpu_seconds, rss_mib
 
 NETRES = sys.argv[2]
 TARGETS = int(os.environ.get("TARGETS", "200"))
@@ -32,37 +34,6 @@ ROUNDS = int(os.environ.get("ROUNDS", "3"))
 INTERVAL = int(os.environ.get("INTERVAL", "5"))
 NETRES_PORT, PROM_PORT, NGINX_PORT = 18885, 18886, 18887
 BLACKBOX_PORT = 18888
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def wait(url, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            get(url, 2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("no answer from " + url)
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-
-
-def rss_mib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def start_nginx(work):

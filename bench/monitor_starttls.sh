@@ -23,36 +23,15 @@ done
 /usr/bin/python3 - "$here/../tests/fixtures" "$netres" <<'PY'
 import os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(sys.argv[1], "..", "..", "bench"))
 from processes import stop_process
+from monitor_lib import get, wait, cpu_seconds
 
 NETRES = sys.argv[2]
 PROBES = int(os.environ.get("PROBES", "300"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 EXIM_PORT, NETRES_PORT, BLACKBOX_PORT = 18874, 18875, 18876
-TICK = os.sysconf("SC_CLK_TCK")
 TARGET = f"127.0.0.1:{EXIM_PORT}"
-
-
-def get(url, timeout=10):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
-def wait(url, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            get(url, 2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("no answer from " + url)
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
 
 
 def start_exim(work):

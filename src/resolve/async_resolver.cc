@@ -27,6 +27,7 @@
 #include "resolve/dns_name.h"
 #include "resolve/rtt_window.h"
 #include "resolve/server_address.h"
+#include "resolve/udp_batch.h"
 
 namespace netres::resolve {
 
@@ -96,7 +97,7 @@ struct AsyncResolver::Impl : std::enable_shared_from_this<Impl> {
   uint64_t next_serial = 1;
   std::mt19937 rng{std::random_device{}()};
   ResolverStats stats;
-  std::vector<uint8_t> recv_buffers = std::vector<uint8_t>(kRecvBatch * 4096);
+  UdpBatch<kRecvBatch> udp_batch;
 
   void deliver(Done& done, QueryOutcome&& o) {
     asio::post(io, [done = std::move(done), o = std::move(o)]() mutable { done(std::move(o)); });
@@ -307,17 +308,9 @@ struct AsyncResolver::Impl : std::enable_shared_from_this<Impl> {
 
   void read_udp(size_t si) {
     Server& s = *servers[si];
-    mmsghdr msgs[kRecvBatch];
-    iovec iov[kRecvBatch];
     // A bounded number of batches per wake-up, so timers and other sockets get their turn.
     for (int round = 0; round < 16; ++round) {
-      for (int i = 0; i < kRecvBatch; ++i) {
-        iov[i] = {recv_buffers.data() + i * 4096, 4096};
-        msgs[i] = {};
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
-      }
-      int n = recvmmsg(s.socket->native_handle(), msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
+      int n = udp_batch.read(s.socket->native_handle());
       if (n < 0) {
         if (errno == ECONNREFUSED) {
           refused(si);
@@ -325,9 +318,8 @@ struct AsyncResolver::Impl : std::enable_shared_from_this<Impl> {
         }
         break;  // EAGAIN, or an error a later send will report
       }
-      for (int i = 0; i < n; ++i)
-        handle_reply(si, {recv_buffers.data() + i * 4096, std::min<size_t>(msgs[i].msg_len, 4096)});
-      if (n < kRecvBatch) break;
+      for (int i = 0; i < n; ++i) handle_reply(si, udp_batch.datagram(i));
+      if (n < udp_batch.size()) break;
     }
     feed(si);
     idle_check(si);

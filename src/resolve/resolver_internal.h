@@ -21,6 +21,7 @@
 #include "resolve/resolver.h"
 #include "resolve/rtt_window.h"
 #include "resolve/server_address.h"
+#include "resolve/udp_batch.h"
 
 namespace netres::resolve {
 
@@ -106,7 +107,7 @@ struct Resolver::Impl {
   std::vector<int32_t> id_owner = std::vector<int32_t>(65536, -1);
   std::mt19937 rng{std::random_device{}()};
 
-  std::vector<uint8_t> recv_buffers = std::vector<uint8_t>(kRecvBatch * 4096);
+  UdpBatch<kRecvBatch> udp_batch;
 
   ~Impl();
 

@@ -51,17 +51,9 @@ void Resolver::Impl::unblock(Server& s) {
 
 void Resolver::Impl::read_udp(size_t si) {
   Server& s = servers[si];
-  mmsghdr msgs[kRecvBatch];
-  iovec iov[kRecvBatch];
   // A bounded number of batches per wake-up, so timers and other sockets get their turn.
   for (int round = 0; round < 16; ++round) {
-    for (int i = 0; i < kRecvBatch; ++i) {
-      iov[i] = {recv_buffers.data() + i * 4096, 4096};
-      msgs[i] = {};
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-    }
-    int n = recvmmsg(s.fd, msgs, kRecvBatch, MSG_DONTWAIT, nullptr);
+    int n = udp_batch.read(s.fd);
     if (n < 0) {
       if (errno == ECONNREFUSED) {
         refused(si);
@@ -69,14 +61,9 @@ void Resolver::Impl::read_udp(size_t si) {
       }
       return;  // EAGAIN, or an error that a later send will report
     }
-    for (int i = 0; i < n; ++i) {
-      // A datagram over 4096 bytes was cut (MSG_TRUNC): treat it as truncated, which it is;
-      // its TC bit may not be set, so the parser will usually call it a bad reply.
-      handle_udp_reply(si,
-                       {recv_buffers.data() + i * 4096, std::min<size_t>(msgs[i].msg_len, 4096)});
-    }
+    for (int i = 0; i < n; ++i) handle_udp_reply(si, udp_batch.datagram(i));
     feed();
-    if (n < kRecvBatch) return;
+    if (n < udp_batch.size()) return;
   }
 }
 
